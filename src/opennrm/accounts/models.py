@@ -1,0 +1,73 @@
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from opennrm.core import codelists
+
+
+class Agency(models.Model):
+    """An organisation that takes part in the NRM (an NGO, a police unit, …)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    agency_type = models.CharField(max_length=40, choices=codelists.choices("agency_types"))
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", "Frontline caseworker"
+    SUPERVISOR = "supervisor", "Supervisor"
+    NATIONAL_COORDINATOR = "national_coordinator", "National coordinator (NRM focal point)"
+    ANALYST = "analyst", "Analyst (aggregates only)"
+    AUDITOR = "auditor", "Auditor (audit trail only)"
+    ADMINISTRATOR = "administrator", "Administrator (users and agencies)"
+
+
+class User(AbstractUser):
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, related_name="users")
+    role = models.CharField(max_length=30, choices=Role.choices, default=Role.CASEWORKER)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 digest is stored; the secret is shown once."""
+
+    PREFIX = "onrm_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        # Tokens are 256-bit random values, so a fast hash is enough (no dictionary to try).
+        return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str, expires_at=None) -> tuple["ApiToken", str]:
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, digest=cls.digest_of(secret), expires_at=expires_at
+        )
+        return token, secret
+
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

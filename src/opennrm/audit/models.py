@@ -1,0 +1,58 @@
+from django.db import models
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "Create"
+    READ = "read", "Read"
+    UPDATE = "update", "Update"
+    EXPORT = "export", "Export"
+    SEARCH = "search", "Search"
+    LOGIN = "login", "Log in"
+    LOGIN_FAILED = "login_failed", "Failed log in"
+    KEY_ROTATION = "key_rotation", "Key rotation"
+
+
+class AuditEntry(models.Model):
+    """One append-only entry of the hash-chained audit trail.
+
+    `entry_hash` = SHA-256 over the previous entry's hash and this entry's content, so an
+    edited, inserted or deleted row breaks the chain (see `audit.services.verify_chain`).
+    """
+
+    sequence = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True)
+    actor_username = models.CharField(max_length=150)
+    agency_id = models.BigIntegerField(null=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=40)
+    object_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    fields = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+    channel = models.CharField(max_length=10, blank=True, help_text="web, api, cli")
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name_plural = "audit entries"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """The single row that holds the end of the chain.
+
+    Appending locks it (SELECT … FOR UPDATE), which orders concurrent writers, and it lets
+    verification notice entries removed from the end of the chain.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_sequence = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)

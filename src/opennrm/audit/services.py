@@ -1,0 +1,127 @@
+"""Writing and verifying the audit trail."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from opennrm.audit.models import Action, AuditEntry, AuditHead
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    action: str
+    object_type: str
+    object_ref: str = ""
+    fields: tuple[str, ...] = ()
+    reason: str = ""
+
+
+def _entry_hash(previous_hash: str, entry: AuditEntry) -> str:
+    content = json.dumps(
+        {
+            "sequence": entry.sequence,
+            "at": entry.at.isoformat(),
+            "actor_id": entry.actor_id,
+            "actor_username": entry.actor_username,
+            "agency_id": entry.agency_id,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_ref": entry.object_ref,
+            "fields": list(entry.fields),
+            "reason": entry.reason,
+            "channel": entry.channel,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256((previous_hash + content).encode("utf-8")).hexdigest()
+
+
+def record_events(actor, events: list[AuditEvent], channel: str = "") -> list[AuditEntry]:
+    """Append events to the chain, in the caller's transaction.
+
+    If the caller's transaction rolls back, its audit entries go with it: the trail records
+    what happened, never what was attempted and undone.
+    """
+    if not events:
+        return []
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        at = timezone.now()
+        previous = head.last_hash
+        entries = []
+        for offset, event in enumerate(events, start=1):
+            entry = AuditEntry(
+                sequence=head.last_sequence + offset,
+                at=at,
+                actor_id=getattr(actor, "pk", None),
+                actor_username=getattr(actor, "username", "") or "system",
+                agency_id=getattr(actor, "agency_id", None),
+                action=event.action,
+                object_type=event.object_type,
+                object_ref=event.object_ref,
+                fields=sorted(event.fields),
+                reason=event.reason,
+                channel=channel,
+                previous_hash=previous,
+            )
+            entry.entry_hash = _entry_hash(previous, entry)
+            previous = entry.entry_hash
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        head.last_sequence = entries[-1].sequence
+        head.last_hash = previous
+        head.save(update_fields=["last_sequence", "last_hash"])
+    return entries
+
+
+def record_event(actor, event: AuditEvent, channel: str = "") -> AuditEntry:
+    return record_events(actor, [event], channel)[0]
+
+
+@dataclass
+class ChainReport:
+    entries_checked: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(max_problems: int = 20) -> ChainReport:
+    """Recompute the chain from the first entry; report every entry that does not match."""
+    problems: list[str] = []
+    previous = GENESIS_HASH
+    expected_sequence = 1
+    checked = 0
+    for entry in AuditEntry.objects.order_by("sequence").iterator(chunk_size=2000):
+        checked += 1
+        if entry.sequence != expected_sequence:
+            problems.append(
+                f"entry {expected_sequence} is missing (next entry is {entry.sequence})"
+            )
+        if entry.previous_hash != previous:
+            problems.append(f"entry {entry.sequence}: link to the previous entry is broken")
+        if _entry_hash(entry.previous_hash, entry) != entry.entry_hash:
+            problems.append(f"entry {entry.sequence}: content was changed after it was written")
+        previous = entry.entry_hash
+        expected_sequence = entry.sequence + 1
+        if len(problems) >= max_problems:
+            break
+    head = AuditHead.objects.filter(id=1).first()
+    if head and len(problems) < max_problems:
+        if head.last_sequence != expected_sequence - 1 or head.last_hash != previous:
+            problems.append(
+                f"the chain ends at entry {expected_sequence - 1} but the head records entry "
+                f"{head.last_sequence}: entries were removed from the end"
+            )
+    return ChainReport(entries_checked=checked, problems=problems)
+
+
+__all__ = ["Action", "AuditEvent", "record_event", "record_events", "verify_chain"]

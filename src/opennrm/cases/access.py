@@ -1,0 +1,69 @@
+"""Who may see and change which case. Every view, API route, export and CLI command that
+touches a case goes through these functions; nothing else filters cases by agency.
+
+Deny by default: a case is visible only to staff of its owning agency who hold a
+case-handling role. (Referral to another agency will extend `cases_visible_to` here.)
+"""
+
+from django.db.models import QuerySet
+
+from opennrm.accounts.models import Role
+from opennrm.cases.models import Case
+
+CASE_HANDLING_ROLES = frozenset(
+    {Role.CASEWORKER, Role.SUPERVISOR, Role.NATIONAL_COORDINATOR}
+)
+# Roles that see names, birth dates, documents and contacts of the cases they may see.
+IDENTITY_ROLES = CASE_HANDLING_ROLES
+
+
+class CaseNotFound(Exception):
+    """The case does not exist or the user may not know that it exists (both look alike)."""
+
+
+class CaseAccessDenied(Exception):
+    """The user may see the case but not do this to it."""
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    """The one filter for cases: every case `user` may see, and no other."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Case.objects.none()
+    if user.role not in CASE_HANDLING_ROLES or user.agency_id is None:
+        return Case.objects.none()
+    return Case.objects.filter(owner_agency_id=user.agency_id)
+
+
+def get_visible_case(user, case_number: str) -> Case:
+    """The case with this number if `user` may see it; CaseNotFound otherwise."""
+    case = cases_visible_to(user).select_related("person", "owner_agency").filter(
+        case_number=case_number
+    ).first()
+    if case is None:
+        raise CaseNotFound(case_number)
+    return case
+
+
+def can_see_identity(user) -> bool:
+    return bool(user and user.is_authenticated and user.role in IDENTITY_ROLES)
+
+
+def can_edit_case(user, case: Case) -> bool:
+    return (
+        user.is_authenticated
+        and user.role in CASE_HANDLING_ROLES
+        and case.owner_agency_id == user.agency_id
+    )
+
+
+def ensure_can_edit(user, case: Case) -> None:
+    if not cases_visible_to(user).filter(pk=case.pk).exists():
+        raise CaseNotFound(case.case_number)
+    if not can_edit_case(user, case):
+        raise CaseAccessDenied("You may read this case but not change it.")
+
+
+def can_register_cases(user) -> bool:
+    return (
+        user.is_authenticated and user.role in CASE_HANDLING_ROLES and user.agency_id is not None
+    )

@@ -1,0 +1,147 @@
+"""The person and the case.
+
+A person (identity) may have several cases: one per episode of identification and
+assistance, each owned by one agency. Statistics count persons, not cases.
+"""
+
+import uuid_utils.compat as uuid_compat
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from opennrm.accounts.models import Agency
+from opennrm.core import codelists
+from opennrm.core.fields import EncryptedJSONField, EncryptedTextField
+
+
+def new_global_id():
+    """A UUIDv7: unique across nodes, ordered by time (kind to indexes)."""
+    return uuid_compat.uuid7()
+
+
+class Person(models.Model):
+    """Who the person is. Identity and contact data are encrypted at rest."""
+
+    global_id = models.UUIDField(default=new_global_id, unique=True, editable=False)
+    given_name = EncryptedTextField(blank=True)
+    family_name = EncryptedTextField(blank=True)
+    aliases = EncryptedJSONField(default=list, blank=True)
+    birth_date = EncryptedTextField(blank=True, help_text="ISO date, encrypted")
+    identity_documents = EncryptedJSONField(default=list, blank=True)
+    phone = EncryptedTextField(blank=True)
+    address = EncryptedTextField(blank=True)
+    # HMAC of the normalised name and birth date: exact search without decrypting.
+    name_index = models.CharField(max_length=64, db_index=True, blank=True)
+    # Demographics, kept in clear for statistics.
+    gender = models.CharField(max_length=30, choices=codelists.choices("genders"))
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_uncertain = models.BooleanField(
+        default=False, help_text="Age not established: the person is presumed a child."
+    )
+    citizenships = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class VictimStatus(models.TextChoices):
+    PRESUMED = "presumed", "Presumed victim"
+    IDENTIFIED = "identified", "Formally identified victim"
+    NOT_A_VICTIM = "not_a_victim", "Not a victim"
+
+
+class CaseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    CLOSED = "closed", "Closed"
+    CLOSED_REFERRED = "closed_referred", "Closed, referred"
+
+
+class Case(models.Model):
+    """One episode of identification and assistance of a person, owned by one agency."""
+
+    global_id = models.UUIDField(default=new_global_id, unique=True, editable=False)
+    case_number = models.CharField(max_length=32, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="assigned_cases",
+    )
+    first_contact_on = models.DateField()
+    registered_at = models.DateTimeField(default=timezone.now)
+    age_band = models.CharField(max_length=8, blank=True, help_text="Age at first contact")
+    is_child = models.BooleanField(default=False)
+
+    victim_status = models.CharField(
+        max_length=20, choices=VictimStatus.choices, default=VictimStatus.PRESUMED
+    )
+    victim_status_decided_on = models.DateField(null=True, blank=True)
+    victim_status_decided_by_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    victim_status_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+
+    exploitation_forms = models.JSONField(default=list, blank=True)
+    labour_sector = models.CharField(max_length=1, blank=True)
+    recruitment_countries = models.JSONField(default=list, blank=True)
+    transit_countries = models.JSONField(default=list, blank=True)
+    exploitation_countries = models.JSONField(default=list, blank=True)
+    exploitation_started_on = models.DateField(null=True, blank=True)
+    exploitation_ended_on = models.DateField(null=True, blank=True)
+    means_of_control = models.JSONField(default=list, blank=True)
+    recruiter_relation = models.CharField(max_length=30, blank=True)
+    notes = EncryptedTextField(blank=True)
+
+    status = models.CharField(max_length=20, choices=CaseStatus.choices,
+                              default=CaseStatus.ACTIVE)
+    closure_reason = models.CharField(max_length=40, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-registered_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner_agency", "-registered_at", "-id"],
+                         name="case_agency_recent"),
+            models.Index(fields=["owner_agency", "status"], name="case_agency_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_number
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED)
+
+
+class Consent(models.Model):
+    """The person's consent for one purpose, as given; withdrawal is recorded on it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=30, choices=codelists.choices("consent_purposes"))
+    recipient_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient_node = models.CharField(
+        max_length=2, blank=True, help_text="Country code of a partner node (TRM)"
+    )
+    given_on = models.DateField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_on is None

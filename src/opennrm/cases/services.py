@@ -1,0 +1,513 @@
+"""The one write path for persons, cases and consent.
+
+The web UI, the REST API, the CLI and imports call these functions; each validates, writes
+and records the audit trail in one transaction, so bad input changes nothing.
+"""
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from opennrm.accounts.models import Agency
+from opennrm.audit.models import Action
+from opennrm.audit.services import AuditEvent, record_events
+from opennrm.cases import access
+from opennrm.cases.models import Case, CaseStatus, Consent, Person, VictimStatus
+from opennrm.cases.normalise import search_key
+from opennrm.core import codelists
+from opennrm.core.keyring import get_keyring
+
+PERSON_IDENTITY_FIELDS = (
+    "given_name", "family_name", "aliases", "birth_date", "identity_documents", "phone",
+    "address",
+)
+PERSON_DEMOGRAPHIC_FIELDS = (
+    "gender", "birth_year", "age_uncertain", "citizenships", "languages",
+)
+CASE_FIELDS = (
+    "first_contact_on", "exploitation_forms", "labour_sector", "recruitment_countries",
+    "transit_countries", "exploitation_countries", "exploitation_started_on",
+    "exploitation_ended_on", "means_of_control", "recruiter_relation", "notes",
+)
+EDITABLE_FIELDS = PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS + CASE_FIELDS
+# Fields holding personal data: reading or writing them is audited field by field.
+PERSONAL_DATA_FIELDS = PERSON_IDENTITY_FIELDS + ("notes",)
+
+_CASE_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+
+
+# --- validation --------------------------------------------------------------------------
+
+def _as_date(value, field: str, errors: dict) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        parsed = parse_date(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        errors.setdefault(field, []).append("Enter a date as YYYY-MM-DD.")
+    return parsed
+
+
+def _as_list(value, field: str, errors: dict) -> list:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    errors.setdefault(field, []).append("Enter a list.")
+    return []
+
+
+def _check_codes(field: str, codelist: str, values: list, errors: dict) -> list:
+    values = [v.upper() if codelist == "countries" else v for v in values]
+    unknown = codelists.unknown_codes(codelist, values)
+    if unknown:
+        errors.setdefault(field, []).append(
+            f"Unknown code(s) for {codelist.replace('_', ' ')}: {', '.join(map(str, unknown))}."
+        )
+    return list(dict.fromkeys(values))
+
+
+def clean_fields(data: dict, *, partial: bool) -> dict:
+    """Validate and normalise the editable fields in `data`.
+
+    Raises ValidationError with a message per field. With `partial`, only the fields present
+    are checked (an update); otherwise required fields must be there (a registration).
+    """
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
+    for name in unknown:
+        errors[name] = ["This field does not exist or cannot be changed here."]
+    clean: dict = {}
+
+    def present(name: str) -> bool:
+        return name in data
+
+    for name in ("given_name", "family_name", "phone", "address", "notes"):
+        if present(name):
+            value = data[name] or ""
+            if not isinstance(value, str):
+                errors.setdefault(name, []).append("Enter text.")
+                continue
+            limit = 10000 if name == "notes" else 300
+            if len(value) > limit:
+                errors.setdefault(name, []).append(f"Enter at most {limit} characters.")
+            clean[name] = value.strip()
+
+    if present("aliases"):
+        aliases = _as_list(data["aliases"], "aliases", errors)
+        clean["aliases"] = [str(a).strip() for a in aliases if str(a).strip()]
+
+    if present("identity_documents"):
+        documents = []
+        for position, doc in enumerate(_as_list(data["identity_documents"],
+                                                "identity_documents", errors), start=1):
+            if not isinstance(doc, dict) or not str(doc.get("number", "")).strip():
+                errors.setdefault("identity_documents", []).append(
+                    f"Document {position}: give at least the document number."
+                )
+                continue
+            kind = doc.get("document_type") or "other"
+            if kind not in codelists.entries("identity_document_types"):
+                errors.setdefault("identity_documents", []).append(
+                    f"Document {position}: unknown document type {kind!r}."
+                )
+            country = str(doc.get("country") or "").upper()
+            if country and codelists.unknown_codes("countries", [country]):
+                errors.setdefault("identity_documents", []).append(
+                    f"Document {position}: unknown issuing country {country!r}."
+                )
+            documents.append({"document_type": kind, "number": str(doc["number"]).strip(),
+                              "country": country})
+        clean["identity_documents"] = documents
+
+    today = timezone.localdate()
+    if present("birth_date"):
+        birth_date = _as_date(data["birth_date"], "birth_date", errors)
+        if birth_date and birth_date > today:
+            errors.setdefault("birth_date", []).append("The birth date is in the future.")
+        clean["birth_date"] = birth_date
+    if present("birth_year"):
+        year = data["birth_year"]
+        if year in (None, ""):
+            clean["birth_year"] = None
+        else:
+            try:
+                year = int(year)
+            except (TypeError, ValueError):
+                errors.setdefault("birth_year", []).append("Enter a year such as 1994.")
+            else:
+                if not 1900 <= year <= today.year:
+                    errors.setdefault("birth_year", []).append(
+                        f"Enter a year between 1900 and {today.year}."
+                    )
+                clean["birth_year"] = year
+    if clean.get("birth_date") and clean.get("birth_year") not in (None, clean["birth_date"].year):
+        errors.setdefault("birth_year", []).append("The birth year does not match the birth date.")
+
+    if present("age_uncertain"):
+        clean["age_uncertain"] = bool(data["age_uncertain"])
+
+    if present("gender") or not partial:
+        gender = data.get("gender") or ""
+        if not gender:
+            errors.setdefault("gender", []).append("Choose a gender (or 'Unknown').")
+        elif gender not in codelists.entries("genders"):
+            errors.setdefault("gender", []).append(f"Unknown gender code {gender!r}.")
+        clean["gender"] = gender
+
+    for name, codelist in (
+        ("citizenships", "countries"), ("languages", "languages"),
+        ("exploitation_forms", "exploitation_forms"), ("recruitment_countries", "countries"),
+        ("transit_countries", "countries"), ("exploitation_countries", "countries"),
+        ("means_of_control", "means_of_control"),
+    ):
+        if present(name):
+            clean[name] = _check_codes(name, codelist, _as_list(data[name], name, errors), errors)
+
+    for name, codelist in (("labour_sector", "labour_sectors"),
+                           ("recruiter_relation", "recruiter_relations")):
+        if present(name):
+            value = data[name] or ""
+            if value and value not in codelists.entries(codelist):
+                errors.setdefault(name, []).append(f"Unknown code {value!r}.")
+            clean[name] = value
+
+    if present("first_contact_on") or not partial:
+        first_contact = _as_date(data.get("first_contact_on"), "first_contact_on", errors)
+        if first_contact is None and "first_contact_on" not in errors:
+            errors["first_contact_on"] = ["Give the date of first contact."]
+        elif first_contact and first_contact > today:
+            errors.setdefault("first_contact_on", []).append("The date is in the future.")
+        clean["first_contact_on"] = first_contact
+    for name in ("exploitation_started_on", "exploitation_ended_on"):
+        if present(name):
+            value = _as_date(data[name], name, errors)
+            if value and value > today:
+                errors.setdefault(name, []).append("The date is in the future.")
+            clean[name] = value
+    if clean.get("exploitation_started_on") and clean.get("exploitation_ended_on"):
+        if clean["exploitation_ended_on"] < clean["exploitation_started_on"]:
+            errors.setdefault("exploitation_ended_on", []).append(
+                "The end of exploitation is before its start."
+            )
+
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _check_against_birth(person: Person, case: Case, errors: dict) -> None:
+    birth_date = parse_date(person.birth_date) if person.birth_date else None
+    if birth_date and case.first_contact_on and case.first_contact_on < birth_date:
+        errors.setdefault("first_contact_on", []).append("First contact is before the birth date.")
+
+
+# --- derived values ----------------------------------------------------------------------
+
+def age_on(person: Person, on: date) -> int | None:
+    if person.birth_date:
+        born = parse_date(person.birth_date)
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    if person.birth_year:
+        return on.year - person.birth_year
+    return None
+
+
+def _derive(person: Person, case: Case) -> None:
+    """Recompute the blind index, birth year, age band and child flag."""
+    birth_date = parse_date(person.birth_date) if person.birth_date else None
+    if birth_date:
+        person.birth_year = birth_date.year
+    key = search_key(person.given_name, person.family_name, birth_date)
+    person.name_index = get_keyring().blind_index(key) if key else ""
+    age = age_on(person, case.first_contact_on)
+    case.age_band = codelists.age_band(max(age, 0)) if age is not None else ""
+    # CETS 197 art. 10(3): a person of uncertain age is presumed to be a child.
+    case.is_child = person.age_uncertain or (age is not None and age < 18)
+
+
+def person_search_index(given_name: str, family_name: str, birth_date: date) -> str:
+    key = search_key(given_name, family_name, birth_date)
+    return get_keyring().blind_index(key) if key else ""
+
+
+def _new_case_number(country: str) -> str:
+    suffix = "".join(secrets.choice(_CASE_NUMBER_ALPHABET) for _ in range(8))
+    return f"{country}-{timezone.localdate():%y}-{suffix}"
+
+
+def _apply(instance, values: dict, names: Iterable[str]) -> list[str]:
+    changed = []
+    for name in names:
+        if name in values:
+            value = values[name]
+            if name == "birth_date":
+                value = value.isoformat() if value else ""
+            if getattr(instance, name) != value:
+                setattr(instance, name, value)
+                changed.append(name)
+    return changed
+
+
+# --- registration ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Registration:
+    """What a caseworker enters to register a case (field name → value)."""
+
+    data: dict
+
+
+def register_cases(actor, registrations: list[Registration], channel: str = "") -> list[Case]:
+    """Register several cases at once (an import, the demo), each validated like one.
+
+    Every case gets its own person. The whole batch is one transaction: one invalid entry
+    rejects the batch, with its position in the message.
+    """
+    if not access.can_register_cases(actor):
+        raise access.CaseAccessDenied("Your role cannot register cases.")
+    agency = actor.agency
+    persons, cases = [], []
+    errors_by_entry = {}
+    for position, registration in enumerate(registrations):
+        try:
+            clean = clean_fields(registration.data, partial=False)
+        except ValidationError as error:
+            errors_by_entry[position] = error
+            continue
+        person = Person()
+        case = Case(owner_agency=agency, assigned_to=actor,
+                    case_number=_new_case_number(agency.country))
+        _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
+        _apply(case, clean, CASE_FIELDS)
+        case.victim_status = VictimStatus.PRESUMED
+        case.victim_status_decided_on = case.first_contact_on
+        case.victim_status_decided_by_agency = agency
+        case.victim_status_recorded_by = actor
+        errors: dict = {}
+        _check_against_birth(person, case, errors)
+        if errors:
+            errors_by_entry[position] = ValidationError(errors)
+            continue
+        _derive(person, case)
+        persons.append(person)
+        cases.append((case, sorted(k for k in clean if clean[k] not in (None, "", []))))
+    if errors_by_entry:
+        if len(registrations) == 1:
+            raise errors_by_entry[0]
+        raise ValidationError({
+            f"entry {position + 1}": [
+                f"{field}: {msg}" for field, msgs in error.message_dict.items() for msg in msgs
+            ]
+            for position, error in errors_by_entry.items()
+        })
+    with transaction.atomic():
+        Person.objects.bulk_create(persons, batch_size=1000)
+        for person, (case, _) in zip(persons, cases, strict=True):
+            case.person = person
+        try:
+            with transaction.atomic():
+                Case.objects.bulk_create([c for c, _ in cases], batch_size=1000)
+        except IntegrityError:
+            # A case-number collision (1 in 10^12): draw new numbers once and retry.
+            for case, _ in cases:
+                case.case_number = _new_case_number(agency.country)
+            Case.objects.bulk_create([c for c, _ in cases], batch_size=1000)
+        record_events(actor, [
+            AuditEvent(Action.CREATE, "case", case.case_number, tuple(fields))
+            for case, fields in cases
+        ], channel)
+    return [case for case, _ in cases]
+
+
+def register_case(actor, data: dict, channel: str = "") -> Case:
+    """Register a presumed victim: a new person and a case owned by the actor's agency."""
+    return register_cases(actor, [Registration(data)], channel)[0]
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def read_case(actor, case_number: str, channel: str = "", reason: str = "") -> Case:
+    """Open one case for `actor`, recording which personal-data fields were shown."""
+    case = access.get_visible_case(actor, case_number)
+    if access.can_see_identity(actor):
+        record_events(actor, [AuditEvent(Action.READ, "case", case.case_number,
+                                         PERSONAL_DATA_FIELDS, reason)], channel)
+    return case
+
+
+def find_cases_by_name(actor, given_name: str, family_name: str, birth_date: date,
+                       channel: str = "") -> list[Case]:
+    """Exact search by normalised name and birth date, among the cases `actor` may see."""
+    index = person_search_index(given_name, family_name, birth_date)
+    if not index:
+        return []
+    cases = list(access.cases_visible_to(actor).filter(person__name_index=index)
+                 .select_related("owner_agency"))
+    record_events(actor, [
+        AuditEvent(Action.SEARCH, "case", case.case_number, ("given_name", "family_name",
+                                                             "birth_date"), "exact name search")
+        for case in cases
+    ], channel)
+    return cases
+
+
+# --- changes -----------------------------------------------------------------------------
+
+def update_case(actor, case: Case, changes: dict, channel: str = "") -> Case:
+    """Change fields of an open case and of its person; only changed fields are audited."""
+    access.ensure_can_edit(actor, case)
+    if case.is_closed:
+        raise ValidationError({"status": ["This case is closed. Reopen it to edit."]})
+    clean = clean_fields(changes, partial=True)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+        person = case.person
+        changed = _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
+        changed += _apply(case, clean, CASE_FIELDS)
+        errors: dict = {}
+        _check_against_birth(person, case, errors)
+        if errors:
+            raise ValidationError(errors)
+        if not changed:
+            return case
+        _derive(person, case)
+        person.save()
+        case.save()
+        record_events(actor, [AuditEvent(Action.UPDATE, "case", case.case_number,
+                                         tuple(changed))], channel)
+    return case
+
+
+def decide_victim_status(actor, case: Case, status: str, decided_on: date,
+                         deciding_agency: Agency | None = None, channel: str = "") -> Case:
+    """Record a decision on victim status (e.g. formal identification by an authority)."""
+    access.ensure_can_edit(actor, case)
+    errors: dict = {}
+    if status not in VictimStatus.values:
+        errors["victim_status"] = [f"Unknown victim status {status!r}."]
+    decided = _as_date(decided_on, "victim_status_decided_on", errors)
+    if decided and decided > timezone.localdate():
+        errors.setdefault("victim_status_decided_on", []).append("The date is in the future.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case.victim_status = status
+        case.victim_status_decided_on = decided
+        case.victim_status_decided_by_agency = deciding_agency or actor.agency
+        case.victim_status_recorded_by = actor
+        case.save(update_fields=["victim_status", "victim_status_decided_on",
+                                 "victim_status_decided_by_agency",
+                                 "victim_status_recorded_by", "updated_at"])
+        record_events(actor, [AuditEvent(Action.UPDATE, "case", case.case_number,
+                                         ("victim_status",))], channel)
+    return case
+
+
+def close_case(actor, case: Case, reason: str, channel: str = "") -> Case:
+    """Close a case with a reason from the closure-reason list."""
+    access.ensure_can_edit(actor, case)
+    if case.is_closed:
+        raise ValidationError({"status": ["This case is already closed."]})
+    if reason not in codelists.entries("closure_reasons"):
+        raise ValidationError({"closure_reason": ["Choose a reason for closing the case."]})
+    with transaction.atomic():
+        case.status = (CaseStatus.CLOSED_REFERRED if reason == "referred_elsewhere"
+                       else CaseStatus.CLOSED)
+        case.closure_reason = reason
+        case.closed_at = timezone.now()
+        case.save(update_fields=["status", "closure_reason", "closed_at", "updated_at"])
+        record_events(actor, [AuditEvent(Action.UPDATE, "case", case.case_number,
+                                         ("status", "closure_reason"))], channel)
+    return case
+
+
+def reopen_case(actor, case: Case, channel: str = "") -> Case:
+    access.ensure_can_edit(actor, case)
+    if not case.is_closed:
+        raise ValidationError({"status": ["This case is not closed."]})
+    with transaction.atomic():
+        case.status = CaseStatus.ACTIVE
+        case.closure_reason = ""
+        case.closed_at = None
+        case.save(update_fields=["status", "closure_reason", "closed_at", "updated_at"])
+        record_events(actor, [AuditEvent(Action.UPDATE, "case", case.case_number,
+                                         ("status",))], channel)
+    return case
+
+
+# --- consent -----------------------------------------------------------------------------
+
+def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_code: str = "",
+                   recipient_node: str = "", channel: str = "") -> Consent:
+    """Record consent the person gave for one purpose (with a named recipient for sharing)."""
+    access.ensure_can_edit(actor, case)
+    errors: dict = {}
+    entry = codelists.entries("consent_purposes").get(purpose)
+    if entry is None:
+        errors["purpose"] = ["Choose what the person consents to."]
+    given = _as_date(given_on, "given_on", errors)
+    if given is None and "given_on" not in errors:
+        errors["given_on"] = ["Give the date the consent was given."]
+    elif given and given > timezone.localdate():
+        errors.setdefault("given_on", []).append("The date is in the future.")
+    recipient_agency = None
+    if recipient_agency_code:
+        recipient_agency = Agency.objects.filter(code=recipient_agency_code).first()
+        if recipient_agency is None:
+            errors["recipient_agency"] = [f"No agency with code {recipient_agency_code!r}."]
+    recipient_node = (recipient_node or "").upper()
+    if recipient_node and codelists.unknown_codes("countries", [recipient_node]):
+        errors["recipient_node"] = [f"Unknown country code {recipient_node!r}."]
+    if entry and entry["needs_recipient"] and not (recipient_agency_code or recipient_node):
+        errors["recipient_agency"] = ["Name the agency or partner country the data may go to."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            case=case, purpose=purpose, given_on=given, recorded_by=actor,
+            recipient_agency=recipient_agency, recipient_node=recipient_node,
+        )
+        record_events(actor, [AuditEvent(Action.UPDATE, "consent", case.case_number,
+                                         (f"consent.{purpose}",))], channel)
+    return consent
+
+
+def withdraw_consent(actor, consent: Consent, withdrawn_on, channel: str = "") -> Consent:
+    """Record that the person withdrew a consent. The record stays, marked withdrawn."""
+    access.ensure_can_edit(actor, consent.case)
+    errors: dict = {}
+    if consent.withdrawn_on is not None:
+        errors["withdrawn_on"] = ["This consent was already withdrawn."]
+    withdrawn = _as_date(withdrawn_on, "withdrawn_on", errors)
+    if withdrawn is None and not errors:
+        errors["withdrawn_on"] = ["Give the date the consent was withdrawn."]
+    elif withdrawn and withdrawn < consent.given_on:
+        errors.setdefault("withdrawn_on", []).append("Withdrawal is before the consent was given.")
+    elif withdrawn and withdrawn > timezone.localdate():
+        errors.setdefault("withdrawn_on", []).append("The date is in the future.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consent.withdrawn_on = withdrawn
+        consent.withdrawal_recorded_by = actor
+        consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
+        record_events(actor, [AuditEvent(Action.UPDATE, "consent", consent.case.case_number,
+                                         (f"consent.{consent.purpose}",))], channel)
+    return consent
+
+
+def has_active_consent(case: Case, purpose: str) -> bool:
+    return case.consents.filter(purpose=purpose, withdrawn_on__isnull=True).exists()

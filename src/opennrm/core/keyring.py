@@ -1,0 +1,168 @@
+"""The node's key ring: AES-256-GCM data keys (rotatable) and the blind-index key.
+
+The ring is a JSON file outside the database (OPENNRM_KEYRING), so that a copy of the
+database alone reveals no identity. Every ciphertext names the key that made it, so keys
+can be rotated while the node runs: new writes use the active key, old values still
+decrypt until `opennrm keys rotate` has re-encrypted them and the old key is retired.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+CIPHERTEXT_PREFIX = "enc1"
+
+
+class KeyRingError(Exception):
+    pass
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text.encode("ascii"))
+
+
+@dataclass
+class KeyRing:
+    path: Path
+    active_key_id: str
+    data_keys: dict[str, bytes]
+    index_key: bytes
+    created: dict[str, str] = field(default_factory=dict)
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+
+    # --- persistence -------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path) -> "KeyRing":
+        key_id = _new_key_id()
+        ring = cls(
+            path=path,
+            active_key_id=key_id,
+            data_keys={key_id: AESGCM.generate_key(bit_length=256)},
+            index_key=secrets.token_bytes(32),
+            created={key_id: _now()},
+        )
+        ring.save()
+        return ring
+
+    @classmethod
+    def load(cls, path: Path) -> "KeyRing":
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            path=path,
+            active_key_id=raw["active"],
+            data_keys={kid: _unb64(k["key"]) for kid, k in raw["data_keys"].items()},
+            index_key=_unb64(raw["index_key"]),
+            created={kid: k.get("created", "") for kid, k in raw["data_keys"].items()},
+        )
+
+    def save(self) -> None:
+        payload = {
+            "format": 1,
+            "active": self.active_key_id,
+            "data_keys": {
+                kid: {"key": _b64(key), "created": self.created.get(kid, "")}
+                for kid, key in self.data_keys.items()
+            },
+            "index_key": _b64(self.index_key),
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2)
+        os.replace(tmp, self.path)
+        self._ciphers.clear()
+
+    # --- keys --------------------------------------------------------------------------
+    def add_key(self) -> str:
+        """Add a new data key and make it the active one. Returns its id."""
+        key_id = _new_key_id()
+        self.data_keys[key_id] = AESGCM.generate_key(bit_length=256)
+        self.created[key_id] = _now()
+        self.active_key_id = key_id
+        self.save()
+        return key_id
+
+    def retire_key(self, key_id: str) -> None:
+        if key_id == self.active_key_id:
+            raise KeyRingError("the active key cannot be retired; rotate first")
+        if key_id not in self.data_keys:
+            raise KeyRingError(f"no key {key_id!r} in the key ring")
+        del self.data_keys[key_id]
+        self.created.pop(key_id, None)
+        self.save()
+
+    def _cipher(self, key_id: str) -> AESGCM:
+        if key_id not in self._ciphers:
+            try:
+                self._ciphers[key_id] = AESGCM(self.data_keys[key_id])
+            except KeyError:
+                raise KeyRingError(
+                    f"data key {key_id!r} is not in the key ring (retired too early?)"
+                ) from None
+        return self._ciphers[key_id]
+
+    # --- encryption --------------------------------------------------------------------
+    def encrypt(self, plaintext: str, context: str) -> str:
+        """Encrypt `plaintext`; `context` (e.g. "cases.Person.family_name") is bound as
+        associated data, so a ciphertext copied into another column fails to decrypt."""
+        nonce = secrets.token_bytes(12)
+        sealed = self._cipher(self.active_key_id).encrypt(
+            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
+        )
+        return f"{CIPHERTEXT_PREFIX}:{self.active_key_id}:{_b64(nonce + sealed)}"
+
+    def decrypt(self, token: str, context: str) -> str:
+        prefix, key_id, body = token.split(":", 2)
+        if prefix != CIPHERTEXT_PREFIX:
+            raise KeyRingError("value is not an OpenNRM ciphertext")
+        raw = _unb64(body)
+        plain = self._cipher(key_id).decrypt(raw[:12], raw[12:], context.encode("utf-8"))
+        return plain.decode("utf-8")
+
+    @staticmethod
+    def key_id_of(token: str) -> str:
+        return token.split(":", 2)[1]
+
+    def blind_index(self, normalised: str) -> str:
+        """A keyed hash for exact search; without the key it cannot be brute-forced."""
+        return hmac.new(self.index_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _new_key_id() -> str:
+    return datetime.now(UTC).strftime("k%Y%m%d") + "-" + secrets.token_hex(3)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+_ring: KeyRing | None = None
+
+
+def get_keyring() -> KeyRing:
+    """The node's key ring, created on first use when the file does not exist yet."""
+    global _ring
+    path = Path(settings.OPENNRM_KEYRING)
+    if _ring is None or _ring.path != path:
+        _ring = KeyRing.load(path) if path.exists() else KeyRing.create(path)
+    return _ring
+
+
+def reload_keyring() -> KeyRing:
+    global _ring
+    _ring = None
+    return get_keyring()

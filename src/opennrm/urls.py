@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from opennrm.api.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("", include("opennrm.accounts.urls")),
+    path("", include("opennrm.cases.urls")),
+]

@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings, with a throw-away key ring."""
+
+import os
+import tempfile
+
+os.environ.setdefault("OPENNRM_TESTING", "1")
+os.environ.setdefault("OPENNRM_DEBUG", "0")
+os.environ.setdefault("OPENNRM_SSL_REDIRECT", "0")
+os.environ.setdefault("OPENNRM_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("OPENNRM_KEYRING", os.path.join(tempfile.mkdtemp(), "keyring.json"))
+os.environ.setdefault("OPENNRM_MFA_ROLES", "")
+
+from opennrm.settings import *  # noqa: E402,F403
+
+# Fast hashing: the suite creates many users; production keeps Argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
