@@ -30,7 +30,8 @@ DEBUG = env_flag("OPENNRM_DEBUG")
 
 SECRET_KEY = os.environ.get("OPENNRM_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_flag("OPENNRM_TESTING"):
+    # Commands of the `opennrm` CLI sign nothing, so they may run without a secret key.
+    if not DEBUG and not env_flag("OPENNRM_TESTING") and not env_flag("OPENNRM_CLI"):
         raise ImproperlyConfigured(
             "OPENNRM_SECRET_KEY is not set. Set it to a long random value "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."

@@ -55,6 +55,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
     @staticmethod
     def digest_of(secret: str) -> str:
         # Tokens are 256-bit random values, so a fast hash is enough (no dictionary to try).

@@ -37,6 +37,9 @@ class AuditEntry(models.Model):
         ordering = ["sequence"]
         verbose_name_plural = "audit entries"
 
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type} {self.object_ref}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise RuntimeError("audit entries are append-only")
@@ -56,3 +59,6 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_sequence = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head at #{self.last_sequence}"

@@ -42,6 +42,10 @@ class Person(models.Model):
     languages = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        # Never the name: this string ends up in logs and error reports.
+        return f"person {self.global_id}"
+
 
 class VictimStatus(models.TextChoices):
     PRESUMED = "presumed", "Presumed victim"
@@ -141,6 +145,9 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"consent to {self.purpose} ({self.case_id})"
 
     @property
     def is_active(self) -> bool:

@@ -4,7 +4,7 @@ import json
 
 from django.db import models
 
-from opennrm.core.keyring import get_keyring
+from opennrm.core.keyring import KeyRingError, get_keyring, reload_keyring
 
 
 class EncryptedTextField(models.TextField):
@@ -31,7 +31,12 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return self.deserialise(get_keyring().decrypt(value, self.crypto_context))
+        try:
+            plaintext = get_keyring().decrypt(value, self.crypto_context)
+        except KeyRingError:
+            # Another process may have just added a key: read the ring file again, once.
+            plaintext = reload_keyring().decrypt(value, self.crypto_context)
+        return self.deserialise(plaintext)
 
     def to_python(self, value):
         return value

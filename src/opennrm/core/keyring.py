@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,14 +152,30 @@ def _now() -> str:
 
 
 _ring: KeyRing | None = None
+_ring_checked_at = 0.0
+_ring_mtime = 0.0
+# How often a running process looks at the ring file for a key added by a rotation.
+RELOAD_INTERVAL_SECONDS = 1.0
 
 
 def get_keyring() -> KeyRing:
-    """The node's key ring, created on first use when the file does not exist yet."""
-    global _ring
+    """The node's key ring, created on first use when the file does not exist yet.
+
+    A process notices within RELOAD_INTERVAL_SECONDS that another process (a rotation)
+    changed the file, so web workers start writing with the new key without a restart.
+    """
+    global _ring, _ring_checked_at, _ring_mtime
     path = Path(settings.OPENNRM_KEYRING)
-    if _ring is None or _ring.path != path:
-        _ring = KeyRing.load(path) if path.exists() else KeyRing.create(path)
+    now = time.monotonic()
+    if _ring is not None and _ring.path == path:
+        if now - _ring_checked_at < RELOAD_INTERVAL_SECONDS:
+            return _ring
+        _ring_checked_at = now
+        if path.exists() and path.stat().st_mtime == _ring_mtime:
+            return _ring
+    _ring = KeyRing.load(path) if path.exists() else KeyRing.create(path)
+    _ring_checked_at = now
+    _ring_mtime = path.stat().st_mtime
     return _ring
 
 

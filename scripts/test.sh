@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the whole suite twice: on the embedded SQLite database and on PostgreSQL.
+# Installs what the browser tests need (Debian's chromium) when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PG_URL=${OPENNRM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! "$VENV/bin/python" - "$PG_URL" <<'PY'
+import sys
+import psycopg
+try:
+    psycopg.connect(sys.argv[1], connect_timeout=5).close()
+except Exception as error:  # noqa: BLE001
+    print(f"PostgreSQL is not reachable at {sys.argv[1]}: {error}", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+  echo "FAILED: the suite must also run on PostgreSQL; start it or set OPENNRM_TEST_POSTGRES_URL." >&2
+  exit 1
+fi
+
+echo "== lint"
+"$VENV/bin/ruff" check src tests benchmarks
+
+echo "== tests on SQLite"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest "$@"
+
+echo "== tests on PostgreSQL ($PG_URL)"
+DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,276 @@
+"""The `opennrm` command: run a node, load demo data, manage users, keys and the audit trail."""
+
+import getpass
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="OpenNRM national node.", no_args_is_help=True)
+keys_app = typer.Typer(help="The key ring that encrypts personal data.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(tokens_app, name="tokens")
+console = Console()
+
+
+def _setup(debug: bool = False, serves_requests: bool = False) -> None:
+    if debug:
+        os.environ.setdefault("OPENNRM_DEBUG", "1")
+    if not serves_requests:
+        os.environ.setdefault("OPENNRM_CLI", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
+    import django
+
+    django.setup()
+
+
+def _system_actor():
+    """The CLI acts as the operator running it, recorded by their login name."""
+    from django.contrib.auth.models import AnonymousUser
+
+    actor = AnonymousUser()
+    actor.username = f"cli:{getpass.getuser()}"
+    return actor
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or update the database tables."""
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(help="How many synthetic cases to register.")] = 200,
+    seed: Annotated[int | None, typer.Option(help="Seed, for reproducible data.")] = None,
+) -> None:
+    """Load synthetic demo agencies, users and cases (never real people)."""
+    _setup()
+    _load_demo(cases, seed)
+
+
+def _load_demo(cases: int, seed: int | None):
+    from opennrm.cases.demo import generate_demo
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("Registering demo cases", total=cases)
+        result = generate_demo(cases, progress=lambda n: bar.advance(task, n), seed=seed)
+    console.print(f"Registered {result.cases_created} demo cases.")
+    _print_logins(result.logins)
+    return result
+
+
+def _print_logins(logins) -> None:
+    table = Table(title="Demo logins (synthetic data only)")
+    for column in ("username", "password", "role", "agency"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.password, login.role, login.agency_name)
+    console.print(table)
+
+
+@app.command()
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo_cases: Annotated[int, typer.Option(help="Demo cases to load into an empty node.")] = 300,
+) -> None:
+    """Run a local node: migrate, load demo data if empty, serve on http://HOST:PORT."""
+    _setup(debug=True)
+    from django.core.management import call_command
+
+    from opennrm.cases.demo import generate_demo
+    from opennrm.cases.models import Case
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Case.objects.exists():
+        _load_demo(demo_cases, seed=2026)
+    else:
+        _print_logins(generate_demo(0).logins)
+    console.print(f"OpenNRM is at http://{host}:{port}/ (Ctrl+C stops it)")
+    call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+
+@app.command()
+def createagency(
+    code: str,
+    name: Annotated[str, typer.Option()],
+    agency_type: Annotated[str, typer.Option("--type", help="Code from agency_types.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2.")],
+) -> None:
+    """Create an agency (organisation) of the NRM."""
+    _setup()
+    from opennrm.accounts.provisioning import create_agency
+
+    agency = _with_validation(create_agency, code=code, name=name, agency_type=agency_type,
+                              country=country)
+    console.print(f"Created agency {agency.code}.")
+
+
+@app.command()
+def createuser(
+    username: str,
+    role: Annotated[str, typer.Option(help="caseworker, supervisor, national_coordinator, "
+                                           "analyst, auditor or administrator")],
+    agency: Annotated[str, typer.Option(help="Agency code.")] = "",
+    email: str = "",
+    totp: Annotated[bool, typer.Option(help="Enrol a TOTP device and print its URI.")] = False,
+) -> None:
+    """Create a user. The password is read from OPENNRM_PASSWORD or asked for."""
+    _setup()
+    from opennrm.accounts.provisioning import create_user, enrol_totp
+
+    password = os.environ.get("OPENNRM_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    user = _with_validation(create_user, username=username, password=password, role=role,
+                            agency_code=agency, email=email)
+    console.print(f"Created user {user.username} ({user.get_role_display()}).")
+    if totp:
+        console.print("Add this to the authenticator app (shown once):")
+        console.print(enrol_totp(user))
+
+
+@tokens_app.command("create")
+def tokens_create(username: str, name: str = "cli") -> None:
+    """Issue an API token for USERNAME. The secret is printed once, on the last line."""
+    _setup()
+    from opennrm.accounts.models import ApiToken, User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        _fail(f"no active user {username!r}")
+    _, secret = ApiToken.issue(user, name)
+    console.print(f"API token for {username} (store it now; it is not kept):", style="bold")
+    print(secret)
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Show the data keys and how many stored values each encrypts."""
+    _setup()
+    from opennrm.core.keyring import get_keyring
+    from opennrm.core.rotation import key_usage
+
+    ring = get_keyring()
+    usage = key_usage()
+    table = Table(title=f"Key ring {ring.path}")
+    for column in ("key", "created", "active", "values encrypted"):
+        table.add_column(column)
+    for key_id in ring.data_keys:
+        table.add_row(key_id, ring.created.get(key_id, ""),
+                      "yes" if key_id == ring.active_key_id else "",
+                      str(usage.get(key_id, 0)))
+    for key_id in sorted(set(usage) - set(ring.data_keys)):
+        table.add_row(key_id, "", "MISSING", str(usage[key_id]))
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    retire_old: Annotated[bool, typer.Option(help="Retire old keys once nothing uses them.")]
+    = False,
+) -> None:
+    """Add a new data key and re-encrypt every stored value with it, while the node runs."""
+    _setup()
+    import time
+
+    from opennrm.audit.models import Action
+    from opennrm.audit.services import AuditEvent, record_event
+    from opennrm.core.keyring import RELOAD_INTERVAL_SECONDS, get_keyring
+    from opennrm.core.rotation import key_usage, reencrypt_all, retire_key
+
+    ring = get_keyring()
+    old_keys = [k for k in ring.data_keys if k != ring.active_key_id]
+    old_keys.append(ring.active_key_id)
+    new_key = ring.add_key()
+    console.print(f"New active key {new_key}.")
+    # Let running web workers see the new key before values are re-encrypted with it.
+    time.sleep(RELOAD_INTERVAL_SECONDS * 2)
+    total = sum(key_usage().values())
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("Re-encrypting", total=total)
+        rewritten = reencrypt_all(progress=lambda n: bar.advance(task, n))
+    record_event(_system_actor(), AuditEvent(Action.KEY_ROTATION, "keyring", new_key,
+                                             reason=f"{rewritten} values re-encrypted"), "cli")
+    console.print(f"Re-encrypted {rewritten} values.")
+    if retire_old:
+        for key_id in old_keys:
+            retire_key(key_id)
+            console.print(f"Retired {key_id}.")
+
+
+@keys_app.command("retire")
+def keys_retire(key_id: str) -> None:
+    """Remove an old data key; refused while any stored value still uses it."""
+    _setup()
+    from opennrm.core.keyring import KeyRingError
+    from opennrm.core.rotation import retire_key
+
+    try:
+        retire_key(key_id)
+    except KeyRingError as error:
+        _fail(str(error))
+    console.print(f"Retired {key_id}.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit trail's hash chain; exit 1 if any entry was changed or removed."""
+    _setup()
+    from opennrm.audit.services import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        console.print(f"[green]Audit trail intact:[/green] {report.entries_checked} entries.")
+        return
+    console.print(f"[red]Audit trail BROKEN[/red] ({report.entries_checked} entries read):")
+    for problem in report.problems:
+        console.print(f"  - {problem}")
+    raise typer.Exit(1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command (e.g. `opennrm manage check --deploy`)."""
+    _setup(serves_requests=True)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["opennrm manage", *ctx.args])
+
+
+def _with_validation(function, **kwargs):
+    from django.core.exceptions import ValidationError
+
+    try:
+        return function(**kwargs)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                console.print(f"[red]{field}:[/red] {message}")
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    app(prog_name="opennrm")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
