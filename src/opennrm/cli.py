@@ -161,6 +161,32 @@ def tokens_create(username: str, name: str = "cli") -> None:
     print(secret)
 
 
+@app.command()
+def export(
+    username: Annotated[str, typer.Option("--as", help="The user whose access applies.")],
+    reason: Annotated[str, typer.Option(help="Why the data is exported (audited).")],
+    output: Annotated[str, typer.Option(help="CSV file to write.")],
+    identity: Annotated[bool, typer.Option(help="Include names, birth date, phone.")] = False,
+) -> None:
+    """Export the cases a user may see as CSV; every exported case is audited."""
+    _setup()
+    from opennrm.accounts.models import User
+    from opennrm.cases.access import CaseAccessDenied
+    from opennrm.cases.exports import export_cases_csv
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        _fail(f"no active user {username!r}")
+    try:
+        with open(output, "w", newline="", encoding="utf-8") as handle:
+            count = _with_validation(export_cases_csv, actor=user, reason=reason, out=handle,
+                                     include_identity=identity, channel="cli")
+    except CaseAccessDenied as error:
+        os.remove(output)
+        _fail(str(error))
+    console.print(f"Exported {count} cases to {output}.")
+
+
 @keys_app.command("status")
 def keys_status() -> None:
     """Show the data keys and how many stored values each encrypts."""
