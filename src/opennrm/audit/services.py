@@ -124,4 +124,29 @@ def verify_chain(max_problems: int = 20) -> ChainReport:
     return ChainReport(entries_checked=checked, problems=problems)
 
 
-__all__ = ["Action", "AuditEvent", "record_event", "record_events", "verify_chain"]
+class AuditAccessDenied(Exception):
+    pass
+
+
+def can_read_audit_trail(user) -> bool:
+    from opennrm.accounts.models import Role
+
+    return bool(user and user.is_authenticated and user.is_active and user.role == Role.AUDITOR)
+
+
+def audit_entries_for(user, *, case_number: str = "", username: str = "", action: str = ""):
+    """The audit trail as the auditor sees it, newest first, optionally filtered."""
+    if not can_read_audit_trail(user):
+        raise AuditAccessDenied("Only auditors may read the audit trail.")
+    entries = AuditEntry.objects.order_by("-sequence")
+    if case_number:
+        entries = entries.filter(object_ref=case_number.strip())
+    if username:
+        entries = entries.filter(actor_username=username.strip())
+    if action:
+        entries = entries.filter(action=action)
+    return entries
+
+
+__all__ = ["Action", "AuditEvent", "record_event", "record_events", "verify_chain",
+           "audit_entries_for", "can_read_audit_trail"]
