@@ -8,7 +8,8 @@ import sys
 
 def _run(args, tmp_path, **extra_env):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("OPENNRM_") and k not in ("DJANGO_SETTINGS_MODULE",)}
+           if not k.startswith("OPENNRM_")
+           and k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({
         "DJANGO_SETTINGS_MODULE": "opennrm.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",

@@ -81,7 +81,7 @@ def test_officer_of_another_agency_cannot_edit(case, police_officer):
 
 
 def test_closed_case_cannot_be_edited_until_reopened(caseworker, case):
-    services.close_case(caseworker, case, "assistance_completed")
+    case = services.close_case(caseworker, case, "assistance_completed")
     assert case.status == CaseStatus.CLOSED
     with pytest.raises(ValidationError):
         services.update_case(caseworker, case, {"phone": "1"})
@@ -90,7 +90,7 @@ def test_closed_case_cannot_be_edited_until_reopened(caseworker, case):
 
 
 def test_closing_as_referred_elsewhere_marks_closed_referred(caseworker, case):
-    services.close_case(caseworker, case, "referred_elsewhere")
+    case = services.close_case(caseworker, case, "referred_elsewhere")
     assert case.status == CaseStatus.CLOSED_REFERRED
 
 

@@ -36,6 +36,8 @@ def cases_visible_to(user) -> QuerySet[Case]:
 
 def get_visible_case(user, case_number: str) -> Case:
     """The case with this number if `user` may see it; CaseNotFound otherwise."""
+    if "\x00" in case_number:  # PostgreSQL rejects NUL in text; no case has one
+        raise CaseNotFound(case_number)
     case = cases_visible_to(user).select_related("person", "owner_agency").filter(
         case_number=case_number
     ).first()
@@ -45,12 +47,14 @@ def get_visible_case(user, case_number: str) -> Case:
 
 
 def can_see_identity(user) -> bool:
-    return bool(user and user.is_authenticated and user.role in IDENTITY_ROLES)
+    return bool(user and user.is_authenticated and user.is_active
+                and user.role in IDENTITY_ROLES)
 
 
 def can_edit_case(user, case: Case) -> bool:
     return (
         user.is_authenticated
+        and user.is_active
         and user.role in CASE_HANDLING_ROLES
         and case.owner_agency_id == user.agency_id
     )
@@ -65,5 +69,6 @@ def ensure_can_edit(user, case: Case) -> None:
 
 def can_register_cases(user) -> bool:
     return (
-        user.is_authenticated and user.role in CASE_HANDLING_ROLES and user.agency_id is not None
+        user.is_authenticated and user.is_active and user.role in CASE_HANDLING_ROLES
+        and user.agency_id is not None
     )

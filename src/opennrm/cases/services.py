@@ -58,6 +58,15 @@ def _as_date(value, field: str, errors: dict) -> date | None:
     return parsed
 
 
+def _is_valid_text(value: str) -> bool:
+    """False for text that cannot be stored (lone surrogates, NUL characters)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def _as_list(value, field: str, errors: dict) -> list:
     if value in (None, ""):
         return []
@@ -97,7 +106,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     for name in ("given_name", "family_name", "phone", "address", "notes"):
         if present(name):
             value = data[name] or ""
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not _is_valid_text(value):
                 errors.setdefault(name, []).append("Enter text.")
                 continue
             limit = 10000 if name == "notes" else 300
@@ -108,12 +117,15 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     if present("aliases"):
         aliases = _as_list(data["aliases"], "aliases", errors)
         clean["aliases"] = [str(a).strip() for a in aliases if str(a).strip()]
+        if not all(_is_valid_text(a) for a in clean["aliases"]):
+            errors.setdefault("aliases", []).append("Enter text.")
 
     if present("identity_documents"):
         documents = []
         for position, doc in enumerate(_as_list(data["identity_documents"],
                                                 "identity_documents", errors), start=1):
-            if not isinstance(doc, dict) or not str(doc.get("number", "")).strip():
+            if (not isinstance(doc, dict) or not str(doc.get("number", "")).strip()
+                    or not _is_valid_text(str(doc["number"]))):
                 errors.setdefault("identity_documents", []).append(
                     f"Document {position}: give at least the document number."
                 )
@@ -369,11 +381,11 @@ def find_cases_by_name(actor, given_name: str, family_name: str, birth_date: dat
 def update_case(actor, case: Case, changes: dict, channel: str = "") -> Case:
     """Change fields of an open case and of its person; only changed fields are audited."""
     access.ensure_can_edit(actor, case)
-    if case.is_closed:
-        raise ValidationError({"status": ["This case is closed. Reopen it to edit."]})
     clean = clean_fields(changes, partial=True)
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+        if case.is_closed:
+            raise ValidationError({"status": ["This case is closed. Reopen it to edit."]})
         person = case.person
         changed = _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
         changed += _apply(case, clean, CASE_FIELDS)
@@ -399,11 +411,14 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
     if status not in VictimStatus.values:
         errors["victim_status"] = [f"Unknown victim status {status!r}."]
     decided = _as_date(decided_on, "victim_status_decided_on", errors)
+    if decided is None and "victim_status_decided_on" not in errors:
+        errors["victim_status_decided_on"] = ["Give the date of the decision."]
     if decided and decided > timezone.localdate():
         errors.setdefault("victim_status_decided_on", []).append("The date is in the future.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        case = _locked(case)
         case.victim_status = status
         case.victim_status_decided_on = decided
         case.victim_status_decided_by_agency = deciding_agency or actor.agency
@@ -419,11 +434,12 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
 def close_case(actor, case: Case, reason: str, channel: str = "") -> Case:
     """Close a case with a reason from the closure-reason list."""
     access.ensure_can_edit(actor, case)
-    if case.is_closed:
-        raise ValidationError({"status": ["This case is already closed."]})
     if reason not in codelists.entries("closure_reasons"):
         raise ValidationError({"closure_reason": ["Choose a reason for closing the case."]})
     with transaction.atomic():
+        case = _locked(case)
+        if case.is_closed:
+            raise ValidationError({"status": ["This case is already closed."]})
         case.status = (CaseStatus.CLOSED_REFERRED if reason == "referred_elsewhere"
                        else CaseStatus.CLOSED)
         case.closure_reason = reason
@@ -436,9 +452,10 @@ def close_case(actor, case: Case, reason: str, channel: str = "") -> Case:
 
 def reopen_case(actor, case: Case, channel: str = "") -> Case:
     access.ensure_can_edit(actor, case)
-    if not case.is_closed:
-        raise ValidationError({"status": ["This case is not closed."]})
     with transaction.atomic():
+        case = _locked(case)
+        if not case.is_closed:
+            raise ValidationError({"status": ["This case is not closed."]})
         case.status = CaseStatus.ACTIVE
         case.closure_reason = ""
         case.closed_at = None
@@ -446,6 +463,13 @@ def reopen_case(actor, case: Case, channel: str = "") -> Case:
         record_events(actor, [AuditEvent(Action.UPDATE, "case", case.case_number,
                                          ("status",))], channel)
     return case
+
+
+def _locked(case: Case) -> Case:
+    """The case re-read under a row lock, so concurrent changes do not overwrite each other."""
+    return Case.objects.select_for_update().select_related("person", "owner_agency").get(
+        pk=case.pk
+    )
 
 
 # --- consent -----------------------------------------------------------------------------
@@ -465,7 +489,9 @@ def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_c
         errors.setdefault("given_on", []).append("The date is in the future.")
     recipient_agency = None
     if recipient_agency_code:
-        recipient_agency = Agency.objects.filter(code=recipient_agency_code).first()
+        recipient_agency = Agency.objects.filter(
+            code=recipient_agency_code.replace("\x00", ""), is_active=True
+        ).first()
         if recipient_agency is None:
             errors["recipient_agency"] = [f"No agency with code {recipient_agency_code!r}."]
     recipient_node = (recipient_node or "").upper()

@@ -31,9 +31,10 @@ def load(name: str) -> dict:
                 for lang in pycountry.languages
             ],
         }
-    path = CODELIST_DIR / f"{name}.json"
-    if not path.exists():
+    # Only names of files in the folder: a name is never turned into an arbitrary path.
+    if name not in {p.stem for p in CODELIST_DIR.glob("*.json")}:
         raise KeyError(f"unknown code list {name!r}")
+    path = CODELIST_DIR / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 

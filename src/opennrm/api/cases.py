@@ -1,0 +1,135 @@
+"""/api/cases: register, list, find, read and change cases.
+
+Handlers translate HTTP to calls of `cases.services` and `cases.access` and back; the
+rules live there. A response that shows who the person is comes from `services.read_case`,
+so each such disclosure is in the audit trail.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Path, Query, Router
+from ninja.responses import Status
+
+from opennrm.api.problems import problems, with_field_names
+from opennrm.api.schemas import (
+    CaseChanges,
+    CaseDetail,
+    CaseFilters,
+    CasePage,
+    CaseRegistration,
+    CaseSummary,
+    Closure,
+    NameSearch,
+    VictimStatusDecision,
+)
+from opennrm.cases import access, services
+from opennrm.cases.models import Case
+
+CHANNEL = "api"
+
+CaseNumber = Path[str, {"max_length": 32, "pattern": r"^[A-Za-z0-9][A-Za-z0-9-]*$",
+                        "examples": ["MD-26-7KQ3M9XA"]}]
+
+router = Router(tags=["cases"])
+
+
+def summaries(cases: QuerySet[Case]) -> QuerySet[dict]:
+    """The list columns of `cases`, read in one query without loading (or decrypting) a
+    person."""
+    return cases.values(
+        "case_number", "global_id", "status", "victim_status", "age_band", "is_child",
+        "exploitation_forms", "first_contact_on", "registered_at",
+        gender=F("person__gender"), owner_agency_code=F("owner_agency__code"),
+    )
+
+
+def _detail(request: HttpRequest, case_number: str) -> dict:
+    case = services.read_case(request.auth, case_number, channel=CHANNEL)
+    return CaseDetail.from_case(case, with_identity=access.can_see_identity(request.auth))
+
+
+@router.get("", response={200: CasePage, **problems(401, 422)}, operation_id="listCases",
+            summary="List the cases you may see")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
+    """Newest first, without names or other identity data."""
+    cases = access.cases_visible_to(request.auth)
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.victim_status:
+        cases = cases.filter(victim_status=filters.victim_status)
+    count = cases.count()
+    start = (filters.page - 1) * filters.page_size
+    items = list(summaries(cases)[start:start + filters.page_size]) if start < count else []
+    return {"items": items, "count": count, "page": filters.page,
+            "page_size": filters.page_size}
+
+
+@router.get("/search", response={200: list[CaseSummary], **problems(401, 422)},
+            operation_id="searchCases", summary="Find cases by exact name and birth date")
+def search_cases(request: HttpRequest, search: Query[NameSearch]):
+    """Name order, case, diacritics and script do not matter (Иванов finds Ivanov)."""
+    found = services.find_cases_by_name(request.auth, search.given_name, search.family_name,
+                                        search.birth_date, channel=CHANNEL)
+    cases = access.cases_visible_to(request.auth).filter(pk__in=[case.pk for case in found])
+    return list(summaries(cases))
+
+
+@router.post("", response={201: CaseDetail, **problems(400, 401, 403, 422)},
+             operation_id="registerCase", summary="Register a case")
+def register_case(request: HttpRequest, response: HttpResponse, registration: CaseRegistration):
+    """A new person and a case owned by your agency, with the status of presumed victim."""
+    case = services.register_case(request.auth, registration.model_dump(exclude_unset=True),
+                                  channel=CHANNEL)
+    response["Location"] = reverse("api:read_case", args=[case.case_number])
+    return Status(201, _detail(request, case.case_number))
+
+
+@router.get("/{case_number}", response={200: CaseDetail, **problems(401, 404, 422)},
+            operation_id="readCase", summary="Read a case", url_name="read_case")
+def read_case(request: HttpRequest, case_number: CaseNumber):
+    """Identity fields are filled only for roles that may see who the person is."""
+    return _detail(request, case_number)
+
+
+@router.patch("/{case_number}", response={200: CaseDetail, **problems(400, 401, 403, 404, 422)},
+              operation_id="updateCase", summary="Change fields of a case")
+def update_case(request: HttpRequest, case_number: CaseNumber, changes: CaseChanges):
+    """Only the fields sent are changed and recorded in the audit trail."""
+    case = access.get_visible_case(request.auth, case_number)
+    services.update_case(request.auth, case, changes.model_dump(exclude_unset=True),
+                         channel=CHANNEL)
+    return _detail(request, case_number)
+
+
+@router.post("/{case_number}/close",
+             response={200: CaseDetail, **problems(400, 401, 403, 404, 422)},
+             operation_id="closeCase", summary="Close a case")
+def close_case(request: HttpRequest, case_number: CaseNumber, closure: Closure):
+    case = access.get_visible_case(request.auth, case_number)
+    services.close_case(request.auth, case, closure.closure_reason, channel=CHANNEL)
+    return _detail(request, case_number)
+
+
+@router.post("/{case_number}/reopen", response={200: CaseDetail, **problems(401, 403, 404, 422)},
+             operation_id="reopenCase", summary="Reopen a closed case")
+def reopen_case(request: HttpRequest, case_number: CaseNumber):
+    case = access.get_visible_case(request.auth, case_number)
+    services.reopen_case(request.auth, case, channel=CHANNEL)
+    return _detail(request, case_number)
+
+
+@router.post("/{case_number}/victim-status",
+             response={200: CaseDetail, **problems(400, 401, 403, 404, 422)},
+             operation_id="decideVictimStatus", summary="Record a decision on victim status")
+def decide_victim_status(request: HttpRequest, case_number: CaseNumber,
+                         decision: VictimStatusDecision):
+    """For example the formal identification of the person as a victim by an authority."""
+    case = access.get_visible_case(request.auth, case_number)
+    try:
+        services.decide_victim_status(request.auth, case, decision.victim_status,
+                                      decision.decided_on, channel=CHANNEL)
+    except ValidationError as error:
+        raise with_field_names(error, {"victim_status_decided_on": "decided_on"}) from error
+    return _detail(request, case_number)

@@ -1,0 +1,288 @@
+"""What goes over the wire. Field names are those of `cases.services`.
+
+Requests carry types only; every rule about values (code lists, dates in the future,
+required recipients …) is checked by the service functions, so the API, the web UI and
+imports give the same answers.
+"""
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from django.utils.dateparse import parse_date
+from ninja import Field, Schema
+from pydantic import BaseModel, ConfigDict
+
+from opennrm.cases.models import Case, CaseStatus, Consent, VictimStatus
+
+AgencyCode = Annotated[str, Field(max_length=40, pattern=r"^[-a-zA-Z0-9_]*$",
+                                  description="Code of an agency (see /api/agencies).")]
+
+
+def _codes(codelist: str) -> str:
+    return f"Codes from /api/codelists/{codelist}."
+
+
+# --- requests ----------------------------------------------------------------------------
+
+class Request(Schema):
+    # A misspelt field must not be ignored in silence.
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityDocument(Request):
+    document_type: str = Field("other", description=_codes("identity_document_types"))
+    number: str
+    country: str = Field("", description=_codes("countries"))
+
+
+class CaseFields(Request):
+    """The editable fields of a case and its person (services.EDITABLE_FIELDS)."""
+
+    given_name: str | None = None
+    family_name: str | None = None
+    aliases: list[str] | None = None
+    birth_date: date | None = None
+    identity_documents: list[IdentityDocument] | None = None
+    phone: str | None = None
+    address: str | None = None
+    gender: str | None = Field(None, description=_codes("genders"))
+    birth_year: int | None = None
+    age_uncertain: bool | None = Field(
+        None, description="Age not established: the person is presumed a child."
+    )
+    citizenships: list[str] | None = Field(None, description=_codes("countries"))
+    languages: list[str] | None = Field(None, description=_codes("languages"))
+    first_contact_on: date | None = None
+    exploitation_forms: list[str] | None = Field(
+        None, description=_codes("exploitation_forms")
+    )
+    labour_sector: str | None = Field(None, description=_codes("labour_sectors"))
+    recruitment_countries: list[str] | None = Field(None, description=_codes("countries"))
+    transit_countries: list[str] | None = Field(None, description=_codes("countries"))
+    exploitation_countries: list[str] | None = Field(None, description=_codes("countries"))
+    exploitation_started_on: date | None = None
+    exploitation_ended_on: date | None = None
+    means_of_control: list[str] | None = Field(None, description=_codes("means_of_control"))
+    recruiter_relation: str | None = Field(None, description=_codes("recruiter_relations"))
+    notes: str | None = None
+
+
+class CaseRegistration(CaseFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "given_name": "Elena", "family_name": "Popescu", "birth_date": "1998-04-12",
+        "gender": "female", "citizenships": ["MD"], "languages": ["ro"],
+        "first_contact_on": "2026-03-02", "exploitation_forms": ["forced_labour"],
+        "identity_documents": [{"document_type": "passport", "number": "AB1234567",
+                                "country": "MD"}],
+    }]})
+
+    gender: str = Field(description=_codes("genders"))
+    first_contact_on: date
+
+
+class CaseChanges(CaseFields):
+    """Only the fields sent are changed; send null or an empty value to clear one."""
+
+
+class Closure(Request):
+    closure_reason: str = Field(description=_codes("closure_reasons"))
+
+
+class VictimStatusDecision(Request):
+    victim_status: VictimStatus
+    decided_on: date
+
+
+class ConsentGiven(Request):
+    purpose: str = Field(description=_codes("consent_purposes"))
+    given_on: date
+    recipient_agency: AgencyCode = ""
+    recipient_node: str = Field("", max_length=2,
+                                description="Country code of a partner node. "
+                                            + _codes("countries"))
+
+
+class ConsentWithdrawal(Request):
+    withdrawn_on: date
+
+
+class CaseFilters(Schema):
+    status: CaseStatus | None = None
+    victim_status: VictimStatus | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=200)
+
+
+class NameSearch(Schema):
+    given_name: str
+    family_name: str
+    birth_date: date
+
+
+# --- responses ---------------------------------------------------------------------------
+
+class CaseSummary(Schema):
+    """A case in a list: no name, birth date, document or contact, nothing to decrypt."""
+
+    case_number: str
+    global_id: UUID
+    status: CaseStatus
+    victim_status: VictimStatus
+    age_band: str
+    is_child: bool
+    gender: str
+    exploitation_forms: list[str]
+    first_contact_on: date
+    registered_at: datetime
+    owner_agency: str = Field(validation_alias="owner_agency_code",
+                              description="Code of the agency that owns the case.")
+
+
+class CasePage(Schema):
+    items: list[CaseSummary]
+    count: int
+    page: int
+    page_size: int
+
+
+class ConsentOut(Schema):
+    id: int
+    purpose: str
+    given_on: date
+    recipient_agency: str | None
+    recipient_node: str
+    recorded_at: datetime
+    withdrawn_on: date | None
+    is_active: bool
+
+    @staticmethod
+    def from_consent(consent: Consent) -> dict:
+        return {
+            "id": consent.pk, "purpose": consent.purpose, "given_on": consent.given_on,
+            "recipient_agency": consent.recipient_agency.code if consent.recipient_agency
+            else None,
+            "recipient_node": consent.recipient_node, "recorded_at": consent.recorded_at,
+            "withdrawn_on": consent.withdrawn_on, "is_active": consent.is_active,
+        }
+
+
+class IdentityDocumentOut(Schema):
+    document_type: str = "other"
+    number: str = ""
+    country: str = ""
+
+
+class CaseIdentity(Schema):
+    given_name: str
+    family_name: str
+    aliases: list[str]
+    birth_date: date | None
+    identity_documents: list[IdentityDocumentOut]
+    phone: str
+    address: str
+    notes: str
+
+
+class CaseDetail(Schema):
+    case_number: str
+    global_id: UUID
+    owner_agency: str
+    registered_at: datetime
+    updated_at: datetime
+    status: CaseStatus
+    closure_reason: str
+    closed_at: datetime | None
+    victim_status: VictimStatus
+    victim_status_decided_on: date | None
+    victim_status_decided_by: str | None = Field(
+        description="Code of the agency that decided the victim status."
+    )
+    victim_status_recorded_by: str | None = Field(description="Username of who recorded it.")
+    gender: str
+    birth_year: int | None
+    age_uncertain: bool
+    age_band: str
+    is_child: bool
+    citizenships: list[str]
+    languages: list[str]
+    first_contact_on: date
+    exploitation_forms: list[str]
+    labour_sector: str
+    recruitment_countries: list[str]
+    transit_countries: list[str]
+    exploitation_countries: list[str]
+    exploitation_started_on: date | None
+    exploitation_ended_on: date | None
+    means_of_control: list[str]
+    recruiter_relation: str
+    identity: CaseIdentity | None = Field(
+        description="Name, birth date, documents, contacts and notes; null for roles that "
+                    "may not see who the person is."
+    )
+    consents: list[ConsentOut]
+
+    @staticmethod
+    def from_case(case: Case, *, with_identity: bool) -> dict:
+        person = case.person
+        decider = case.victim_status_decided_by_agency
+        recorder = case.victim_status_recorded_by
+        identity = None
+        if with_identity:
+            identity = {
+                "given_name": person.given_name, "family_name": person.family_name,
+                "aliases": person.aliases,
+                "birth_date": parse_date(person.birth_date) if person.birth_date else None,
+                "identity_documents": person.identity_documents, "phone": person.phone,
+                "address": person.address, "notes": case.notes,
+            }
+        return {
+            "case_number": case.case_number, "global_id": case.global_id,
+            "owner_agency": case.owner_agency.code, "registered_at": case.registered_at,
+            "updated_at": case.updated_at, "status": case.status,
+            "closure_reason": case.closure_reason, "closed_at": case.closed_at,
+            "victim_status": case.victim_status,
+            "victim_status_decided_on": case.victim_status_decided_on,
+            "victim_status_decided_by": decider.code if decider else None,
+            "victim_status_recorded_by": recorder.username if recorder else None,
+            "gender": person.gender, "birth_year": person.birth_year,
+            "age_uncertain": person.age_uncertain, "age_band": case.age_band,
+            "is_child": case.is_child, "citizenships": person.citizenships,
+            "languages": person.languages, "first_contact_on": case.first_contact_on,
+            "exploitation_forms": case.exploitation_forms,
+            "labour_sector": case.labour_sector,
+            "recruitment_countries": case.recruitment_countries,
+            "transit_countries": case.transit_countries,
+            "exploitation_countries": case.exploitation_countries,
+            "exploitation_started_on": case.exploitation_started_on,
+            "exploitation_ended_on": case.exploitation_ended_on,
+            "means_of_control": case.means_of_control,
+            "recruiter_relation": case.recruiter_relation,
+            "identity": identity,
+            "consents": [ConsentOut.from_consent(consent) for consent
+                         in case.consents.select_related("recipient_agency")],
+        }
+
+
+class AgencyOut(Schema):
+    code: str
+    name: str
+    agency_type: str
+    country: str
+    is_active: bool
+
+
+class CodeEntry(BaseModel):
+    # A list may carry more attributes per code (age bands their bounds, …). A plain
+    # pydantic model keeps them; ninja's Schema would drop them.
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    label: str
+
+
+class CodeList(Schema):
+    name: str
+    version: str
+    source: str = ""
+    codes: list[CodeEntry]

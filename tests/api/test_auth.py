@@ -1,0 +1,103 @@
+from datetime import timedelta
+
+from django.test import Client
+from django.utils import timezone
+
+from opennrm.accounts.models import ApiToken
+from opennrm.cases.models import Case
+from tests.api.conftest import ApiClient, as_json, assert_problem
+from tests.conftest import person_data
+
+SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+CSRF_SECRET = "a" * 32
+
+
+def test_it_works_with_a_token(api, case):
+    response = api.get("/api/cases")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_it_keeps_answers_out_of_caches(api, case):
+    response = api.get(f"/api/cases/{case.case_number}")
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_it_requires_a_token(case):
+    response = ApiClient().get("/api/cases")
+    problem = assert_problem(response, 401)
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert "Popescu" not in problem["detail"]
+
+
+def test_it_rejects_an_unknown_token(case):
+    assert_problem(ApiClient(secret=ApiToken.PREFIX + "x" * 43).get("/api/cases"), 401)
+    assert_problem(ApiClient(secret="not-a-token").get("/api/cases"), 401)
+
+
+def test_it_rejects_a_revoked_token(caseworker, case):
+    token, secret = ApiToken.issue(caseworker, "laptop")
+    token.revoked_at = timezone.now()
+    token.save()
+    assert_problem(ApiClient(secret=secret).get("/api/cases"), 401)
+
+
+def test_it_rejects_an_expired_token(caseworker, case):
+    _, secret = ApiToken.issue(caseworker, "laptop",
+                               expires_at=timezone.now() - timedelta(seconds=1))
+    assert_problem(ApiClient(secret=secret).get("/api/cases"), 401)
+
+
+def test_it_rejects_the_token_of_an_inactive_user(caseworker, case):
+    _, secret = ApiToken.issue(caseworker, "laptop")
+    caseworker.is_active = False
+    caseworker.save()
+    assert_problem(ApiClient(secret=secret).get("/api/cases"), 401)
+
+
+def test_unauthenticated_changes_change_nothing(case):
+    response = ApiClient().post("/api/cases", as_json(person_data()))
+    assert_problem(response, 401)
+    assert Case.objects.count() == 1
+
+
+def test_it_records_last_use_at_most_once_a_minute(caseworker):
+    token, secret = ApiToken.issue(caseworker, "laptop")
+    client = ApiClient(secret=secret)
+    client.get("/api/cases")
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    assert first_use is not None
+
+    client.get("/api/cases")
+    token.refresh_from_db()
+    assert token.last_used_at == first_use
+
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first_use - timedelta(minutes=2))
+    client.get("/api/cases")
+    token.refresh_from_db()
+    assert token.last_used_at > first_use
+
+
+def test_it_accepts_the_browser_session_for_reading(caseworker, case):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(caseworker, backend=SESSION_BACKEND)
+    response = client.get(f"/api/cases/{case.case_number}")
+    assert response.status_code == 200
+    assert response.json()["identity"]["family_name"] == "Popescu"
+
+
+def test_session_changes_need_the_csrf_token(caseworker):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(caseworker, backend=SESSION_BACKEND)
+    response = client.post("/api/cases", as_json(person_data()),
+                           content_type="application/json")
+    assert_problem(response, 403)
+    assert Case.objects.count() == 0
+
+    client.cookies["csrftoken"] = CSRF_SECRET
+    response = client.post("/api/cases", as_json(person_data()),
+                           content_type="application/json",
+                           headers={"X-CSRFToken": CSRF_SECRET})
+    assert response.status_code == 201
+    assert Case.objects.count() == 1
