@@ -22,3 +22,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.mkdtemp(), "opennrm-test.sqlite3")
     }
+
+STATIC_ROOT = tempfile.mkdtemp()  # noqa: F405 - WhiteNoise warns about a missing folder

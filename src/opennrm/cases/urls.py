@@ -4,4 +4,12 @@ from opennrm.cases import views
 
 urlpatterns = [
     path("", views.case_list, name="case-list"),
+    path("cases/new/", views.case_register, name="case-register"),
+    path("cases/<str:case_number>/", views.case_detail, name="case-detail"),
+    path("cases/<str:case_number>/edit/", views.case_edit, name="case-edit"),
+    path("cases/<str:case_number>/close/", views.case_close, name="case-close"),
+    path("cases/<str:case_number>/reopen/", views.case_reopen, name="case-reopen"),
+    path("cases/<str:case_number>/consents/new/", views.consent_new, name="consent-new"),
+    path("cases/<str:case_number>/consents/<int:consent_id>/withdraw/",
+         views.consent_withdraw, name="consent-withdraw"),
 ]

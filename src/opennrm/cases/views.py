@@ -1,10 +1,203 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Case pages. Every case is reached through `cases.access` or `cases.services`."""
 
-from opennrm.cases.access import cases_visible_to
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from opennrm.cases import access, services
+from opennrm.cases.forms import (
+    CaseForm,
+    CaseNumberSearchForm,
+    CloseCaseForm,
+    ConsentForm,
+    NameSearchForm,
+    WithdrawConsentForm,
+    add_service_errors,
+)
+
+CASES_PER_PAGE = 50
+CHANNEL = "web"
+
+
+def case_view(view):
+    """Sign-in required; a case the user may not see is a 404, a forbidden action a 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except access.CaseNotFound as missing:
+            raise Http404("No such case.") from missing
+        except access.CaseAccessDenied as denied:
+            raise PermissionDenied(str(denied)) from denied
+
+    return wrapper
+
+
+def _withdraw_form(consent, data=None) -> WithdrawConsentForm:
+    return WithdrawConsentForm(data, prefix=f"consent-{consent.pk}")
+
+
+def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None):
+    case = services.read_case(request.user, case_number, channel=CHANNEL)
+    consents = list(case.consents.select_related("recipient_agency"))
+    for consent in consents:
+        if failed_withdrawal is not None and failed_withdrawal.prefix == f"consent-{consent.pk}":
+            consent.withdraw_form = failed_withdrawal
+        elif consent.is_active:
+            consent.withdraw_form = _withdraw_form(consent)
+    return render(request, "cases/case_detail.html", {
+        "case": case,
+        "person": case.person,
+        "show_identity": access.can_see_identity(request.user),
+        "can_edit": access.can_edit_case(request.user, case),
+        "consents": consents,
+        "close_form": close_form or CloseCaseForm(),
+        "failed_withdrawal": failed_withdrawal,
+    })
 
 
 @login_required
 def case_list(request):
-    cases = cases_visible_to(request.user)[:50]
-    return render(request, "cases/case_list.html", {"cases": cases})
+    user = request.user
+    has_case_access = access.can_register_cases(user)
+    number_form = CaseNumberSearchForm(request.GET or None)
+    name_form = NameSearchForm(request.POST or None)
+    page = name_results = None
+    if has_case_access:
+        if request.method == "POST":
+            # Names and birth dates go in a POST body, never in a URL that logs and
+            # browser history keep.
+            if name_form.is_valid():
+                name_results = services.find_cases_by_name(
+                    user, name_form.cleaned_data["given_name"],
+                    name_form.cleaned_data["family_name"], name_form.cleaned_data["birth_date"],
+                    channel=CHANNEL)
+        else:
+            cases = access.cases_visible_to(user)
+            if number_form.is_valid() and number_form.cleaned_data["q"]:
+                cases = cases.filter(case_number__icontains=number_form.cleaned_data["q"])
+            page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "cases/case_list.html", {
+        "has_case_access": has_case_access,
+        "number_form": number_form,
+        "name_form": name_form,
+        "page": page,
+        "name_results": name_results,
+    })
+
+
+@case_view
+def case_register(request):
+    if not access.can_register_cases(request.user):
+        raise access.CaseAccessDenied("Your role cannot register cases.")
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.register_case(request.user, form.service_data(), channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Case {case.case_number} registered.")
+            return redirect("case-detail", case_number=case.case_number)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
+
+
+@case_view
+def case_detail(request, case_number):
+    return _render_detail(request, case_number)
+
+
+@case_view
+def case_edit(request, case_number):
+    case = services.read_case(request.user, case_number, channel=CHANNEL)
+    access.ensure_can_edit(request.user, case)
+    show_identity = access.can_see_identity(request.user)
+    form = CaseForm.for_case(case, request.POST or None, show_identity=show_identity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_case(request.user, case, form.changes(), channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("case-detail", case_number=case.case_number)
+    return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+@case_view
+def consent_new(request, case_number):
+    case = access.get_visible_case(request.user, case_number)
+    access.ensure_can_edit(request.user, case)
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_consent(
+                request.user, case, data["purpose"], data["given_on"],
+                recipient_agency_code=data["recipient_agency"],
+                recipient_node=data["recipient_node"], channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("case-detail", case_number=case.case_number)
+    return render(request, "cases/consent_form.html", {"form": form, "case": case})
+
+
+@require_POST
+@case_view
+def consent_withdraw(request, case_number, consent_id):
+    case = access.get_visible_case(request.user, case_number)
+    consent = case.consents.filter(pk=consent_id).first()
+    if consent is None:
+        raise Http404("No such consent on this case.")
+    form = _withdraw_form(consent, request.POST)
+    if form.is_valid():
+        try:
+            services.withdraw_consent(request.user, consent, form.cleaned_data["withdrawn_on"],
+                                      channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Withdrawal of consent recorded.")
+            return redirect("case-detail", case_number=case.case_number)
+    return _render_detail(request, case_number, failed_withdrawal=form)
+
+
+@require_POST
+@case_view
+def case_close(request, case_number):
+    case = access.get_visible_case(request.user, case_number)
+    form = CloseCaseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_case(request.user, case, form.cleaned_data["closure_reason"],
+                                channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Case closed.")
+            return redirect("case-detail", case_number=case.case_number)
+    return _render_detail(request, case_number, close_form=form)
+
+
+@require_POST
+@case_view
+def case_reopen(request, case_number):
+    case = access.get_visible_case(request.user, case_number)
+    try:
+        services.reopen_case(request.user, case, channel=CHANNEL)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Case reopened.")
+    return redirect("case-detail", case_number=case.case_number)

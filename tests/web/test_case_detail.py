@@ -1,0 +1,57 @@
+import pytest
+
+from opennrm.audit.models import AuditEntry
+from opennrm.cases import services
+from tests.web.conftest import as_user, assert_no_inline_code
+
+
+def url(case) -> str:
+    return f"/cases/{case.case_number}/"
+
+
+def test_it_works(client, caseworker, case):
+    response = as_user(client, caseworker).get(url(case))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Elena Popescu" in content and "AB1234567" in content
+    assert "Presumed victim" in content and "Forced labour" in content
+    assert_no_inline_code(response)
+
+
+def test_a_read_is_audited(client, caseworker, case):
+    as_user(client, caseworker).get(url(case))
+    entry = AuditEntry.objects.get(action="read", object_ref=case.case_number)
+    assert entry.channel == "web" and entry.actor_id == caseworker.pk
+    assert "given_name" in entry.fields
+
+
+def test_it_validates_ownership(client, police_officer, case):
+    response = as_user(client, police_officer).get(url(case))
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert "Popescu" not in content and case.case_number not in content
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+@pytest.mark.parametrize("role", ["analyst", "auditor", "administrator"])
+def test_roles_without_case_access_get_no_case_and_no_identity(client, case, role, request):
+    response = as_user(client, request.getfixturevalue(role)).get(url(case))
+    assert response.status_code == 404
+    assert "Popescu" not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["caseworker", "supervisor"])
+def test_it_shows_the_name_to_case_handling_roles(client, case, role, request):
+    response = as_user(client, request.getfixturevalue(role)).get(url(case))
+    assert "Popescu" in response.content.decode()
+
+
+def test_it_handles_a_missing_case(client, caseworker):
+    assert as_user(client, caseworker).get("/cases/MD-26-NOTHERE0/").status_code == 404
+
+
+def test_it_shows_withdraw_buttons_for_active_consents(client, caseworker, case):
+    consent = services.record_consent(caseworker, case, "assistance", "2026-03-02")
+    content = as_user(client, caseworker).get(url(case)).content.decode()
+    assert f"/cases/{case.case_number}/consents/{consent.pk}/withdraw/" in content
+    assert "Receive assistance" in content
