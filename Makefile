@@ -18,7 +18,7 @@ test: $(STAMP)
 	VENV=$(VENV) scripts/test.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_node.py --cases 100000

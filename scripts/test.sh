@@ -28,7 +28,7 @@ then
 fi
 
 echo "== lint"
-"$VENV/bin/ruff" check src tests benchmarks
+"$VENV/bin/ruff" check .
 
 echo "== tests on SQLite"
 env -u DATABASE_URL "$VENV/bin/python" -m pytest "$@"
