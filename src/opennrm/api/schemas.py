@@ -122,8 +122,12 @@ class NameSearch(Schema):
 
 # --- responses ---------------------------------------------------------------------------
 
-class CaseSummary(Schema):
-    """A case in a list: no name, birth date, document or contact, nothing to decrypt."""
+class CaseSummary(BaseModel):
+    """A case in a list: no name, birth date, document or contact, nothing to decrypt.
+
+    A plain pydantic model: items are dicts from `.values()`, so ninja's per-attribute
+    ORM resolution (DjangoGetter) is not needed, and it is the slow part of a list.
+    """
 
     case_number: str
     global_id: UUID
@@ -139,7 +143,7 @@ class CaseSummary(Schema):
                               description="Code of the agency that owns the case.")
 
 
-class CasePage(Schema):
+class CasePage(BaseModel):
     items: list[CaseSummary]
     count: int
     page: int

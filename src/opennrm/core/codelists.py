@@ -38,8 +38,9 @@ def load(name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@cache
 def entries(name: str) -> dict[str, dict]:
-    """The entries of a code list keyed by code."""
+    """The entries of a code list keyed by code (cached: do not change the result)."""
     return {entry["code"]: entry for entry in load(name)["codes"]}
 
 

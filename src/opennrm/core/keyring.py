@@ -55,7 +55,7 @@ class KeyRing:
             index_key=secrets.token_bytes(32),
             created={key_id: _now()},
         )
-        ring.save()
+        ring.save(replace=False)
         return ring
 
     @classmethod
@@ -69,7 +69,9 @@ class KeyRing:
             created={kid: k.get("created", "") for kid, k in raw["data_keys"].items()},
         )
 
-    def save(self) -> None:
+    def save(self, replace: bool = True) -> None:
+        """Write the ring; with `replace=False`, FileExistsError if the file exists (so
+        that processes starting together cannot each create a ring and lose keys)."""
         payload = {
             "format": 1,
             "active": self.active_key_id,
@@ -80,11 +82,17 @@ class KeyRing:
             "index_key": _b64(self.index_key),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=2)
-        os.replace(tmp, self.path)
+        if replace:
+            os.replace(tmp, self.path)
+        else:
+            try:
+                os.link(tmp, self.path)  # atomic, and refuses to overwrite
+            finally:
+                os.unlink(tmp)
         self._ciphers.clear()
 
     # --- keys --------------------------------------------------------------------------
@@ -154,6 +162,7 @@ def _now() -> str:
 _ring: KeyRing | None = None
 _ring_checked_at = 0.0
 _ring_mtime = 0.0
+_ring_setting = None
 # How often a running process looks at the ring file for a key added by a rotation.
 RELOAD_INTERVAL_SECONDS = 1.0
 
@@ -164,16 +173,24 @@ def get_keyring() -> KeyRing:
     A process notices within RELOAD_INTERVAL_SECONDS that another process (a rotation)
     changed the file, so web workers start writing with the new key without a restart.
     """
-    global _ring, _ring_checked_at, _ring_mtime
-    path = Path(settings.OPENNRM_KEYRING)
+    global _ring, _ring_checked_at, _ring_mtime, _ring_setting
     now = time.monotonic()
+    setting = settings.OPENNRM_KEYRING
+    # Hot path (every encrypted value): no Path parsing while the setting is unchanged.
+    if (_ring is not None and setting is _ring_setting
+            and now - _ring_checked_at < RELOAD_INTERVAL_SECONDS):
+        return _ring
+    path = Path(setting)
     if _ring is not None and _ring.path == path:
-        if now - _ring_checked_at < RELOAD_INTERVAL_SECONDS:
-            return _ring
+        _ring_setting = setting
         _ring_checked_at = now
         if path.exists() and path.stat().st_mtime == _ring_mtime:
             return _ring
-    _ring = KeyRing.load(path) if path.exists() else KeyRing.create(path)
+    try:
+        _ring = KeyRing.load(path) if path.exists() else KeyRing.create(path)
+    except FileExistsError:  # another process created it a moment ago
+        _ring = KeyRing.load(path)
+    _ring_setting = setting
     _ring_checked_at = now
     _ring_mtime = path.stat().st_mtime
     return _ring
