@@ -42,3 +42,25 @@ def test_it_validates_ownership(case, officer_api, roles_without_cases):
 def test_it_needs_a_name_and_a_birth_date(api):
     problem = assert_problem(api.get(SEARCH, {"given_name": "Elena"}), 422)
     assert {e["field"] for e in problem["errors"]} == {"family_name", "birth_date"}
+
+
+def test_search_runs_the_same_queries_for_one_match_or_many(
+        client, caseworker, django_assert_max_num_queries):
+    from datetime import date
+
+    from opennrm.accounts.models import ApiToken
+    from opennrm.cases import services
+    from tests.conftest import person_data
+
+    _, secret = ApiToken.issue(caseworker, "t")
+    for _ in range(3):
+        services.register_case(caseworker, person_data(given_name="Maria", family_name="Rusu",
+                                                       birth_date=date(2000, 1, 1)))
+    params = {"given_name": "Maria", "family_name": "Rusu", "birth_date": "2000-01-01"}
+    # token, lookup, audit head lock, audit insert, head update: no query per match
+    with django_assert_max_num_queries(7):
+        response = client.get("/api/cases/search", params,
+                              HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200
+    assert len(response.json()) == 3
+    assert "Maria" not in response.content.decode()

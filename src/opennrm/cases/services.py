@@ -366,9 +366,10 @@ def find_cases_by_name(actor, given_name: str, family_name: str, birth_date: dat
     index = person_search_index(given_name, family_name, birth_date)
     if not index:
         return []
-    # Notes are not needed to show a match: do not decrypt them.
+    # Showing a match needs no identity: nothing encrypted is loaded or decrypted.
     cases = list(access.cases_visible_to(actor).filter(person__name_index=index)
-                 .select_related("owner_agency").defer("notes"))
+                 .select_related("owner_agency", "person")
+                 .defer("notes", *(f"person__{name}" for name in PERSON_IDENTITY_FIELDS)))
     record_events(actor, [
         AuditEvent(Action.SEARCH, "case", case.case_number, ("given_name", "family_name",
                                                              "birth_date"), "exact name search")
