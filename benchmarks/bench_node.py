@@ -83,6 +83,7 @@ def node_env(url: str, keyring: Path) -> dict:
         "OPENNRM_ALLOWED_HOSTS": "127.0.0.1",
         "OPENNRM_SSL_REDIRECT": "0",
         "OPENNRM_DEBUG": "0",
+        "OPENNRM_ALLOW_DEMO": "1",  # a throw-away database
         "COLUMNS": "200",
     }
 

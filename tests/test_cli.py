@@ -74,7 +74,15 @@ def test_keys_retire_refuses_a_key_in_use(case):
     assert result.exit_code == 1
 
 
-def test_demo_registers_cases_and_prints_working_logins(db):
+def test_demo_refuses_a_production_node(db):
+    result = runner.invoke(app, ["demo", "--cases", "5"])
+    assert result.exit_code == 1
+    assert "published passwords" in result.output
+    assert not User.objects.exists()
+
+
+def test_demo_registers_cases_and_prints_working_logins(db, monkeypatch):
+    monkeypatch.setenv("OPENNRM_ALLOW_DEMO", "1")
     result = runner.invoke(app, ["demo", "--cases", "20", "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert "Registered 20 demo cases" in result.output

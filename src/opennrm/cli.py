@@ -61,6 +61,12 @@ def demo(
 ) -> None:
     """Load synthetic demo agencies, users and cases (never real people)."""
     _setup()
+    from django.conf import settings
+
+    # The demo users' passwords are published in the README: never on a real node.
+    if not settings.DEBUG and os.environ.get("OPENNRM_ALLOW_DEMO") != "1":
+        _fail("the demo creates users with published passwords; this node runs with DEBUG "
+              "off. For a throw-away database (benchmarks), set OPENNRM_ALLOW_DEMO=1.")
     _load_demo(cases, seed)
 
 
