@@ -39,3 +39,11 @@ def test_a_missing_secret_key_stops_the_server_with_a_clear_message(tmp_path):
     result = _run(["-m", "django", "check"], tmp_path)
     assert result.returncode != 0
     assert "OPENNRM_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_hashes_passwords_with_argon2(tmp_path):
+    result = _run(["-c", "import django; django.setup(); "
+                         "from django.contrib.auth.hashers import make_password; "
+                         "print(make_password('a passphrase of some length').split('$')[0])"],
+                  tmp_path, OPENNRM_SECRET_KEY=secrets.token_urlsafe(50))
+    assert result.stdout.strip() == "argon2", result.stderr
