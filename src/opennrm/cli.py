@@ -88,7 +88,8 @@ def _print_logins(logins) -> None:
         table.add_column(column)
     for login in logins:
         table.add_row(login.username, login.password, login.role, login.agency_name)
-    console.print(table)
+    # Wide enough that a password is never cut short, even when output is not a terminal.
+    Console(width=max(console.width, 130)).print(table)
 
 
 @app.command()
