@@ -51,8 +51,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--levels", default="1,8,32", help="concurrent clients")
     parser.add_argument("--repeat", type=int, default=3,
                         help="measure every level this many times; report the medians")
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--gunicorn-threads", type=int, default=2)
+    parser.add_argument("--gunicorn-workers", type=int, default=3)
+    parser.add_argument("--gunicorn-threads", type=int, default=1)
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database and key ring of the previous run (no load)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
