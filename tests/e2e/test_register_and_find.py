@@ -1,6 +1,5 @@
 """A caseworker registers a case in a real browser and finds it again."""
 
-import os
 import re
 from pathlib import Path
 
@@ -10,10 +9,6 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from opennrm.accounts.models import Role
 from tests.conftest import PASSWORD, make_agency, make_user
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made here
-# (fixtures, assertions) are still synchronous, so the async-safety check must be lifted.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -25,9 +20,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(transactional_db, live_server):
+def page(transactional_db, live_server, monkeypatch):
     # The database is requested first so that it is set up before, and torn down after,
     # the live server (whose thread holds a connection until it stops).
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made here
+    # (fixtures, assertions) are still synchronous, so the async-safety check is lifted for
+    # this test only.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: install it with "
                     "`apt-get install -y chromium` (never `playwright install`).")
