@@ -88,3 +88,14 @@ def test_demo_registers_cases_and_prints_working_logins(db, monkeypatch):
     assert "Registered 20 demo cases" in result.output
     caseworker = User.objects.filter(role="caseworker").first()
     assert caseworker.username in result.output
+
+
+def test_tokens_created_on_the_command_line_are_audited_and_expire(caseworker):
+    from opennrm.audit.models import AuditEntry
+
+    result = runner.invoke(app, ["tokens", "create", caseworker.username, "--days", "30"])
+    assert result.exit_code == 0, result.output
+    token = ApiToken.objects.get(user=caseworker)
+    assert token.expires_at is not None
+    entry = AuditEntry.objects.get(object_type="api_token")
+    assert entry.channel == "cli" and entry.action == "create"

@@ -126,7 +126,7 @@ def createagency(
     from opennrm.accounts.provisioning import create_agency
 
     agency = _with_validation(create_agency, code=code, name=name, agency_type=agency_type,
-                              country=country)
+                              country=country, channel="cli")
     console.print(f"Created agency {agency.code}.")
 
 
@@ -147,23 +147,29 @@ def createuser(
         "Password", hide_input=True, confirmation_prompt=True
     )
     user = _with_validation(create_user, username=username, password=password, role=role,
-                            agency_code=agency, email=email)
+                            agency_code=agency, email=email, channel="cli")
     console.print(f"Created user {user.username} ({user.get_role_display()}).")
     if totp:
         console.print("Add this to the authenticator app (shown once):")
-        console.print(enrol_totp(user))
+        console.print(enrol_totp(user, channel="cli"))
 
 
 @tokens_app.command("create")
-def tokens_create(username: str, name: str = "cli") -> None:
+def tokens_create(
+    username: str,
+    name: str = "cli",
+    days: Annotated[int, typer.Option(help="Days until it expires (0: never).")] = 90,
+) -> None:
     """Issue an API token for USERNAME. The secret is printed once, on the last line."""
     _setup()
-    from opennrm.accounts.models import ApiToken, User
+    from opennrm.accounts.models import User
+    from opennrm.accounts.provisioning import issue_api_token
 
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         _fail(f"no active user {username!r}")
-    _, secret = ApiToken.issue(user, name)
+    _, secret = _with_validation(issue_api_token, user=user, name=name,
+                                 expires_in_days=days or None, channel="cli")
     console.print(f"API token for {username} (store it now; it is not kept):", style="bold")
     print(secret)
 
