@@ -25,7 +25,7 @@ from opennrm.accounts.forms import (
     UserFilterForm,
 )
 from opennrm.accounts.models import Agency, User
-from opennrm.cases.forms import add_service_errors
+from opennrm.core.forms import add_service_errors
 
 USERS_PER_PAGE = 50
 CHANNEL = "web"

@@ -3,7 +3,6 @@
 from datetime import date
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from opennrm.accounts.models import Agency
@@ -33,15 +32,6 @@ def _date_input() -> forms.DateInput:
 
 def _multi_select(size: int = 6) -> forms.SelectMultiple:
     return forms.SelectMultiple(attrs={"size": size})
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show the service's messages next to the fields they name (others in the summary)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
 
 
 class AliasesField(forms.CharField):

@@ -18,8 +18,8 @@ from opennrm.cases.forms import (
     ConsentForm,
     NameSearchForm,
     WithdrawConsentForm,
-    add_service_errors,
 )
+from opennrm.core.forms import add_service_errors
 
 CASES_PER_PAGE = 50
 CHANNEL = "web"

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django import template
 
+from opennrm.accounts import provisioning
 from opennrm.audit.services import can_read_audit_trail
 from opennrm.cases import access
 from opennrm.core import codelists
@@ -37,3 +38,8 @@ def may_register_cases(user) -> bool:
 @register.filter
 def may_read_audit_trail(user) -> bool:
     return can_read_audit_trail(user)
+
+
+@register.filter
+def may_manage_accounts(user) -> bool:
+    return provisioning.can_manage_accounts(user)
