@@ -304,10 +304,8 @@ def register_cases(actor, registrations: list[Registration], channel: str = "") 
                     case_number=_new_case_number(agency.country))
         _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
         _apply(case, clean, CASE_FIELDS)
-        case.victim_status = VictimStatus.PRESUMED
-        case.victim_status_decided_on = case.first_contact_on
-        case.victim_status_decided_by_agency = agency
-        case.victim_status_recorded_by = actor
+        # Registration is the first decision: a presumed victim, as of first contact.
+        _set_victim_status(case, VictimStatus.PRESUMED, case.first_contact_on, agency, actor)
         errors: dict = {}
         _check_against_birth(person, case, errors)
         if errors:
@@ -405,6 +403,14 @@ def update_case(actor, case: Case, changes: dict, channel: str = "") -> Case:
     return case
 
 
+def _set_victim_status(case: Case, status: str, decided_on: date, deciding_agency: Agency,
+                       actor) -> None:
+    case.victim_status = status
+    case.victim_status_decided_on = decided_on
+    case.victim_status_decided_by_agency = deciding_agency
+    case.victim_status_recorded_by = actor
+
+
 def decide_victim_status(actor, case: Case, status: str, decided_on: date,
                          deciding_agency: Agency | None = None, channel: str = "") -> Case:
     """Record a decision on victim status (e.g. formal identification by an authority)."""
@@ -421,10 +427,7 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
         raise ValidationError(errors)
     with transaction.atomic():
         case = _locked(case)
-        case.victim_status = status
-        case.victim_status_decided_on = decided
-        case.victim_status_decided_by_agency = deciding_agency or actor.agency
-        case.victim_status_recorded_by = actor
+        _set_victim_status(case, status, decided, deciding_agency or actor.agency, actor)
         case.save(update_fields=["victim_status", "victim_status_decided_on",
                                  "victim_status_decided_by_agency",
                                  "victim_status_recorded_by", "updated_at"])
