@@ -91,6 +91,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "opennrm.core.context_processors.session_timeout",
             ],
         },
     },
@@ -132,12 +134,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "case-list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: short, sliding, gone when the browser closes (shared screens, shared laptops).
 SESSION_COOKIE_AGE = int(os.environ.get("OPENNRM_SESSION_SECONDS", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
+# The browser warns this many seconds before the session ends, then signs the user out and
+# clears the screen (a caseworker may have walked away from a shared computer).
+OPENNRM_SESSION_WARNING_SECONDS = int(os.environ.get("OPENNRM_SESSION_WARNING_SECONDS", "120"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -162,6 +167,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська"), ("ru", "Русский")]
 TIME_ZONE = os.environ.get("OPENNRM_TIME_ZONE", "UTC")
 USE_I18N = True
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

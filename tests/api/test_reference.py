@@ -12,8 +12,9 @@ def test_it_serves_code_lists(api):
     assert "countries" in api.get("/api/codelists").json()
     code_list = api.get("/api/codelists/consent_purposes").json()
     assert code_list["version"]
-    assert {"code": "data_sharing", "label": "Share data with a named recipient",
-            "needs_recipient": True} in code_list["codes"]
+    entry = next(e for e in code_list["codes"] if e["code"] == "data_sharing")
+    assert entry["label"] == "Share data with a named recipient" and entry["needs_recipient"]
+    assert entry["labels"]["uk"] and entry["labels"]["ro"] and entry["labels"]["ru"]
     assert api.get("/api/codelists/countries").json()["codes"][0]["code"]
 
 

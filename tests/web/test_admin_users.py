@@ -58,7 +58,7 @@ def test_it_filters_by_agency_and_role(client, administrator, caseworker, police
 
 
 def test_administrators_see_no_cases(client, administrator, case):
-    response = as_user(client, administrator).get("/")
+    response = as_user(client, administrator).get("/cases/")
     assert response.status_code == 200 and response.context["page"] is None
     assert case.case_number.encode() not in response.content
     assert as_user(client, administrator).get(f"/cases/{case.case_number}/").status_code in {

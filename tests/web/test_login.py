@@ -35,7 +35,7 @@ def test_it_shows_the_form(client, db):
 
 def test_it_works(client, caseworker):
     response = sign_in(client, "caseworker")
-    assert response.status_code == 302 and response.url == reverse("case-list")
+    assert response.status_code == 302 and response.url == reverse("home")
     assert client.get("/").context["user"] == caseworker
 
 
@@ -84,7 +84,7 @@ def test_lockout_is_per_username(client, caseworker, police_officer):
 def test_it_redirects_only_to_local_pages(client, caseworker):
     response = client.post(LOGIN + "?next=https://evil.example/", {
         "username": "caseworker", "password": PASSWORD})
-    assert response.url == reverse("case-list")
+    assert response.url == reverse("home")
     client.logout()
     response = client.post(LOGIN, {"username": "caseworker", "password": PASSWORD,
                                    "next": "/cases/new/"})

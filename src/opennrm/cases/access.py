@@ -6,6 +6,7 @@ case-handling role. (Referral to another agency will extend `cases_visible_to` h
 """
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import Role
 from opennrm.cases.models import Case
@@ -64,7 +65,7 @@ def ensure_can_edit(user, case: Case) -> None:
     if not cases_visible_to(user).filter(pk=case.pk).exists():
         raise CaseNotFound(case.case_number)
     if not can_edit_case(user, case):
-        raise CaseAccessDenied("You may read this case but not change it.")
+        raise CaseAccessDenied(_("You may read this case but not change it."))
 
 
 def can_register_cases(user) -> bool:

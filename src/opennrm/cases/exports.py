@@ -6,6 +6,7 @@ from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
@@ -31,9 +32,9 @@ def export_cases_csv(actor, reason: str, out: TextIO, *, include_identity: bool 
                      channel: str = "") -> int:
     """Write the cases `actor` may see as CSV to `out`; returns how many were written."""
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why the data is exported."]})
+        raise ValidationError({"reason": [_("Say why the data is exported.")]})
     if include_identity and not access.can_see_identity(actor):
-        raise access.CaseAccessDenied("Your role may not export identity data.")
+        raise access.CaseAccessDenied(_("Your role may not export identity data."))
     columns = CASE_COLUMNS + PERSON_DEMOGRAPHIC_COLUMNS
     if include_identity:
         columns += PERSON_IDENTITY_COLUMNS

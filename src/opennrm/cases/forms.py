@@ -4,10 +4,11 @@ from datetime import date
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
-from opennrm.cases import services
-from opennrm.cases.models import Case
+from opennrm.cases import listing, services
+from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.core import codelists
 
 DOCUMENT_ROWS = 3
@@ -55,7 +56,7 @@ class IdentityDocumentsWidget(forms.MultiWidget):
     def __init__(self, rows: int = DOCUMENT_ROWS):
         self.rows = rows
         widgets = []
-        for _ in range(rows):
+        for _row in range(rows):
             widgets += [
                 forms.Select(choices=_with_blank(codelists.choices("identity_document_types"))),
                 forms.TextInput(attrs={"autocomplete": "off"}),
@@ -82,7 +83,7 @@ class IdentityDocumentsField(forms.MultiValueField):
 
     def __init__(self, rows: int = DOCUMENT_ROWS, **kwargs):
         fields = []
-        for _ in range(rows):
+        for _row in range(rows):
             fields += [
                 forms.ChoiceField(choices=codelists.choices("identity_document_types"),
                                   required=False),
@@ -113,55 +114,61 @@ class IdentityDocumentsField(forms.MultiValueField):
 class CaseForm(forms.Form):
     """Register or edit a case. Without `show_identity` the identity fields are left out."""
 
-    given_name = forms.CharField(required=False, max_length=300,
+    given_name = forms.CharField(required=False, label=_("Given name"), max_length=300,
                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    family_name = forms.CharField(required=False, max_length=300,
+    family_name = forms.CharField(required=False, label=_("Family name"), max_length=300,
                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    aliases = AliasesField(required=False, label="Other names",
-                           help_text="Names the person also uses, one per line.")
-    birth_date = forms.DateField(required=False, widget=_date_input(),
-                                 help_text="If known. Format YYYY-MM-DD.")
-    birth_year = forms.IntegerField(required=False, min_value=1900,
-                                    help_text="If only the year is known.")
+    aliases = AliasesField(required=False, label=_("Other names"),
+                           help_text=_("Names the person also uses, one per line."))
+    birth_date = forms.DateField(required=False, widget=_date_input(), label=_("Birth date"),
+                                 help_text=_("If known. Format YYYY-MM-DD."))
+    birth_year = forms.IntegerField(required=False, min_value=1900, label=_("Birth year"),
+                                    help_text=_("If only the year is known."))
     age_uncertain = forms.BooleanField(
-        required=False, label="Age not established (the person is presumed to be a child)")
+        required=False, label=_("Age not established (the person is presumed to be a child)"))
     gender = forms.ChoiceField(choices=_with_blank(codelists.choices("genders")),
-                               required=False, widget=forms.Select(attrs={"required": True}))
+                               required=False, label=_("Gender"),
+                               widget=forms.Select(attrs={"required": True}))
     citizenships = forms.MultipleChoiceField(choices=codelists.choices("countries"),
-                                             required=False, widget=_multi_select())
+                                             required=False, label=_("Citizenship"),
+                                             widget=_multi_select())
     languages = forms.MultipleChoiceField(choices=_language_choices, required=False,
-                                          label="Languages spoken", widget=_multi_select())
-    identity_documents = IdentityDocumentsField(label="Identity documents")
-    phone = forms.CharField(required=False, max_length=300,
+                                          label=_("Languages spoken"), widget=_multi_select())
+    identity_documents = IdentityDocumentsField(label=_("Identity documents"))
+    phone = forms.CharField(required=False, max_length=300, label=_("Phone"),
                             widget=forms.TextInput(attrs={"type": "tel",
                                                           "autocomplete": "off"}))
-    address = forms.CharField(required=False, max_length=300,
+    address = forms.CharField(required=False, max_length=300, label=_("Address"),
                               widget=forms.Textarea(attrs={"rows": 2}))
 
     first_contact_on = forms.DateField(
-        required=False, label="Date of first contact",
+        required=False, label=_("Date of first contact"),
         widget=forms.DateInput(attrs={"type": "date", "required": True}, format="%Y-%m-%d"))
     exploitation_forms = forms.MultipleChoiceField(
         choices=codelists.choices("exploitation_forms"), required=False,
-        label="Forms of exploitation", widget=_multi_select())
+        label=_("Forms of exploitation"), widget=_multi_select())
     labour_sector = forms.ChoiceField(choices=_with_blank(codelists.choices("labour_sectors")),
-                                      required=False)
+                                      required=False, label=_("Labour sector"))
     recruitment_countries = forms.MultipleChoiceField(
-        choices=codelists.choices("countries"), required=False, widget=_multi_select())
+        label=_("Recruited in"), choices=codelists.choices("countries"), required=False,
+        widget=_multi_select())
     transit_countries = forms.MultipleChoiceField(
-        choices=codelists.choices("countries"), required=False, widget=_multi_select())
+        label=_("Transit through"), choices=codelists.choices("countries"), required=False,
+        widget=_multi_select())
     exploitation_countries = forms.MultipleChoiceField(
-        choices=codelists.choices("countries"), required=False, widget=_multi_select())
+        label=_("Exploited in"), choices=codelists.choices("countries"), required=False,
+        widget=_multi_select())
     exploitation_started_on = forms.DateField(required=False, widget=_date_input(),
-                                              label="Exploitation started on")
+                                              label=_("Exploitation started on"))
     exploitation_ended_on = forms.DateField(required=False, widget=_date_input(),
-                                            label="Exploitation ended on")
+                                            label=_("Exploitation ended on"))
     means_of_control = forms.MultipleChoiceField(
-        choices=codelists.choices("means_of_control"), required=False, widget=_multi_select())
+        label=_("Means of control"), choices=codelists.choices("means_of_control"),
+        required=False, widget=_multi_select())
     recruiter_relation = forms.ChoiceField(
         choices=_with_blank(codelists.choices("recruiter_relations")), required=False,
-        label="Relation to the recruiter")
-    notes = forms.CharField(required=False, max_length=10000,
+        label=_("Relation to the recruiter"))
+    notes = forms.CharField(required=False, max_length=10000, label=_("Notes"),
                             widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args, show_identity: bool = True, **kwargs):
@@ -169,7 +176,7 @@ class CaseForm(forms.Form):
         documents = self.initial.get("identity_documents") or []
         if len(documents) > DOCUMENT_ROWS:
             self.fields["identity_documents"] = IdentityDocumentsField(
-                rows=len(documents), label="Identity documents")
+                rows=len(documents), label=_("Identity documents"))
         self.fields["languages"].choices = _language_choices(self.initial.get("languages", ()))
         if not show_identity:
             for name in services.PERSON_IDENTITY_FIELDS + ("notes",):
@@ -198,29 +205,26 @@ class CaseForm(forms.Form):
         return [self[name] for name in services.PERSON_IDENTITY_FIELDS if name in self.fields]
 
 
-class CaseNumberSearchForm(forms.Form):
-    q = forms.CharField(label="Case number", required=False, max_length=32)
-
-
 class NameSearchForm(forms.Form):
     """Exact search: the whole name and the birth date, as registered (any script)."""
 
-    given_name = forms.CharField(max_length=300)
-    family_name = forms.CharField(max_length=300)
-    birth_date = forms.DateField(widget=_date_input(), help_text="Format YYYY-MM-DD.")
+    given_name = forms.CharField(max_length=300, label=_("Given name"))
+    family_name = forms.CharField(max_length=300, label=_("Family name"))
+    birth_date = forms.DateField(widget=_date_input(), label=_("Birth date"),
+                                 help_text=_("Format YYYY-MM-DD."))
 
 
 class ConsentForm(forms.Form):
     purpose = forms.ChoiceField(choices=_with_blank(codelists.choices("consent_purposes")),
-                                required=False, label="The person consents to")
-    given_on = forms.DateField(required=False, widget=_date_input(), label="Consent given on")
+                                required=False, label=_("The person consents to"))
+    given_on = forms.DateField(required=False, widget=_date_input(), label=_("Consent given on"))
     recipient_agency = forms.ChoiceField(
-        required=False, label="Recipient agency",
-        help_text="Needed when data is shared: the agency that may receive it.")
+        required=False, label=_("Recipient agency"),
+        help_text=_("Needed when data is shared: the agency that may receive it."))
     recipient_node = forms.ChoiceField(
         choices=_with_blank(codelists.choices("countries")), required=False,
-        label="Recipient partner country",
-        help_text="Or, for transnational referral, the partner country's node.")
+        label=_("Recipient partner country"),
+        help_text=_("Or, for transnational referral, the partner country's node."))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"given_on": timezone.localdate()})
@@ -231,7 +235,7 @@ class ConsentForm(forms.Form):
 
 class WithdrawConsentForm(forms.Form):
     withdrawn_on = forms.DateField(required=False, widget=_date_input(),
-                                   label="Withdrawn on")
+                                   label=_("Withdrawn on"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"withdrawn_on": timezone.localdate()})
@@ -241,4 +245,62 @@ class WithdrawConsentForm(forms.Form):
 class CloseCaseForm(forms.Form):
     closure_reason = forms.ChoiceField(
         choices=_with_blank(codelists.choices("closure_reasons")), required=False,
-        label="Reason for closing")
+        label=_("Reason for closing"))
+
+
+ANY = _("Any")
+
+
+def _filter_choices(choices) -> list:
+    return [("", ANY), *choices]
+
+
+class CaseFilterForm(forms.Form):
+    """The case list's filters (GET parameters: no personal data ever goes in them)."""
+
+    q = forms.CharField(label=_("Case number"), required=False, max_length=32)
+    status = forms.ChoiceField(required=False, label=_("Status"), choices=_filter_choices(
+        [("open", _("Open (active or follow-up)")), *CaseStatus.choices]))
+    victim_status = forms.ChoiceField(required=False, label=_("Victim status"),
+                                      choices=_filter_choices(VictimStatus.choices))
+    age_band = forms.ChoiceField(required=False, label=_("Age band"), choices=_filter_choices(
+        [("child", _("Children (under 18)")), *codelists.choices("age_bands")]))
+    exploitation_form = forms.ChoiceField(
+        required=False, label=_("Form of exploitation"),
+        choices=_filter_choices(codelists.choices("exploitation_forms")))
+    first_contact_from = forms.DateField(required=False, widget=_date_input(),
+                                         label=_("First contact from"))
+    first_contact_to = forms.DateField(required=False, widget=_date_input(),
+                                       label=_("First contact to"))
+    assigned = forms.ChoiceField(required=False, label=_("Assigned to"), choices=[
+        ("", _("Anyone")), ("me", _("Me")), ("nobody", _("Nobody"))])
+    consent = forms.ChoiceField(required=False, label=_("Consent"), choices=[
+        ("", ANY), ("missing", _("No consent in force"))])
+    registered = forms.ChoiceField(required=False, label=_("Registered"), choices=[
+        ("", _("Any time")), ("recent", _("In the last 14 days"))])
+    sort = forms.ChoiceField(required=False, choices=[
+        (f"{direction}{key}", key) for key in listing.SORTS for direction in ("", "-")])
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("first_contact_from"), data.get("first_contact_to")
+        if start and end and start > end:
+            self.add_error("first_contact_to", _("The end date is before the start date."))
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters; an invalid form filters nothing it could not understand."""
+        data = getattr(self, "cleaned_data", {})
+        return {name: value for name, value in data.items() if value}
+
+    def active_filters(self) -> list:
+        """(label, shown value) of each filter in use, for the "filtered by" line."""
+        shown = []
+        for name, value in self.filters().items():
+            if name == "sort":
+                continue
+            field = self.fields[name]
+            if hasattr(field, "choices"):
+                value = dict(field.choices).get(value, value)
+            shown.append((field.label, value))
+        return shown

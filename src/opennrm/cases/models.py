@@ -8,6 +8,7 @@ import uuid_utils.compat as uuid_compat
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
 from opennrm.core import codelists
@@ -48,16 +49,16 @@ class Person(models.Model):
 
 
 class VictimStatus(models.TextChoices):
-    PRESUMED = "presumed", "Presumed victim"
-    IDENTIFIED = "identified", "Formally identified victim"
-    NOT_A_VICTIM = "not_a_victim", "Not a victim"
+    PRESUMED = "presumed", _("Presumed victim")
+    IDENTIFIED = "identified", _("Formally identified victim")
+    NOT_A_VICTIM = "not_a_victim", _("Not a victim")
 
 
 class CaseStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    FOLLOW_UP = "follow_up", "Follow-up"
-    CLOSED = "closed", "Closed"
-    CLOSED_REFERRED = "closed_referred", "Closed, referred"
+    ACTIVE = "active", _("Active")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    CLOSED = "closed", _("Closed")
+    CLOSED_REFERRED = "closed_referred", _("Closed, referred")
 
 
 class Case(models.Model):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import Agency
 from opennrm.audit.models import Action
@@ -38,6 +39,9 @@ CASE_FIELDS = (
 EDITABLE_FIELDS = PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS + CASE_FIELDS
 # Fields holding personal data: reading or writing them is audited field by field.
 PERSONAL_DATA_FIELDS = PERSON_IDENTITY_FIELDS + ("notes",)
+# What the case page shows before "show identity" is pressed.
+MASKED_PAGE_FIELDS = tuple(name for name in PERSON_DEMOGRAPHIC_FIELDS + CASE_FIELDS
+                           if name not in PERSONAL_DATA_FIELDS)
 
 _CASE_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 
@@ -54,7 +58,7 @@ def _as_date(value, field: str, errors: dict) -> date | None:
     except ValueError:
         parsed = None
     if parsed is None:
-        errors.setdefault(field, []).append("Enter a date as YYYY-MM-DD.")
+        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
     return parsed
 
 
@@ -74,7 +78,7 @@ def _as_list(value, field: str, errors: dict) -> list:
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(value, (list, tuple)):
         return list(value)
-    errors.setdefault(field, []).append("Enter a list.")
+    errors.setdefault(field, []).append(_("Enter a list."))
     return []
 
 
@@ -83,7 +87,8 @@ def _check_codes(field: str, codelist: str, values: list, errors: dict) -> list:
     unknown = codelists.unknown_codes(codelist, values)
     if unknown:
         errors.setdefault(field, []).append(
-            f"Unknown code(s) for {codelist.replace('_', ' ')}: {', '.join(map(str, unknown))}."
+            _("Unknown code(s) for %(codelist)s: %(codes)s.") % {
+                "codelist": codelist.replace("_", " "), "codes": ", ".join(map(str, unknown))}
         )
     return list(dict.fromkeys(values))
 
@@ -97,7 +102,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - set(EDITABLE_FIELDS))
     for name in unknown:
-        errors[name] = ["This field does not exist or cannot be changed here."]
+        errors[name] = [_("This field does not exist or cannot be changed here.")]
     clean: dict = {}
 
     def present(name: str) -> bool:
@@ -107,18 +112,19 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
         if present(name):
             value = data[name] or ""
             if not isinstance(value, str) or not _is_valid_text(value):
-                errors.setdefault(name, []).append("Enter text.")
+                errors.setdefault(name, []).append(_("Enter text."))
                 continue
             limit = 10000 if name == "notes" else 300
             if len(value) > limit:
-                errors.setdefault(name, []).append(f"Enter at most {limit} characters.")
+                errors.setdefault(name, []).append(
+                    _("Enter at most %(limit)d characters.") % {"limit": limit})
             clean[name] = value.strip()
 
     if present("aliases"):
         aliases = _as_list(data["aliases"], "aliases", errors)
         clean["aliases"] = [str(a).strip() for a in aliases if str(a).strip()]
         if not all(_is_valid_text(a) for a in clean["aliases"]):
-            errors.setdefault("aliases", []).append("Enter text.")
+            errors.setdefault("aliases", []).append(_("Enter text."))
 
     if present("identity_documents"):
         documents = []
@@ -127,18 +133,21 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
             if (not isinstance(doc, dict) or not str(doc.get("number", "")).strip()
                     or not _is_valid_text(str(doc["number"]))):
                 errors.setdefault("identity_documents", []).append(
-                    f"Document {position}: give at least the document number."
+                    _("Document %(position)d: give at least the document number.") % {
+                        "position": position}
                 )
                 continue
             kind = doc.get("document_type") or "other"
             if kind not in codelists.entries("identity_document_types"):
                 errors.setdefault("identity_documents", []).append(
-                    f"Document {position}: unknown document type {kind!r}."
+                    _("Document %(position)d: unknown document type %(code)r.") % {
+                        "position": position, "code": kind}
                 )
             country = str(doc.get("country") or "").upper()
             if country and codelists.unknown_codes("countries", [country]):
                 errors.setdefault("identity_documents", []).append(
-                    f"Document {position}: unknown issuing country {country!r}."
+                    _("Document %(position)d: unknown issuing country %(code)r.") % {
+                        "position": position, "code": country}
                 )
             documents.append({"document_type": kind, "number": str(doc["number"]).strip(),
                               "country": country})
@@ -148,7 +157,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     if present("birth_date"):
         birth_date = _as_date(data["birth_date"], "birth_date", errors)
         if birth_date and birth_date > today:
-            errors.setdefault("birth_date", []).append("The birth date is in the future.")
+            errors.setdefault("birth_date", []).append(_("The birth date is in the future."))
         clean["birth_date"] = birth_date
     if present("birth_year"):
         year = data["birth_year"]
@@ -158,15 +167,16 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
             try:
                 year = int(year)
             except (TypeError, ValueError):
-                errors.setdefault("birth_year", []).append("Enter a year such as 1994.")
+                errors.setdefault("birth_year", []).append(_("Enter a year such as 1994."))
             else:
                 if not 1900 <= year <= today.year:
                     errors.setdefault("birth_year", []).append(
-                        f"Enter a year between 1900 and {today.year}."
+                        _("Enter a year between 1900 and %(year)d.") % {"year": today.year}
                     )
                 clean["birth_year"] = year
     if clean.get("birth_date") and clean.get("birth_year") not in (None, clean["birth_date"].year):
-        errors.setdefault("birth_year", []).append("The birth year does not match the birth date.")
+        errors.setdefault("birth_year", []).append(
+            _("The birth year does not match the birth date."))
 
     if present("age_uncertain"):
         clean["age_uncertain"] = bool(data["age_uncertain"])
@@ -174,9 +184,10 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     if present("gender") or not partial:
         gender = data.get("gender") or ""
         if not gender:
-            errors.setdefault("gender", []).append("Choose a gender (or 'Unknown').")
+            errors.setdefault("gender", []).append(_("Choose a gender (or 'Unknown')."))
         elif gender not in codelists.entries("genders"):
-            errors.setdefault("gender", []).append(f"Unknown gender code {gender!r}.")
+            errors.setdefault("gender", []).append(
+                _("Unknown gender code %(code)r.") % {"code": gender})
         clean["gender"] = gender
 
     for name, codelist in (
@@ -193,26 +204,26 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
         if present(name):
             value = data[name] or ""
             if value and value not in codelists.entries(codelist):
-                errors.setdefault(name, []).append(f"Unknown code {value!r}.")
+                errors.setdefault(name, []).append(_("Unknown code %(code)r.") % {"code": value})
             clean[name] = value
 
     if present("first_contact_on") or not partial:
         first_contact = _as_date(data.get("first_contact_on"), "first_contact_on", errors)
         if first_contact is None and "first_contact_on" not in errors:
-            errors["first_contact_on"] = ["Give the date of first contact."]
+            errors["first_contact_on"] = [_("Give the date of first contact.")]
         elif first_contact and first_contact > today:
-            errors.setdefault("first_contact_on", []).append("The date is in the future.")
+            errors.setdefault("first_contact_on", []).append(_("The date is in the future."))
         clean["first_contact_on"] = first_contact
     for name in ("exploitation_started_on", "exploitation_ended_on"):
         if present(name):
             value = _as_date(data[name], name, errors)
             if value and value > today:
-                errors.setdefault(name, []).append("The date is in the future.")
+                errors.setdefault(name, []).append(_("The date is in the future."))
             clean[name] = value
     if clean.get("exploitation_started_on") and clean.get("exploitation_ended_on"):
         if clean["exploitation_ended_on"] < clean["exploitation_started_on"]:
             errors.setdefault("exploitation_ended_on", []).append(
-                "The end of exploitation is before its start."
+                _("The end of exploitation is before its start.")
             )
 
     if errors:
@@ -223,7 +234,8 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
 def _check_against_birth(person: Person, case: Case, errors: dict) -> None:
     birth_date = parse_date(person.birth_date) if person.birth_date else None
     if birth_date and case.first_contact_on and case.first_contact_on < birth_date:
-        errors.setdefault("first_contact_on", []).append("First contact is before the birth date.")
+        errors.setdefault("first_contact_on", []).append(
+            _("First contact is before the birth date."))
 
 
 # --- derived values ----------------------------------------------------------------------
@@ -256,7 +268,7 @@ def person_search_index(given_name: str, family_name: str, birth_date: date) -> 
 
 
 def _new_case_number(country: str) -> str:
-    suffix = "".join(secrets.choice(_CASE_NUMBER_ALPHABET) for _ in range(8))
+    suffix = "".join(secrets.choice(_CASE_NUMBER_ALPHABET) for _position in range(8))
     return f"{country}-{timezone.localdate():%y}-{suffix}"
 
 
@@ -289,7 +301,7 @@ def register_cases(actor, registrations: list[Registration], channel: str = "") 
     rejects the batch, with its position in the message.
     """
     if not access.can_register_cases(actor):
-        raise access.CaseAccessDenied("Your role cannot register cases.")
+        raise access.CaseAccessDenied(_("Your role cannot register cases."))
     agency = actor.agency
     persons, cases = [], []
     errors_by_entry = {}
@@ -325,21 +337,21 @@ def register_cases(actor, registrations: list[Registration], channel: str = "") 
         })
     with transaction.atomic():
         Person.objects.bulk_create(persons, batch_size=1000)
-        for person, (case, _) in zip(persons, cases, strict=True):
+        for person, (case, _registration) in zip(persons, cases, strict=True):
             case.person = person
         try:
             with transaction.atomic():
-                Case.objects.bulk_create([c for c, _ in cases], batch_size=1000)
+                Case.objects.bulk_create([c for c, _registration in cases], batch_size=1000)
         except IntegrityError:
             # A case-number collision (1 in 10^12): draw new numbers once and retry.
-            for case, _ in cases:
+            for case, _registration in cases:
                 case.case_number = _new_case_number(agency.country)
-            Case.objects.bulk_create([c for c, _ in cases], batch_size=1000)
+            Case.objects.bulk_create([c for c, _registration in cases], batch_size=1000)
         record_events(actor, [
             AuditEvent(Action.CREATE, "case", case.case_number, tuple(fields))
             for case, fields in cases
         ], channel)
-    return [case for case, _ in cases]
+    return [case for case, _registration in cases]
 
 
 def register_case(actor, data: dict, channel: str = "") -> Case:
@@ -349,12 +361,30 @@ def register_case(actor, data: dict, channel: str = "") -> Case:
 
 # --- reading -----------------------------------------------------------------------------
 
-def read_case(actor, case_number: str, channel: str = "", reason: str = "") -> Case:
-    """Open one case for `actor`, recording which personal-data fields were shown."""
+def read_case(actor, case_number: str, channel: str = "", reason: str = "",
+              identity: bool = True) -> Case:
+    """Open one case for `actor`, recording which personal-data fields were shown.
+
+    `identity=False` is the case page with identity masked: the read is recorded without
+    the identity fields, which `reveal_identity` records when the user presses "show".
+    """
     case = access.get_visible_case(actor, case_number)
-    if access.can_see_identity(actor):
-        record_events(actor, [AuditEvent(Action.READ, "case", case.case_number,
-                                         PERSONAL_DATA_FIELDS, reason)], channel)
+    if identity and access.can_see_identity(actor):
+        fields, why = PERSONAL_DATA_FIELDS, reason
+    else:
+        fields, why = MASKED_PAGE_FIELDS, reason or "identity masked"
+    record_events(actor, [AuditEvent(Action.READ, "case", case.case_number, fields, why)],
+                  channel)
+    return case
+
+
+def reveal_identity(actor, case_number: str, channel: str = "") -> Case:
+    """Show the masked identity and notes of a case on screen: its own audit entry."""
+    case = access.get_visible_case(actor, case_number)
+    if not access.can_see_identity(actor):
+        raise access.CaseAccessDenied(_("Your role does not show identities."))
+    record_events(actor, [AuditEvent(Action.REVEAL, "case", case.case_number,
+                                     PERSONAL_DATA_FIELDS, "shown on screen")], channel)
     return case
 
 
@@ -385,7 +415,7 @@ def update_case(actor, case: Case, changes: dict, channel: str = "") -> Case:
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
         if case.is_closed:
-            raise ValidationError({"status": ["This case is closed. Reopen it to edit."]})
+            raise ValidationError({"status": [_("This case is closed. Reopen it to edit.")]})
         person = case.person
         changed = _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
         changed += _apply(case, clean, CASE_FIELDS)
@@ -417,12 +447,12 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
     access.ensure_can_edit(actor, case)
     errors: dict = {}
     if status not in VictimStatus.values:
-        errors["victim_status"] = [f"Unknown victim status {status!r}."]
+        errors["victim_status"] = [_("Unknown victim status %(code)r.") % {"code": status}]
     decided = _as_date(decided_on, "victim_status_decided_on", errors)
     if decided is None and "victim_status_decided_on" not in errors:
-        errors["victim_status_decided_on"] = ["Give the date of the decision."]
+        errors["victim_status_decided_on"] = [_("Give the date of the decision.")]
     if decided and decided > timezone.localdate():
-        errors.setdefault("victim_status_decided_on", []).append("The date is in the future.")
+        errors.setdefault("victim_status_decided_on", []).append(_("The date is in the future."))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -440,11 +470,11 @@ def close_case(actor, case: Case, reason: str, channel: str = "") -> Case:
     """Close a case with a reason from the closure-reason list."""
     access.ensure_can_edit(actor, case)
     if reason not in codelists.entries("closure_reasons"):
-        raise ValidationError({"closure_reason": ["Choose a reason for closing the case."]})
+        raise ValidationError({"closure_reason": [_("Choose a reason for closing the case.")]})
     with transaction.atomic():
         case = _locked(case)
         if case.is_closed:
-            raise ValidationError({"status": ["This case is already closed."]})
+            raise ValidationError({"status": [_("This case is already closed.")]})
         case.status = (CaseStatus.CLOSED_REFERRED if reason == "referred_elsewhere"
                        else CaseStatus.CLOSED)
         case.closure_reason = reason
@@ -460,7 +490,7 @@ def reopen_case(actor, case: Case, channel: str = "") -> Case:
     with transaction.atomic():
         case = _locked(case)
         if not case.is_closed:
-            raise ValidationError({"status": ["This case is not closed."]})
+            raise ValidationError({"status": [_("This case is not closed.")]})
         case.status = CaseStatus.ACTIVE
         case.closure_reason = ""
         case.closed_at = None
@@ -486,24 +516,25 @@ def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_c
     errors: dict = {}
     entry = codelists.entries("consent_purposes").get(purpose)
     if entry is None:
-        errors["purpose"] = ["Choose what the person consents to."]
+        errors["purpose"] = [_("Choose what the person consents to.")]
     given = _as_date(given_on, "given_on", errors)
     if given is None and "given_on" not in errors:
-        errors["given_on"] = ["Give the date the consent was given."]
+        errors["given_on"] = [_("Give the date the consent was given.")]
     elif given and given > timezone.localdate():
-        errors.setdefault("given_on", []).append("The date is in the future.")
+        errors.setdefault("given_on", []).append(_("The date is in the future."))
     recipient_agency = None
     if recipient_agency_code:
         recipient_agency = Agency.objects.filter(
             code=recipient_agency_code.replace("\x00", ""), is_active=True
         ).first()
         if recipient_agency is None:
-            errors["recipient_agency"] = [f"No agency with code {recipient_agency_code!r}."]
+            errors["recipient_agency"] = [_("No agency with code %(code)r.") % {
+                "code": recipient_agency_code}]
     recipient_node = (recipient_node or "").upper()
     if recipient_node and codelists.unknown_codes("countries", [recipient_node]):
-        errors["recipient_node"] = [f"Unknown country code {recipient_node!r}."]
+        errors["recipient_node"] = [_("Unknown country code %(code)r.") % {"code": recipient_node}]
     if entry and entry["needs_recipient"] and not (recipient_agency_code or recipient_node):
-        errors["recipient_agency"] = ["Name the agency or partner country the data may go to."]
+        errors["recipient_agency"] = [_("Name the agency or partner country the data may go to.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -521,14 +552,15 @@ def withdraw_consent(actor, consent: Consent, withdrawn_on, channel: str = "") -
     access.ensure_can_edit(actor, consent.case)
     errors: dict = {}
     if consent.withdrawn_on is not None:
-        errors["withdrawn_on"] = ["This consent was already withdrawn."]
+        errors["withdrawn_on"] = [_("This consent was already withdrawn.")]
     withdrawn = _as_date(withdrawn_on, "withdrawn_on", errors)
     if withdrawn is None and not errors:
-        errors["withdrawn_on"] = ["Give the date the consent was withdrawn."]
+        errors["withdrawn_on"] = [_("Give the date the consent was withdrawn.")]
     elif withdrawn and withdrawn < consent.given_on:
-        errors.setdefault("withdrawn_on", []).append("Withdrawal is before the consent was given.")
+        errors.setdefault("withdrawn_on", []).append(
+            _("Withdrawal is before the consent was given."))
     elif withdrawn and withdrawn > timezone.localdate():
-        errors.setdefault("withdrawn_on", []).append("The date is in the future.")
+        errors.setdefault("withdrawn_on", []).append(_("The date is in the future."))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

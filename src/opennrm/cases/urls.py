@@ -3,9 +3,10 @@ from django.urls import path
 from opennrm.cases import views
 
 urlpatterns = [
-    path("", views.case_list, name="case-list"),
+    path("cases/", views.case_list, name="case-list"),
     path("cases/new/", views.case_register, name="case-register"),
     path("cases/<str:case_number>/", views.case_detail, name="case-detail"),
+    path("cases/<str:case_number>/identity/", views.case_identity, name="case-identity"),
     path("cases/<str:case_number>/edit/", views.case_edit, name="case-edit"),
     path("cases/<str:case_number>/close/", views.case_close, name="case-close"),
     path("cases/<str:case_number>/reopen/", views.case_reopen, name="case-reopen"),

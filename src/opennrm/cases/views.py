@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from opennrm.cases import access, services
+from opennrm.cases import access, listing, services
 from opennrm.cases.forms import (
+    CaseFilterForm,
     CaseForm,
-    CaseNumberSearchForm,
     CloseCaseForm,
     ConsentForm,
     NameSearchForm,
@@ -34,7 +35,7 @@ def case_view(view):
         try:
             return view(request, *args, **kwargs)
         except access.CaseNotFound as missing:
-            raise Http404("No such case.") from missing
+            raise Http404(_("No such case.")) from missing
         except access.CaseAccessDenied as denied:
             raise PermissionDenied(str(denied)) from denied
 
@@ -45,8 +46,12 @@ def _withdraw_form(consent, data=None) -> WithdrawConsentForm:
     return WithdrawConsentForm(data, prefix=f"consent-{consent.pk}")
 
 
-def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None):
-    case = services.read_case(request.user, case_number, channel=CHANNEL)
+def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None,
+                   identity_shown: bool = False):
+    if identity_shown:
+        case = services.reveal_identity(request.user, case_number, channel=CHANNEL)
+    else:
+        case = services.read_case(request.user, case_number, channel=CHANNEL, identity=False)
     consents = list(case.consents.select_related("recipient_agency"))
     for consent in consents:
         if failed_withdrawal is not None and failed_withdrawal.prefix == f"consent-{consent.pk}":
@@ -56,7 +61,8 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
     return render(request, "cases/case_detail.html", {
         "case": case,
         "person": case.person,
-        "show_identity": access.can_see_identity(request.user),
+        "may_see_identity": access.can_see_identity(request.user),
+        "identity_shown": identity_shown,
         "can_edit": access.can_edit_case(request.user, case),
         "consents": consents,
         "close_form": close_form or CloseCaseForm(),
@@ -66,9 +72,11 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
 
 @login_required
 def case_list(request):
+    """The agency's cases with filters, sort and pages; exact name search by POST."""
     user = request.user
     has_case_access = access.can_register_cases(user)
-    number_form = CaseNumberSearchForm(request.GET or None)
+    filter_form = CaseFilterForm(request.GET)
+    filter_form.is_valid()
     name_form = NameSearchForm(request.POST or None)
     page = name_results = None
     if has_case_access:
@@ -81,23 +89,26 @@ def case_list(request):
                     name_form.cleaned_data["family_name"], name_form.cleaned_data["birth_date"],
                     channel=CHANNEL)
         else:
-            cases = access.cases_visible_to(user)
-            if number_form.is_valid() and number_form.cleaned_data["q"]:
-                cases = cases.filter(case_number__icontains=number_form.cleaned_data["q"])
-            page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "cases/case_list.html", {
+            cases = listing.filtered_cases(user, filter_form.filters())
+            page = Paginator(cases.select_related("owner_agency"),
+                             CASES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
         "has_case_access": has_case_access,
-        "number_form": number_form,
+        "filter_form": filter_form,
         "name_form": name_form,
         "page": page,
         "name_results": name_results,
-    })
+        "sort": filter_form.filters().get("sort", listing.DEFAULT_SORT),
+    }
+    if request.htmx and request.htmx.target == "case-results":
+        return render(request, "cases/case_results.html", context)
+    return render(request, "cases/case_list.html", context)
 
 
 @case_view
 def case_register(request):
     if not access.can_register_cases(request.user):
-        raise access.CaseAccessDenied("Your role cannot register cases.")
+        raise access.CaseAccessDenied(_("Your role cannot register cases."))
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +116,8 @@ def case_register(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Case {case.case_number} registered.")
+            messages.success(request, _("Case %(number)s registered.") % {
+                "number": case.case_number})
             return redirect("case-detail", case_number=case.case_number)
     return render(request, "cases/case_form.html", {"form": form, "case": None})
 
@@ -115,10 +127,28 @@ def case_detail(request, case_number):
     return _render_detail(request, case_number)
 
 
+@require_http_methods(["GET", "POST"])
+@case_view
+def case_identity(request, case_number):
+    """POST shows the masked identity (audited); GET masks it again."""
+    shown = request.method == "POST"
+    if request.htmx:
+        case = (services.reveal_identity(request.user, case_number, channel=CHANNEL) if shown
+                else access.get_visible_case(request.user, case_number))
+        return render(request, "cases/identity.html", {
+            "case": case, "person": case.person, "identity_shown": shown,
+            "may_see_identity": access.can_see_identity(request.user)})
+    if not shown:
+        return redirect("case-detail", case_number=case_number)
+    return _render_detail(request, case_number, identity_shown=True)
+
+
 @case_view
 def case_edit(request, case_number):
-    case = services.read_case(request.user, case_number, channel=CHANNEL)
+    case = access.get_visible_case(request.user, case_number)
     access.ensure_can_edit(request.user, case)
+    # The form shows the identity: the read is recorded as such.
+    case = services.read_case(request.user, case_number, channel=CHANNEL)
     show_identity = access.can_see_identity(request.user)
     form = CaseForm.for_case(case, request.POST or None, show_identity=show_identity)
     if request.method == "POST" and form.is_valid():
@@ -127,7 +157,7 @@ def case_edit(request, case_number):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Changes saved.")
+            messages.success(request, _("Changes saved."))
             return redirect("case-detail", case_number=case.case_number)
     return render(request, "cases/case_form.html", {"form": form, "case": case})
 
@@ -147,7 +177,7 @@ def consent_new(request, case_number):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Consent recorded.")
+            messages.success(request, _("Consent recorded."))
             return redirect("case-detail", case_number=case.case_number)
     return render(request, "cases/consent_form.html", {"form": form, "case": case})
 
@@ -158,7 +188,7 @@ def consent_withdraw(request, case_number, consent_id):
     case = access.get_visible_case(request.user, case_number)
     consent = case.consents.filter(pk=consent_id).first()
     if consent is None:
-        raise Http404("No such consent on this case.")
+        raise Http404(_("No such consent on this case."))
     form = _withdraw_form(consent, request.POST)
     if form.is_valid():
         try:
@@ -167,7 +197,7 @@ def consent_withdraw(request, case_number, consent_id):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Withdrawal of consent recorded.")
+            messages.success(request, _("Withdrawal of consent recorded."))
             return redirect("case-detail", case_number=case.case_number)
     return _render_detail(request, case_number, failed_withdrawal=form)
 
@@ -184,7 +214,7 @@ def case_close(request, case_number):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Case closed.")
+            messages.success(request, _("Case closed."))
             return redirect("case-detail", case_number=case.case_number)
     return _render_detail(request, case_number, close_form=form)
 
@@ -199,5 +229,5 @@ def case_reopen(request, case_number):
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, "Case reopened.")
+        messages.success(request, _("Case reopened."))
     return redirect("case-detail", case_number=case.case_number)

@@ -1,0 +1,14 @@
+"""Values every page template needs."""
+
+from django.conf import settings
+
+
+def session_timeout(request) -> dict:
+    """When the browser should warn about, and then end, an idle session (seconds)."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    return {
+        "session_timeout_seconds": settings.SESSION_COOKIE_AGE,
+        "session_warning_seconds": min(settings.OPENNRM_SESSION_WARNING_SECONDS,
+                                       settings.SESSION_COOKIE_AGE),
+    }

@@ -1,0 +1,21 @@
+"""Pages that belong to no single capability: the home page and the session keep-alive."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from opennrm.cases import worklist
+
+
+@login_required
+def home(request):
+    """What needs the signed-in user today."""
+    return render(request, "core/home.html", {"worklists": worklist.worklists_for(request.user)})
+
+
+@require_POST
+@login_required
+def keep_alive(request):
+    """"Stay signed in" in the inactivity warning: any request renews the session."""
+    return HttpResponse(status=204)
