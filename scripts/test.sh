@@ -13,6 +13,16 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+if ! command -v xgettext >/dev/null 2>&1; then
+  echo "== installing GNU gettext for the translation catalogue test"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext >/dev/null
+fi
+
+echo "== axe-core for the accessibility tests (npm, pinned in package-lock.json)"
+npm ci --no-audit --no-fund --silent
+
 if ! "$VENV/bin/python" - "$PG_URL" <<'PY'
 import sys
 import psycopg

@@ -1,20 +1,30 @@
 """Code lists: versioned data files in `codelists/`, plus ISO lists from pycountry.
 
 A new country or a new standard version changes a data file, not the code.
+
+Each entry of a data file has an English `label` (also the fallback) and a `labels`
+object with its translations ({"ro": …, "uk": …, "ru": …}). Countries and languages
+are translated with the gettext catalogues that pycountry ships.
 """
 
+import gettext
 import json
 from functools import cache
 from pathlib import Path
 
 import pycountry
+from django.utils import translation
+from django.utils.functional import lazy
 
 CODELIST_DIR = Path(__file__).parent / "codelists"
+
+# The gettext domains of pycountry's catalogues (files in pycountry.LOCALES_DIR/xx/LC_MESSAGES).
+PYCOUNTRY_DOMAINS = {"countries": "iso3166-1", "languages": "iso639-3"}
 
 
 @cache
 def load(name: str) -> dict:
-    """The whole code list file `name` (with its version and source)."""
+    """The whole code list file `name` (with its version and source), labels in English."""
     if name == "countries":
         return {
             "name": "countries",
@@ -44,14 +54,54 @@ def entries(name: str) -> dict[str, dict]:
     return {entry["code"]: entry for entry in load(name)["codes"]}
 
 
-def choices(name: str) -> list[tuple[str, str]]:
-    """(code, label) pairs for a form field or model field."""
-    return [(entry["code"], entry["label"]) for entry in load(name)["codes"]]
+def _language(language: str | None) -> str:
+    """The base language code ("uk-ua" → "uk"): `language`, else the active one, else "en"."""
+    if language is None:
+        language = translation.get_language()
+    if not language:
+        return "en"
+    return language.replace("_", "-").split("-")[0].lower()
 
 
-def label(name: str, code: str) -> str:
+@cache
+def _catalogue(domain: str, language: str) -> gettext.NullTranslations:
+    """pycountry's gettext catalogue for `domain` in `language` (English when it has none)."""
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language],
+                               fallback=True)
+
+
+def label(name: str, code: str, language: str | None = None) -> str:
+    """The label of `code` in `language` (default: the active one), else in English.
+
+    An unknown code is its own label.
+    """
     entry = entries(name).get(code)
-    return entry["label"] if entry else code
+    if entry is None:
+        return code
+    english = entry["label"]
+    language = _language(language)
+    if language == "en":
+        return english
+    if name in PYCOUNTRY_DOMAINS:
+        translated = _catalogue(PYCOUNTRY_DOMAINS[name], language).gettext(english)
+        # pycountry writes language names in lower case, as these languages do in a
+        # sentence; in a list or a select box they start with a capital.
+        return translated[:1].upper() + translated[1:] if translated else english
+    return entry.get("labels", {}).get(language) or english
+
+
+# A label that is looked up when it is shown, in the language active then.
+lazy_label = lazy(label, str)
+
+
+def choices(name: str) -> list[tuple[str, str]]:
+    """(code, label) pairs for a form field or model field.
+
+    The labels are lazy: a field defined at import time shows them in the language of
+    the request that renders it. Migrations see English: lazy strings compare by value,
+    and makemigrations runs in the default language (LANGUAGE_CODE, English).
+    """
+    return [(entry["code"], lazy_label(name, entry["code"])) for entry in load(name)["codes"]]
 
 
 def unknown_codes(name: str, values) -> list[str]:
