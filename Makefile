@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# After changing interface text: extract new strings into the ro/uk/ru catalogues, then
+# (once they are translated) compile them. tests/core/test_translation_catalogues.py checks both.
+messages: $(STAMP)
+	cd src/opennrm && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) \
+	  $(CURDIR)/$(VENV)/bin/python -m django makemessages --no-location --no-obsolete \
+	  --ignore 'migrations/*' -l ro -l uk -l ru
+	cd src/opennrm && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) \
+	  $(CURDIR)/$(VENV)/bin/python -m django compilemessages
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_node.py --cases 100000
