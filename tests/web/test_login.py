@@ -6,7 +6,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.audit.models import AuditEntry
 from tests.conftest import PASSWORD
-from tests.web.conftest import assert_no_inline_code
+from tests.web.conftest import as_user, assert_no_inline_code
 
 LOGIN = "/login/"
 
@@ -153,3 +153,22 @@ def test_logout_works(client, caseworker):
     response = client.post("/logout/")
     assert response.status_code == 302 and response.url == reverse("login")
     assert "_auth_user_id" not in client.session
+
+
+def test_signing_out_for_inactivity_says_why(client, caseworker):
+    client.force_login(caseworker)
+    response = client.post(reverse("logout"), {"reason": "inactivity"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("login")
+    assert "signed out because the page was left unused" in response.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_the_session_clock_is_on_every_signed_in_page(client, caseworker, settings):
+    settings.SESSION_COOKIE_AGE = 600
+    settings.OPENNRM_SESSION_WARNING_SECONDS = 60
+    content = as_user(client, caseworker).get("/").content.decode()
+    assert 'data-session-timeout="600"' in content and 'data-session-warning="60"' in content
+    assert 'src="/static/opennrm/session.js"' in content
+    assert client.post("/session/keep-alive/").status_code == 204
+    client.logout()
+    assert "data-session-timeout" not in client.get(reverse("login")).content.decode()

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,7 +39,7 @@ def administrator_view(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not provisioning.can_manage_accounts(request.user):
-            raise PermissionDenied("Only administrators manage users and agencies.")
+            raise PermissionDenied(gettext("Only administrators manage users and agencies."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -75,7 +76,8 @@ def user_new(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"User {user.username} created.")
+            messages.success(request, gettext("User %(username)s created.") % {
+                "username": user.username})
             return redirect("manage-user", user_id=user.pk)
     return render(request, "accounts/admin/user_new.html", {"form": form})
 
@@ -102,7 +104,8 @@ def user_edit(request, user_id):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Changes to {account.username} saved.")
+            messages.success(request, gettext("Changes to %(username)s saved.") % {
+                "username": account.username})
             return redirect("manage-user", user_id=account.pk)
     return _render_user(request, account, form)
 
@@ -121,7 +124,8 @@ def user_totp_reset(request, user_id):
 def user_totp_remove(request, user_id):
     account = get_object_or_404(User, pk=user_id)
     provisioning.remove_totp(request.user, account, channel=CHANNEL)
-    messages.success(request, f"The authenticator app of {account.username} was removed.")
+    messages.success(request, gettext("The authenticator app of %(username)s was removed.") % {
+        "username": account.username})
     return redirect("manage-user", user_id=account.pk)
 
 
@@ -145,7 +149,8 @@ def agency_new(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Agency {agency.name} created.")
+            messages.success(request, gettext("Agency %(name)s created.") % {
+                "name": agency.name})
             return redirect("manage-agencies")
     return render(request, "accounts/admin/agency_form.html", {"form": form, "agency": None})
 
@@ -162,7 +167,7 @@ def agency_edit(request, code):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Changes saved.")
+            messages.success(request, gettext("Changes saved."))
             return redirect("manage-agencies")
     return render(request, "accounts/admin/agency_form.html", {"form": form, "agency": agency})
 
@@ -194,5 +199,6 @@ def api_tokens(request):
 def api_token_revoke(request, token_id):
     token = get_object_or_404(request.user.api_tokens, pk=token_id)
     provisioning.revoke_api_token(request.user, token, channel=CHANNEL)
-    messages.success(request, f"The token “{token.name}” was revoked; it no longer works.")
+    messages.success(request, gettext("The token “%(name)s” was revoked; it no longer works.")
+                     % {"name": token.name})
     return redirect("api-tokens")

@@ -4,6 +4,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from opennrm.core import codelists
 
@@ -26,12 +27,14 @@ class Agency(models.Model):
 
 
 class Role(models.TextChoices):
-    CASEWORKER = "caseworker", "Frontline caseworker"
-    SUPERVISOR = "supervisor", "Supervisor"
-    NATIONAL_COORDINATOR = "national_coordinator", "National coordinator (NRM focal point)"
-    ANALYST = "analyst", "Analyst (aggregates only)"
-    AUDITOR = "auditor", "Auditor (audit trail only)"
-    ADMINISTRATOR = "administrator", "Administrator (users and agencies)"
+    # Translators: a social worker who handles the cases (files) of trafficked persons.
+    CASEWORKER = "caseworker", _("Frontline caseworker")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    # Translators: NRM = National Referral Mechanism for trafficked persons.
+    NATIONAL_COORDINATOR = "national_coordinator", _("National coordinator (NRM focal point)")
+    ANALYST = "analyst", _("Analyst (aggregates only)")
+    AUDITOR = "auditor", _("Auditor (audit trail only)")
+    ADMINISTRATOR = "administrator", _("Administrator (users and agencies)")
 
 
 class User(AbstractUser):

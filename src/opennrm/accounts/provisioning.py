@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.accounts.models import Agency, ApiToken, Role, User
@@ -28,14 +29,15 @@ def can_manage_accounts(user: User | None) -> bool:
 def _ensure_can_manage(actor: User | None) -> None:
     # No actor means the operator on the server (CLI, demo), who may do anything.
     if actor is not None and not can_manage_accounts(actor):
-        raise PermissionDenied("Only administrators manage users and agencies.")
+        raise PermissionDenied(gettext("Only administrators manage users and agencies."))
 
 
 def _check_agency_type_and_country(agency_type: str, country: str, errors: dict) -> None:
     if agency_type not in codelists.entries("agency_types"):
-        errors["agency_type"] = [f"Unknown agency type {agency_type!r}."]
+        errors["agency_type"] = [
+            gettext("Unknown agency type %(code)r.") % {"code": agency_type}]
     if codelists.unknown_codes("countries", [country]):
-        errors["country"] = [f"Unknown country code {country!r}."]
+        errors["country"] = [gettext("Unknown country code %(code)r.") % {"code": country}]
 
 
 @transaction.atomic
@@ -47,11 +49,11 @@ def create_agency(code: str, name: str, agency_type: str, country: str,
     country = country.upper()
     _check_agency_type_and_country(agency_type, country, errors)
     if not code:
-        errors["code"] = ["Give the agency a short code."]
+        errors["code"] = [gettext("Give the agency a short code.")]
     elif Agency.objects.filter(code=code).exists():
-        errors["code"] = [f"An agency with code {code!r} exists already."]
+        errors["code"] = [gettext("An agency with code %(code)r exists already.") % {"code": code}]
     if not name.strip():
-        errors["name"] = ["Give the agency's name."]
+        errors["name"] = [gettext("Give the agency's name.")]
     if errors:
         raise ValidationError(errors)
     agency = Agency.objects.create(code=code, name=name.strip(), agency_type=agency_type,
@@ -68,7 +70,7 @@ def update_agency(actor: User | None, agency: Agency, name: str | None = None,
     changed = []
     if name is not None and name.strip() != agency.name:
         if not name.strip():
-            raise ValidationError({"name": ["Give the agency's name."]})
+            raise ValidationError({"name": [gettext("Give the agency's name.")]})
         agency.name = name.strip()
         changed.append("name")
     if is_active is not None and is_active != agency.is_active:
@@ -88,14 +90,17 @@ def _check_role_and_agency(role: str, agency_code: str, errors: dict,
     A user may stay in their `current` agency after it was deactivated.
     """
     if role not in Role.values:
-        errors["role"] = [f"Unknown role {role!r}; one of {', '.join(Role.values)}."]
+        errors["role"] = [gettext("Unknown role %(role)r; one of %(roles)s.") % {
+            "role": role, "roles": ", ".join(Role.values)}]
     agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
     if agency_code and agency is None:
-        errors["agency"] = [f"No agency with code {agency_code!r}."]
+        errors["agency"] = [gettext("No agency with code %(code)r.") % {"code": agency_code}]
     elif agency is not None and not agency.is_active and agency != current:
-        errors["agency"] = [f"The agency {agency.name} is no longer active."]
+        errors["agency"] = [gettext("The agency %(name)s is no longer active.") % {
+            "name": agency.name}]
     if not agency_code and role in Role.values and role not in ROLES_WITHOUT_AGENCY:
-        errors.setdefault("agency", []).append("This role works for an agency: choose one.")
+        errors.setdefault("agency", []).append(
+            gettext("This role works for an agency: choose one."))
     return agency
 
 
@@ -108,9 +113,10 @@ def create_user(username: str, password: str, role: str, agency_code: str = "",
     errors: dict[str, list[str]] = {}
     agency = _check_role_and_agency(role, agency_code, errors)
     if not username:
-        errors["username"] = ["Give a username."]
+        errors["username"] = [gettext("Give a username.")]
     elif User.objects.filter(username=username).exists():
-        errors["username"] = [f"The username {username!r} is taken."]
+        errors["username"] = [gettext("The username %(username)r is taken.") % {
+            "username": username}]
     if validate:
         try:
             validate_password(password, User(username=username, email=email))
@@ -143,10 +149,11 @@ def update_user(actor: User | None, user: User, role: str | None = None,
     agency = _check_role_and_agency(role, agency_code, errors, current=user.agency)
     if actor is not None and actor.pk == user.pk:
         if role != user.role:
-            errors["role"] = ["You cannot change your own role; ask another administrator."]
+            errors["role"] = [
+                gettext("You cannot change your own role; ask another administrator.")]
         if not is_active:
-            errors["is_active"] = ["You cannot deactivate yourself; ask another "
-                                   "administrator."]
+            errors["is_active"] = [
+                gettext("You cannot deactivate yourself; ask another administrator.")]
     if errors:
         raise ValidationError(errors)
 
@@ -195,9 +202,12 @@ def issue_api_token(user: User, name: str, expires_in_days: int | None = DEFAULT
     """Issue a personal API token for `user`; returns it with the secret to show once."""
     errors: dict[str, list[str]] = {}
     if not name.strip():
-        errors["name"] = ["Give the token a name, such as the computer or script using it."]
+        errors["name"] = [
+            gettext("Give the token a name, such as the computer or script using it.")]
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
-        errors["expires_in_days"] = [f"Between 1 and {MAX_TOKEN_DAYS} days."]
+        errors["expires_in_days"] = [ngettext(
+            "Between 1 and %(max)s day.", "Between 1 and %(max)s days.", MAX_TOKEN_DAYS,
+        ) % {"max": MAX_TOKEN_DAYS}]
     if errors:
         raise ValidationError(errors)
     expires_at = (timezone.now() + timedelta(days=expires_in_days)
@@ -218,7 +228,7 @@ def _revoke_tokens(tokens, reason: str = "") -> list[AuditEvent]:
 def revoke_api_token(user: User, token: ApiToken, channel: str = "") -> ApiToken:
     """Revoke one of the user's own tokens; it stops working at once."""
     if token.user_id != user.pk:
-        raise PermissionDenied("This is not your token.")
+        raise PermissionDenied(gettext("This is not your token."))
     if token.revoked_at is None:
         record_events(user, _revoke_tokens(ApiToken.objects.filter(pk=token.pk)),
                       channel=channel)

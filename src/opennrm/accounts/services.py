@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from opennrm.accounts.models import User
 from opennrm.audit.models import Action
@@ -68,9 +69,9 @@ def log_in(request: HttpRequest, username: str, password: str, code: str = "") -
     if user is None:
         if getattr(request, "axes_locked_out", False):
             record_failed_login(username, "locked out")
-            raise LoginRefused("Too many failed attempts.", locked_out=True)
+            raise LoginRefused(gettext("Too many failed attempts."), locked_out=True)
         record_failed_login(username, "wrong username or password")
-        raise LoginRefused("The username or password is not correct.")
+        raise LoginRefused(gettext("The username or password is not correct."))
 
     device = None
     if has_second_factor(user):
@@ -80,16 +81,17 @@ def log_in(request: HttpRequest, username: str, password: str, code: str = "") -
                                    request=request)
             record_failed_login(username, "wrong one-time code", user)
             if getattr(request, "axes_locked_out", False):
-                raise LoginRefused("Too many failed attempts.", locked_out=True)
-            message = ("Enter the 6-digit code from your authenticator app." if not code.strip()
-                       else "The one-time code is not correct or has expired.")
+                raise LoginRefused(gettext("Too many failed attempts."), locked_out=True)
+            message = (gettext("Enter the 6-digit code from your authenticator app.")
+                       if not code.strip()
+                       else gettext("The one-time code is not correct or has expired."))
             raise LoginRefused(message, field="code")
     elif requires_second_factor(user):
         record_failed_login(username, "role requires a second factor, none set up", user)
-        raise LoginRefused(
+        raise LoginRefused(gettext(
             "Your role must sign in with a one-time code, but no authenticator app is set up "
             "for your account. Ask an administrator to set one up."
-        )
+        ))
 
     auth.login(request, user)
     if device is not None:

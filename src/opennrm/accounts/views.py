@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -42,5 +43,9 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
+    """Sign out; the browser sends reason=inactivity when its idle timer ran out."""
     auth.logout(request)
+    if request.POST.get("reason") == "inactivity":
+        messages.info(request, _("You were signed out because the page was left unused. "
+                                 "Sign in again to continue."))
     return redirect(settings.LOGOUT_REDIRECT_URL)

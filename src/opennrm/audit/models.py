@@ -1,15 +1,21 @@
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class Action(models.TextChoices):
-    CREATE = "create", "Create"
-    READ = "read", "Read"
-    UPDATE = "update", "Update"
-    EXPORT = "export", "Export"
-    SEARCH = "search", "Search"
-    LOGIN = "login", "Log in"
-    LOGIN_FAILED = "login_failed", "Failed log in"
-    KEY_ROTATION = "key_rotation", "Key rotation"
+    # The context "audit action" keeps these short words apart from buttons and
+    # headings with the same English text: they name what someone did to a record.
+    CREATE = "create", pgettext_lazy("audit action", "Create")
+    # Translators: someone opened (read) a record; shown in the audit trail.
+    READ = "read", pgettext_lazy("audit action", "Read")
+    # Translators: someone displayed the hidden identity of a person; shown in the audit trail.
+    REVEAL = "reveal", pgettext_lazy("audit action", "Reveal identity")
+    UPDATE = "update", pgettext_lazy("audit action", "Update")
+    EXPORT = "export", pgettext_lazy("audit action", "Export")
+    SEARCH = "search", pgettext_lazy("audit action", "Search")
+    LOGIN = "login", pgettext_lazy("audit action", "Log in")
+    LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Failed log in")
+    KEY_ROTATION = "key_rotation", pgettext_lazy("audit action", "Key rotation")
 
 
 class AuditEntry(models.Model):
