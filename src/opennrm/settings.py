@@ -168,6 +168,7 @@ LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська
 TIME_ZONE = os.environ.get("OPENNRM_TIME_ZONE", "UTC")
 USE_I18N = True
 LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+FORMAT_MODULE_PATH = ["opennrm.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

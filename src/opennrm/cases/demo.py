@@ -57,7 +57,7 @@ import random
 from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate
 
@@ -69,6 +69,7 @@ from faker import Faker
 
 from opennrm.accounts.models import Agency, Role, User
 from opennrm.accounts.provisioning import create_agency, create_user
+from opennrm.cases.models import Case
 from opennrm.cases.services import Registration, register_cases
 from opennrm.core.keyring import get_keyring
 
@@ -582,5 +583,16 @@ def _register_batch(task: tuple[int, int, int, date]) -> int:
         agency, data = factory.next_case()
         by_agency.setdefault(agency, []).append(Registration(data))
     for agency, registrations in by_agency.items():
-        register_cases(actors[agency], registrations, channel=CHANNEL)
+        cases = register_cases(actors[agency], registrations, channel=CHANNEL)
+        _backdate_registration(cases, factory.rng, today)
     return size
+
+
+def _backdate_registration(cases: list[Case], rng: random.Random, today: date) -> None:
+    """Demo cases were registered a few days after first contact, not all today."""
+    for case in cases:
+        delay = timedelta(days=rng.randint(0, 10), hours=rng.randint(8, 17))
+        registered_on = min(today, case.first_contact_on + delay.days * timedelta(days=1))
+        case.registered_at = timezone.make_aware(
+            datetime.combine(registered_on, time(hour=delay.seconds // 3600)))
+    Case.objects.bulk_update(cases, ["registered_at"], batch_size=1000)
