@@ -59,10 +59,11 @@ def test_every_interface_string_is_translated(extracted, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_compiled_catalogue_matches_its_source(language):
     folder = SOURCE / "locale" / language / "LC_MESSAGES"
-    source = {entry.msgid: entry.msgstr for entry in polib.pofile(str(folder / "django.po"))
+    source = {(entry.msgctxt, entry.msgid): entry.msgstr
+              for entry in polib.pofile(str(folder / "django.po"))
               if entry.translated() and not entry.msgid_plural}
-    compiled = {entry.msgid: entry.msgstr for entry in polib.mofile(str(folder / "django.mo"))
-                if not entry.msgid_plural}
+    compiled = {(entry.msgctxt, entry.msgid): entry.msgstr
+                for entry in polib.mofile(str(folder / "django.mo")) if not entry.msgid_plural}
     stale = {msgid for msgid, text in source.items() if compiled.get(msgid) != text}
     assert not stale, f"run `make messages`: django.mo is older than django.po ({len(stale)})"
 
