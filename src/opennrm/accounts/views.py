@@ -37,8 +37,9 @@ def login_view(request):
             form.add_error(refused.field, refused.message)
         else:
             return redirect(_next_url(request))
-    return render(request, "accounts/login.html",
-                  {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")})
+    return render(request, "accounts/login.html", {
+        "form": form, "next": request.POST.get("next") or request.GET.get("next", ""),
+        "session_minutes": max(1, settings.SESSION_COOKIE_AGE // 60)})
 
 
 @require_POST

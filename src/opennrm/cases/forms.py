@@ -121,7 +121,7 @@ class CaseForm(forms.Form):
     aliases = AliasesField(required=False, label=_("Other names"),
                            help_text=_("Names the person also uses, one per line."))
     birth_date = forms.DateField(required=False, widget=_date_input(), label=_("Birth date"),
-                                 help_text=_("If known. Format YYYY-MM-DD."))
+                                 help_text=_("If known."))
     birth_year = forms.IntegerField(required=False, min_value=1900, label=_("Birth year"),
                                     help_text=_("If only the year is known."))
     age_uncertain = forms.BooleanField(
@@ -210,8 +210,7 @@ class NameSearchForm(forms.Form):
 
     given_name = forms.CharField(max_length=300, label=_("Given name"))
     family_name = forms.CharField(max_length=300, label=_("Family name"))
-    birth_date = forms.DateField(widget=_date_input(), label=_("Birth date"),
-                                 help_text=_("Format YYYY-MM-DD."))
+    birth_date = forms.DateField(widget=_date_input(), label=_("Birth date"))
 
 
 class ConsentForm(forms.Form):
