@@ -10,6 +10,7 @@ from opennrm.accounts.models import Agency
 from opennrm.cases import listing, services
 from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.core import codelists
+from opennrm.core.forms import QuickSelect
 
 DOCUMENT_ROWS = 3
 
@@ -258,25 +259,31 @@ class CaseFilterForm(forms.Form):
     """The case list's filters (GET parameters: no personal data ever goes in them)."""
 
     q = forms.CharField(label=_("Case number"), required=False, max_length=32)
-    status = forms.ChoiceField(required=False, label=_("Status"), choices=_filter_choices(
-        [("open", _("Open (active or follow-up)")), *CaseStatus.choices]))
-    victim_status = forms.ChoiceField(required=False, label=_("Victim status"),
-                                      choices=_filter_choices(VictimStatus.choices))
-    age_band = forms.ChoiceField(required=False, label=_("Age band"), choices=_filter_choices(
-        [("child", _("Children (under 18)")), *codelists.choices("age_bands")]))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, widget=QuickSelect, choices=_filter_choices(
+            [("open", _("Open (active or follow-up)")), *CaseStatus.choices]))
+    victim_status = forms.ChoiceField(
+        label=_("Victim status"), required=False, widget=QuickSelect,
+        choices=_filter_choices(VictimStatus.choices))
+    age_band = forms.ChoiceField(
+        label=_("Age band"), required=False, widget=QuickSelect, choices=_filter_choices(
+            [("child", _("Children (under 18)")), *codelists.choices("age_bands")]))
     exploitation_form = forms.ChoiceField(
-        required=False, label=_("Form of exploitation"),
+        label=_("Form of exploitation"), required=False, widget=QuickSelect,
         choices=_filter_choices(codelists.choices("exploitation_forms")))
     first_contact_from = forms.DateField(required=False, widget=_date_input(),
                                          label=_("First contact from"))
     first_contact_to = forms.DateField(required=False, widget=_date_input(),
                                        label=_("First contact to"))
-    assigned = forms.ChoiceField(required=False, label=_("Assigned to"), choices=[
-        ("", _("Anyone")), ("me", _("Me")), ("nobody", _("Nobody"))])
-    consent = forms.ChoiceField(required=False, label=_("Consent"), choices=[
-        ("", ANY), ("missing", _("No consent in force"))])
-    registered = forms.ChoiceField(required=False, label=_("Registered"), choices=[
-        ("", _("Any time")), ("recent", _("In the last 14 days"))])
+    assigned = forms.ChoiceField(
+        label=_("Assigned to"), required=False, widget=QuickSelect,
+        choices=[("", _("Anyone")), ("me", _("Me")), ("nobody", _("Nobody"))])
+    consent = forms.ChoiceField(
+        label=_("Consent"), required=False, widget=QuickSelect,
+        choices=[("", ANY), ("missing", _("No consent in force"))])
+    registered = forms.ChoiceField(
+        label=_("Registered"), required=False, widget=QuickSelect,
+        choices=[("", _("Any time")), ("recent", _("In the last 14 days"))])
     sort = forms.ChoiceField(required=False, choices=[
         (f"{direction}{key}", key) for key in listing.SORTS for direction in ("", "-")])
 

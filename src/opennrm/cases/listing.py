@@ -21,6 +21,9 @@ SORTS = {
     "status": ("status", "registered_at", "id"),
 }
 DEFAULT_SORT = "-registered"
+# What a row of the case list shows (see templatetags `case_table_rows`).
+ROW_COLUMNS = ("case_number", "status", "victim_status", "is_child", "age_band",
+               "exploitation_forms", "first_contact_on", "registered_at")
 
 
 def order_by(sort: str) -> tuple[str, ...]:

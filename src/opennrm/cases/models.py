@@ -112,6 +112,9 @@ class Case(models.Model):
             models.Index(fields=["owner_agency", "-registered_at", "-id"],
                          name="case_agency_recent"),
             models.Index(fields=["owner_agency", "status"], name="case_agency_status"),
+            # The case list sorted by first contact walks this index and stops after a page.
+            models.Index(fields=["owner_agency", "-first_contact_on", "-id"],
+                         name="case_agency_first_contact"),
         ]
 
     def __str__(self) -> str:

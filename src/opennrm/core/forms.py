@@ -2,6 +2,9 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -11,3 +14,21 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         return
     for field, messages in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class QuickSelect(forms.Select):
+    """A single-choice <select> rendered in Python instead of one template per <option>.
+
+    Same HTML as Django's Select for flat choices (no option groups); used where a page
+    renders many selects on every request, such as the case list's filters.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        chosen = {str(item) for item in self.format_value(value)}
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((code, mark_safe(" selected") if str(code) in chosen else "", label)
+             for code, label in self.choices))
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final_attrs),
+                           options)
