@@ -53,10 +53,19 @@ def parse_args() -> argparse.Namespace:
                         help="measure every level this many times; report the medians")
     parser.add_argument("--gunicorn-workers", type=int, default=3)
     parser.add_argument("--gunicorn-threads", type=int, default=1)
+    parser.add_argument("--gunicorn-worker-class", default="",
+                        help="e.g. gthread: keeps client connections open (the default sync "
+                             "worker closes each one after its response)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database and key ring of the previous run (no load)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
-    return parser.parse_args()
+    parser.add_argument("--results-dir", type=Path, default=RESULTS,
+                        help="key ring, logs and report (another directory lets two runs "
+                             "on different databases go side by side)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="the report (default: RESULTS_DIR/latest.md)")
+    args = parser.parse_args()
+    args.output = args.output or args.results_dir / "latest.md"
+    return args
 
 
 # --- database and node ---------------------------------------------------------------------
@@ -73,12 +82,12 @@ def recreate_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def node_env(url: str, keyring: Path) -> dict:
+def node_env(url: str, keyring: Path, results: Path) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": url,
         "OPENNRM_KEYRING": str(keyring),
-        "OPENNRM_VAR_DIR": str(RESULTS / "var"),
+        "OPENNRM_VAR_DIR": str(results / "var"),
         "OPENNRM_SECRET_KEY": secrets.token_urlsafe(50),
         "OPENNRM_ALLOWED_HOSTS": "127.0.0.1",
         "OPENNRM_SSL_REDIRECT": "0",
@@ -106,11 +115,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
-    log = (RESULTS / "gunicorn.log").open("w")
+def start_server(env: dict, port: int, workers: int, threads: int, results: Path,
+                 worker_class: str = "") -> subprocess.Popen:
+    log = (results / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "opennrm.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--threads", str(threads), "--access-logfile", "-"],
+         "--threads", str(threads), "--access-logfile", "-",
+         *(["--worker-class", worker_class] if worker_class else [])],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 90
@@ -272,7 +283,8 @@ def report(args, load: dict, rows: list[dict], info: dict) -> str:
         f"{info['machine']['os']}; Python {info['machine']['python']}",
         f"* {info['postgres']}; load average {info['load_before']} before the HTTP "
         f"measurements, {info['load_after']} after (other work on the machine skews figures)",
-        f"* gunicorn {args.gunicorn_workers} workers × {args.gunicorn_threads} threads; "
+        f"* gunicorn {args.gunicorn_workers} workers × {args.gunicorn_threads} threads"
+        f"{f' ({args.gunicorn_worker_class})' if args.gunicorn_worker_class else ''}; "
         f"{args.requests} requests per endpoint and level, medians of {args.repeat} "
         f"runs; caller `{CALLER}` "
         f"({info['visible']:,} visible cases); client, server and database on one machine",
@@ -323,20 +335,21 @@ def report(args, load: dict, rows: list[dict], info: dict) -> str:
 def main() -> None:
     args = parse_args()
     levels = [int(level) for level in args.levels.split(",")]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    keyring = RESULTS / "bench-keyring.json"
-    env = node_env(args.database_url, keyring)
+    results = args.results_dir
+    results.mkdir(parents=True, exist_ok=True)
+    keyring = results / "bench-keyring.json"
+    env = node_env(args.database_url, keyring, results)
     opennrm = str(BIN / "opennrm")
     load: dict[str, float] = {}
     if not args.reuse:
         print(f"Recreating {urlsplit(args.database_url).path.lstrip('/')} …", flush=True)
         recreate_database(args.database_url)
         keyring.unlink(missing_ok=True)
-        load["opennrm migrate"], _ = run([opennrm, "migrate"], env, RESULTS / "migrate.log")
+        load["opennrm migrate"], _ = run([opennrm, "migrate"], env, results / "migrate.log")
         print(f"Loading {args.cases:,} demo cases …", flush=True)
         load[f"opennrm demo --cases {args.cases}"], _ = run(
             [opennrm, "demo", "--cases", str(args.cases), "--seed", str(args.seed)], env,
-            RESULTS / "demo.log")
+            results / "demo.log")
         print(f"  {load[f'opennrm demo --cases {args.cases}']:.1f} s", flush=True)
         began = time.perf_counter()
         with psycopg.connect(args.database_url, autocommit=True) as conn:
@@ -345,10 +358,10 @@ def main() -> None:
             time.perf_counter() - began)
 
     _, out = run([opennrm, "tokens", "create", CALLER, "--name", "benchmark"], env,
-                 RESULTS / "token.log")
+                 results / "token.log")
     token = out.strip().splitlines()[-1]
     _, out = run([sys.executable, str(ROOT / "benchmarks" / "probe_queries.py"), CALLER, token,
-                  str(min(args.requests, 500))], env, RESULTS / "probe.log")
+                  str(min(args.requests, 500))], env, results / "probe.log")
     probe = json.loads(out)
     targets = probe["targets"]
     list_sql = [(statement.replace("%", "%%"), ()) for statement in probe["list_sql"]]
@@ -361,7 +374,8 @@ def main() -> None:
 
     port = free_port()
     print(f"Starting gunicorn on 127.0.0.1:{port} …", flush=True)
-    server = start_server(env, port, args.gunicorn_workers, args.gunicorn_threads)
+    server = start_server(env, port, args.gunicorn_workers, args.gunicorn_threads,
+                          results, args.gunicorn_worker_class)
     base = f"http://127.0.0.1:{port}"
     endpoints = [
         ("list `GET /api/cases?page=1&page_size=50`",
@@ -411,7 +425,7 @@ def main() -> None:
 
     info = {"commit": git_commit(), "machine": machine(), "postgres": postgres,
             "visible": visible, "load_before": load_before, "load_after": load_average(),
-            "sql": {"list (count, then page)": probe["list_sql"],
+            "sql": {"list (its statements on cases_case)": probe["list_sql"],
                     "search (blind-index lookup)": [probe["search_sql"]]}}
     text = report(args, load, rows, info)
     args.output.write_text(text, encoding="utf-8")
