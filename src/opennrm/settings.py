@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "opennrm.accounts",
     "opennrm.audit",
     "opennrm.cases",
+    "opennrm.screening",
     "opennrm.api",
 ]
 
@@ -163,6 +164,13 @@ OTP_TOTP_ISSUER = "OpenNRM"
 
 OPENNRM_KEYRING = Path(os.environ.get("OPENNRM_KEYRING", VAR_DIR / "keyring.json"))
 OPENNRM_COUNTRY = os.environ.get("OPENNRM_COUNTRY", "MD")
+# Who decides formal identification ("role:agency type", "*" = any type). Each country
+# names its competent authority: police, prosecution, a multidisciplinary commission…
+OPENNRM_IDENTIFICATION_DECIDERS = env_list(
+    "OPENNRM_IDENTIFICATION_DECIDERS",
+    "national_coordinator:*,supervisor:law_enforcement,supervisor:prosecution")
+# Folders with a country's own indicator lists (JSON files, same schema as the built-in ones).
+OPENNRM_INDICATOR_DIRS = env_list("OPENNRM_INDICATOR_DIRS", "")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська"), ("ru", "Русский")]

@@ -1,9 +1,10 @@
 from datetime import date
 
+from opennrm.accounts.models import Role
 from opennrm.cases import services
 from opennrm.cases.models import CaseStatus
 from tests.api.conftest import assert_problem
-from tests.conftest import person_data
+from tests.conftest import make_user, person_data
 
 IDENTITY_FIELDS = {"given_name", "family_name", "aliases", "birth_date", "identity_documents",
                    "phone", "address", "notes", "identity"}
@@ -60,7 +61,8 @@ def test_it_limits_the_page_size(api):
 def test_it_filters_by_status_and_victim_status(api, caseworker):
     closed, identified, _ = register(caseworker, 3)
     services.close_case(caseworker, closed, "lost_contact")
-    services.decide_victim_status(caseworker, identified, "identified", date(2026, 4, 1))
+    coordinator = make_user(Role.NATIONAL_COORDINATOR, caseworker.agency, "coordinator")
+    services.decide_victim_status(coordinator, identified, "identified", date(2026, 4, 1))
 
     by_status = api.get("/api/cases", {"status": CaseStatus.CLOSED}).json()
     assert [i["case_number"] for i in by_status["items"]] == [closed.case_number]

@@ -1,5 +1,15 @@
+import pytest
+
+from opennrm.accounts.models import Role
 from opennrm.audit.models import AuditEntry
-from tests.api.conftest import assert_problem
+from tests.api.conftest import ApiClient, assert_problem
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def api(ngo):
+    """A national coordinator: the authority that decides formal identification by default."""
+    return ApiClient(make_user(Role.NATIONAL_COORDINATOR, ngo, "coordinator"))
 
 
 def url(case) -> str:
@@ -32,5 +42,12 @@ def test_it_validates_ownership(case, officer_api, roles_without_cases):
     for client in [officer_api, *roles_without_cases]:
         assert_problem(client.post(url(case), {"victim_status": "not_a_victim",
                                                "decided_on": "2026-04-01"}), 404)
+    case.refresh_from_db()
+    assert case.victim_status == "presumed"
+
+
+def test_a_caseworker_may_not_decide_formal_identification(case, caseworker):
+    assert_problem(ApiClient(caseworker).post(url(case), {"victim_status": "identified",
+                                                          "decided_on": "2026-04-01"}), 403)
     case.refresh_from_db()
     assert case.victim_status == "presumed"

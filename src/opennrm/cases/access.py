@@ -5,6 +5,7 @@ Deny by default: a case is visible only to staff of its owning agency who hold a
 case-handling role. (Referral to another agency will extend `cases_visible_to` here.)
 """
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -73,3 +74,26 @@ def can_register_cases(user) -> bool:
         user.is_authenticated and user.is_active and user.role in CASE_HANDLING_ROLES
         and user.agency_id is not None
     )
+
+
+def identification_deciders() -> list[tuple[str, str]]:
+    """(role, agency type) pairs allowed to decide formal identification in this country.
+
+    From `settings.OPENNRM_IDENTIFICATION_DECIDERS`, e.g. "national_coordinator:*,
+    supervisor:law_enforcement" ("*" = any agency type).
+    """
+    pairs = []
+    for entry in settings.OPENNRM_IDENTIFICATION_DECIDERS:
+        role, _sep, agency_type = entry.partition(":")
+        pairs.append((role.strip(), agency_type.strip() or "*"))
+    return pairs
+
+
+def can_decide_identification(user, case: Case | None = None) -> bool:
+    """The formal identification decision has its own permission: a configured role in a
+    configured type of agency, and (for a given case) the right to see that case."""
+    if not (user and user.is_authenticated and user.is_active and user.agency_id):
+        return False
+    allowed = any(user.role == role and agency_type in ("*", user.agency.agency_type)
+                  for role, agency_type in identification_deciders())
+    return allowed and (case is None or case.owner_agency_id == user.agency_id)

@@ -443,8 +443,16 @@ def _set_victim_status(case: Case, status: str, decided_on: date, deciding_agenc
 
 def decide_victim_status(actor, case: Case, status: str, decided_on: date,
                          deciding_agency: Agency | None = None, channel: str = "") -> Case:
-    """Record a decision on victim status (e.g. formal identification by an authority)."""
+    """Record a decision on victim status (e.g. formal identification by an authority).
+
+    Presumed-victim status follows from registration or screening; identified or not a
+    victim is the formal decision, which only the designated authority may record.
+    """
     access.ensure_can_edit(actor, case)
+    if status != VictimStatus.PRESUMED and not access.can_decide_identification(actor, case):
+        raise access.CaseAccessDenied(
+            _("Only the authority designated in this country may decide formal "
+              "identification."))
     errors: dict = {}
     if status not in VictimStatus.values:
         errors["victim_status"] = [_("Unknown victim status %(code)r.") % {"code": status}]

@@ -1,0 +1,58 @@
+"""Indicator lists: the built-in ILO/EC files plus a country's own (OPENNRM_INDICATOR_DIRS).
+
+A list is identified by id and version. A new version is a new file; screenings keep the
+version they were made with, so old results never change.
+"""
+
+import json
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+from opennrm.screening.engine import IndicatorSet
+
+BUILT_IN = Path(__file__).parent / "indicators"
+
+
+class UnknownIndicatorSet(LookupError):
+    pass
+
+
+@cache
+def _load(folders: tuple[str, ...]) -> dict[tuple[str, str], IndicatorSet]:
+    sets = {}
+    for folder in (BUILT_IN, *map(Path, folders)):
+        for path in sorted(folder.glob("*.json")):
+            if path.name == "schema.json":
+                continue
+            indicator_set = IndicatorSet(json.loads(path.read_text(encoding="utf-8")))
+            sets[indicator_set.key] = indicator_set
+    return sets
+
+
+def all_sets() -> dict[tuple[str, str], IndicatorSet]:
+    return _load(tuple(settings.OPENNRM_INDICATOR_DIRS))
+
+
+def get(set_id: str, version: str) -> IndicatorSet:
+    try:
+        return all_sets()[(set_id, version)]
+    except KeyError:
+        raise UnknownIndicatorSet(f"no indicator list {set_id!r} version {version!r}") from None
+
+
+def current() -> list[IndicatorSet]:
+    """The newest version of each list, for new screenings (adults first, labour first)."""
+    newest: dict[str, IndicatorSet] = {}
+    for (set_id, version), indicator_set in all_sets().items():
+        known = newest.get(set_id)
+        if known is None or _version_key(version) > _version_key(known.data["version"]):
+            newest[set_id] = indicator_set
+    return sorted(newest.values(), key=lambda s: (s.data["population"] != "adult",
+                                                  s.data["exploitation"] != "labour",
+                                                  s.data["id"]))
+
+
+def _version_key(version: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in version.split("."))

@@ -1,0 +1,171 @@
+"""The one write path for screenings and formal identification decisions."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from opennrm.audit.models import Action
+from opennrm.audit.services import AuditEvent, record_events
+from opennrm.cases import access
+from opennrm.cases import services as case_services
+from opennrm.cases.models import Case, VictimStatus
+from opennrm.screening import engine, indicator_sets
+from opennrm.screening.models import Decision, IdentificationDecision, Outcome, Screening
+
+NOTE_LIMIT = 1000
+
+
+@dataclass
+class Preview:
+    """What the screening form shows while boxes are ticked: nothing is stored."""
+
+    result: engine.Result
+    explanation: list[str]
+
+
+def _age(case: Case, on: date) -> tuple[int | None, bool]:
+    person = case.person
+    return case_services.age_on(person, on), person.age_uncertain
+
+
+def preview(case: Case, indicator_set: engine.IndicatorSet, observed, on: date | None = None,
+            language: str = "en") -> Preview:
+    age, uncertain = _age(case, on or timezone.localdate())
+    result = engine.score(indicator_set, observed, age, uncertain)
+    return Preview(result, engine.explain(result, indicator_set, language))
+
+
+def _date_or_none(text: str) -> date | None:
+    try:
+        return parse_date(text)
+    except ValueError:  # well formed but impossible, such as 2026-02-30
+        return None
+
+
+def _clean_observations(indicator_set: engine.IndicatorSet, observed: dict, errors: dict):
+    if not isinstance(observed, dict):
+        errors["observed"] = [_("Give the observed indicators.")]
+        return {}
+    unknown = sorted(set(observed) - indicator_set.indicators.keys())
+    if unknown:
+        errors["observed"] = [_("Not in this list: %(codes)s.") % {"codes": ", ".join(unknown)}]
+    notes = {}
+    for code, note in observed.items():
+        note = str(note or "").strip()
+        if len(note) > NOTE_LIMIT:
+            errors.setdefault("observed", []).append(
+                _("A note may have at most %(limit)d characters.") % {"limit": NOTE_LIMIT})
+        if note:
+            notes[code] = note
+    return notes
+
+
+def record_screening(actor, case: Case, set_id: str, version: str, observed: dict,
+                     screened_on: date | None = None, channel: str = "") -> Screening:
+    """Record a screening: `observed` maps each observed indicator code to a short note.
+
+    A probable or possible outcome keeps (or puts) the case in presumed-victim status and on
+    the coordinator's queue; a screening never records formal identification.
+    """
+    access.ensure_can_edit(actor, case)
+    errors: dict = {}
+    try:
+        indicator_set = indicator_sets.get(set_id, version)
+    except indicator_sets.UnknownIndicatorSet:
+        raise ValidationError({"indicator_set": [
+            _("Unknown indicator list %(id)s version %(version)s.") % {
+                "id": set_id, "version": version}]}) from None
+    notes = _clean_observations(indicator_set, observed, errors)
+    screened_on = screened_on or timezone.localdate()
+    if isinstance(screened_on, str):
+        screened_on = _date_or_none(screened_on)
+        if screened_on is None:
+            errors["screened_on"] = [_("Enter a date as YYYY-MM-DD.")]
+    if screened_on and screened_on > timezone.localdate():
+        errors["screened_on"] = [_("The date is in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+        if case.is_closed:
+            raise ValidationError({"case": [_("This case is closed. Reopen it to screen.")]})
+        age, uncertain = _age(case, screened_on)
+        result = engine.score(indicator_set, observed.keys(), age, uncertain)
+        screening = Screening.objects.create(
+            case=case, indicator_set=set_id, indicator_set_version=version,
+            screened_on=screened_on, age_at_screening=age, age_uncertain=uncertain,
+            treated_as_child=result.treated_as_child, observed=sorted(observed),
+            notes=notes, outcome=result.outcome, present_dimensions=result.present,
+            agency=actor.agency, screened_by=actor)
+        events = [AuditEvent(Action.CREATE, "screening", case.case_number,
+                             ("observed", "notes", "outcome"))]
+        if (result.outcome in (Outcome.PROBABLE, Outcome.POSSIBLE)
+                and case.victim_status != VictimStatus.PRESUMED
+                and not case.identification_decisions.exists()):
+            case.victim_status = VictimStatus.PRESUMED
+            case.victim_status_decided_on = screened_on
+            case.victim_status_decided_by_agency = actor.agency
+            case.victim_status_recorded_by = actor
+            case.save(update_fields=["victim_status", "victim_status_decided_on",
+                                     "victim_status_decided_by_agency",
+                                     "victim_status_recorded_by", "updated_at"])
+            events.append(AuditEvent(Action.UPDATE, "case", case.case_number,
+                                     ("victim_status",), "screening outcome"))
+        record_events(actor, events, channel)
+    return screening
+
+
+def decide_identification(actor, case: Case, decision: str, decided_on, grounds: str,
+                          appeal: str = "", channel: str = "") -> IdentificationDecision:
+    """The formal identification decision: only a configured decision-maker records it."""
+    if not access.can_decide_identification(actor, case):
+        raise access.CaseAccessDenied(
+            _("Only the authority designated in this country may decide formal "
+              "identification."))
+    errors: dict = {}
+    if decision not in Decision.values:
+        errors["decision"] = [_("Choose identified or not identified.")]
+    if isinstance(decided_on, str):
+        decided_on = _date_or_none(decided_on)
+    if decided_on is None:
+        errors["decided_on"] = [_("Give the date of the decision.")]
+    elif decided_on > timezone.localdate():
+        errors["decided_on"] = [_("The date is in the future.")]
+    grounds = (grounds or "").strip()
+    if not grounds:
+        errors["grounds"] = [_("Give the grounds of the decision.")]
+    elif len(grounds) > 10000:
+        errors["grounds"] = [_("Enter at most %(limit)d characters.") % {"limit": 10000}]
+    if errors:
+        raise ValidationError(errors)
+    status = (VictimStatus.IDENTIFIED if decision == Decision.IDENTIFIED
+              else VictimStatus.NOT_A_VICTIM)
+    with transaction.atomic():
+        record = IdentificationDecision.objects.create(
+            case=case, decision=decision, decided_on=decided_on, deciding_agency=actor.agency,
+            grounds=grounds, appeal=(appeal or "").strip(), decided_by=actor)
+        case_services.decide_victim_status(actor, case, status, decided_on, actor.agency,
+                                           channel=channel)
+        record_events(actor, [AuditEvent(Action.CREATE, "identification_decision",
+                                         case.case_number, ("decision", "grounds", "appeal"))],
+                      channel)
+    return record
+
+
+def awaiting_decision(user) -> QuerySet[Case]:
+    """The coordinator's queue: presumed victims with a probable or possible screening and
+    no formal decision yet, among the cases `user` may see; oldest screening first."""
+    screened = Screening.objects.filter(
+        case=OuterRef("pk"), outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE])
+    decided = IdentificationDecision.objects.filter(case=OuterRef("pk"))
+    return (access.cases_visible_to(user)
+            .filter(victim_status=VictimStatus.PRESUMED)
+            .filter(Exists(screened), ~Exists(decided))
+            .annotate(first_screened_on=Min("screenings__screened_on"))
+            .order_by("first_screened_on", "id"))
