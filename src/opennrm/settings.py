@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "opennrm.core.middleware.SlidingSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -141,7 +142,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: short, sliding, gone when the browser closes (shared screens, shared laptops).
 SESSION_COOKIE_AGE = int(os.environ.get("OPENNRM_SESSION_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed at most once a minute by core.middleware.SlidingSessionMiddleware, not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 # The browser warns this many seconds before the session ends, then signs the user out and
 # clears the screen (a caseworker may have walked away from a shared computer).
 OPENNRM_SESSION_WARNING_SECONDS = int(os.environ.get("OPENNRM_SESSION_WARNING_SECONDS", "120"))

@@ -1,11 +1,14 @@
 """Pages that belong to no single capability: the home page and the session keep-alive."""
 
+import time
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from opennrm.cases import worklist
+from opennrm.core.middleware import SlidingSessionMiddleware
 
 
 @login_required
@@ -17,5 +20,6 @@ def home(request):
 @require_POST
 @login_required
 def keep_alive(request):
-    """"Stay signed in" in the inactivity warning: any request renews the session."""
+    """"Stay signed in" in the inactivity warning: renews the session now."""
+    request.session[SlidingSessionMiddleware.KEY] = int(time.time())
     return HttpResponse(status=204)
