@@ -70,6 +70,10 @@ def demo(
     _load_demo(cases, seed)
 
 
+# Small demos (`opennrm run` loads 300) also get screenings; a 100k benchmark load does not.
+DEMO_SCREENING_UP_TO = 5000
+
+
 def _load_demo(cases: int, seed: int | None):
     from opennrm.cases.demo import generate_demo
 
@@ -78,6 +82,10 @@ def _load_demo(cases: int, seed: int | None):
         task = bar.add_task("Registering demo cases", total=cases)
         result = generate_demo(cases, progress=lambda n: bar.advance(task, n), seed=seed)
     console.print(f"Registered {result.cases_created} demo cases.")
+    if 0 < cases <= DEMO_SCREENING_UP_TO:
+        from opennrm.screening.demo import screen_demo_cases
+
+        console.print(f"Screened {screen_demo_cases()} demo cases against the indicators.")
     _print_logins(result.logins)
     return result
 

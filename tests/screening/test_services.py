@@ -123,3 +123,16 @@ def test_history_is_kept(caseworker, coordinator, case):
     case.refresh_from_db()
     assert case.victim_status == "identified"
 
+
+
+def test_the_demo_screens_cases_through_the_service(db, monkeypatch):
+    from opennrm.cases.demo import generate_demo
+    from opennrm.screening import indicator_sets
+    from opennrm.screening.demo import screen_demo_cases
+
+    # The real lists this time (the autouse fixture put the engine's test list in place).
+    monkeypatch.setattr(indicator_sets, "all_sets", lambda: indicator_sets._load(()))
+    generate_demo(40, seed=7)
+    screened = screen_demo_cases(limit=6, seed=7)
+    assert 0 < screened <= 6 and Screening.objects.count() == screened
+    assert AuditEntry.objects.filter(object_type="screening", channel="cli").count() == screened
