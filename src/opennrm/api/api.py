@@ -3,7 +3,7 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from opennrm.api import cases, consents, problems, reference
+from opennrm.api import cases, consents, problems, reference, screening
 from opennrm.api.auth import ApiTokenAuth, SessionAuth
 from opennrm.api.parser import JsonParser
 
@@ -37,6 +37,7 @@ for exception, handler in problems.HANDLERS.items():
 api.add_router("/cases", cases.router)
 api.add_router("/cases", consents.router)
 api.add_router("", reference.router)
+api.add_router("", screening.router)
 
 # Last, so it only answers paths no route matched: with a problem, not Django's HTML page.
 unknown = Router()

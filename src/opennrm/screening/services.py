@@ -5,7 +5,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -89,6 +89,8 @@ def record_screening(actor, case: Case, set_id: str, version: str, observed: dic
             errors["screened_on"] = [_("Enter a date as YYYY-MM-DD.")]
     if screened_on and screened_on > timezone.localdate():
         errors["screened_on"] = [_("The date is in the future.")]
+    elif screened_on and (_age(case, screened_on)[0] or 0) < 0:
+        errors["screened_on"] = [_("The date is before the person was born.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -142,6 +144,8 @@ def decide_identification(actor, case: Case, decision: str, decided_on, grounds:
         errors["grounds"] = [_("Give the grounds of the decision.")]
     elif len(grounds) > 10000:
         errors["grounds"] = [_("Enter at most %(limit)d characters.") % {"limit": 10000}]
+    if len(appeal or "") > 10000:
+        errors["appeal"] = [_("Enter at most %(limit)d characters.") % {"limit": 10000}]
     if errors:
         raise ValidationError(errors)
     status = (VictimStatus.IDENTIFIED if decision == Decision.IDENTIFIED
@@ -167,5 +171,6 @@ def awaiting_decision(user) -> QuerySet[Case]:
     return (access.cases_visible_to(user)
             .filter(victim_status=VictimStatus.PRESUMED)
             .filter(Exists(screened), ~Exists(decided))
-            .annotate(first_screened_on=Min("screenings__screened_on"))
+            .annotate(first_screened_on=Min("screenings__screened_on", filter=Q(
+                screenings__outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE])))
             .order_by("first_screened_on", "id"))
