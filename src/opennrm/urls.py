@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("opennrm.accounts.urls")),
     path("", include("opennrm.audit.urls")),
     path("", include("opennrm.cases.urls")),
+    path("", include("opennrm.screening.urls")),
 ]

@@ -48,6 +48,9 @@ def _withdraw_form(consent, data=None) -> WithdrawConsentForm:
 
 def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None,
                    identity_shown: bool = False):
+    # Imported here: the screening pages import `case_view` from this module.
+    from opennrm.screening.views import identification_context
+
     if identity_shown:
         case = services.reveal_identity(request.user, case_number, channel=CHANNEL)
     else:
@@ -67,6 +70,7 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         "consents": consents,
         "close_form": close_form or CloseCaseForm(),
         "failed_withdrawal": failed_withdrawal,
+        **identification_context(request.user, case),
     })
 
 

@@ -122,3 +122,9 @@ def case_table_rows(cases):
     return format_html_join(
         "\n", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
         '<td>{}</td></tr>', rows)
+
+
+@register.filter
+def may_decide_identification(user) -> bool:
+    """The user may record formal identification decisions (and sees the queue)."""
+    return access.can_decide_identification(user)
