@@ -19,7 +19,6 @@ import math
 import os
 import random
 import re
-import secrets
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from bench_node import (
     machine,
     measure,
     median_figures,
+    node_env,
     recreate_database,
     run,
     stop_server,
@@ -93,22 +93,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- node ----------------------------------------------------------------------------------
-
-def node_env(url: str, keyring: Path, results: Path) -> dict:
-    """Production settings, as bench_node.py runs the node."""
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "OPENNRM_KEYRING": str(keyring),
-        "OPENNRM_VAR_DIR": str(results / "var"),
-        "OPENNRM_SECRET_KEY": secrets.token_urlsafe(50),
-        "OPENNRM_ALLOWED_HOSTS": "127.0.0.1",
-        "OPENNRM_SSL_REDIRECT": "0",
-        "OPENNRM_DEBUG": "0",
-        "OPENNRM_ALLOW_DEMO": "1",  # a throw-away database
-        "COLUMNS": "200",
-    }
-
 
 def has_demo(url: str) -> bool:
     try:
@@ -446,7 +430,8 @@ def main() -> None:
     opennrm = str(BIN / "opennrm")
     load: dict[str, float] = {}
     if args.reuse and keyring.exists() and has_demo(args.database_url):
-        print("Reusing the demo already in the database", flush=True)
+        print("Reusing the demo already in the database (migrated to this code)", flush=True)
+        load["opennrm migrate"], _ = run([opennrm, "migrate"], env, results / "migrate.log")
         _, demo_output = run([opennrm, "demo", "--cases", "0"], env, results / "logins.log")
     else:
         print(f"Recreating {urlsplit(args.database_url).path.lstrip('/')} …", flush=True)
