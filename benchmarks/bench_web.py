@@ -20,7 +20,6 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -36,7 +35,6 @@ import psycopg
 from bench_node import (
     BIN,
     RESULTS,
-    ROOT,
     Figures,
     children,
     cpu_seconds,
@@ -49,6 +47,7 @@ from bench_node import (
     node_env,
     recreate_database,
     run,
+    start_server,
     stop_server,
 )
 
@@ -119,29 +118,6 @@ def busiest_agency(url: str) -> tuple[str, int]:
         return conn.execute(
             "SELECT a.code, count(*) FROM cases_case c JOIN accounts_agency a "
             "ON a.id = c.owner_agency_id GROUP BY a.code ORDER BY 2 DESC LIMIT 1").fetchone()
-
-
-def start_server(env: dict, port: int, workers: int, threads: int, results: Path
-                 ) -> subprocess.Popen:
-    """gunicorn as bench_node.py starts it; ready when the login page answers."""
-    log = (results / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "opennrm.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--threads", str(threads), "--access-logfile", "-"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited ({server.returncode}), see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/login/", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("gunicorn did not answer within 90 s")
 
 
 # --- a signed-in browser -------------------------------------------------------------------

@@ -105,21 +105,14 @@ def record_screening(actor, case: Case, set_id: str, version: str, observed: dic
             treated_as_child=result.treated_as_child, observed=sorted(observed),
             notes=notes, outcome=result.outcome, present_dimensions=result.present,
             agency=actor.agency, screened_by=actor)
-        events = [AuditEvent(Action.CREATE, "screening", case.case_number,
-                             ("observed", "notes", "outcome"))]
+        record_events(actor, [AuditEvent(Action.CREATE, "screening", case.case_number,
+                                         ("observed", "notes", "outcome"))], channel)
         if (result.outcome in (Outcome.PROBABLE, Outcome.POSSIBLE)
                 and case.victim_status != VictimStatus.PRESUMED
                 and not case.identification_decisions.exists()):
-            case.victim_status = VictimStatus.PRESUMED
-            case.victim_status_decided_on = screened_on
-            case.victim_status_decided_by_agency = actor.agency
-            case.victim_status_recorded_by = actor
-            case.save(update_fields=["victim_status", "victim_status_decided_on",
-                                     "victim_status_decided_by_agency",
-                                     "victim_status_recorded_by", "updated_at"])
-            events.append(AuditEvent(Action.UPDATE, "case", case.case_number,
-                                     ("victim_status",), "screening outcome"))
-        record_events(actor, events, channel)
+            # The one place that sets victim status (and audits it).
+            case_services.decide_victim_status(actor, case, VictimStatus.PRESUMED,
+                                               screened_on, channel=channel)
     return screening
 
 
