@@ -59,7 +59,13 @@ INSTALLED_APPS = [
     "opennrm.audit",
     "opennrm.cases",
     "opennrm.screening",
+    "opennrm.services",
+    "opennrm.referrals",
+    "opennrm.protection",
+    "opennrm.reminders",
     "opennrm.api",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +174,25 @@ OPENNRM_KEYRING = Path(os.environ.get("OPENNRM_KEYRING", VAR_DIR / "keyring.json
 OPENNRM_COUNTRY = os.environ.get("OPENNRM_COUNTRY", "MD")
 # Who decides formal identification ("role:agency type", "*" = any type). Each country
 # names its competent authority: police, prosecution, a multidisciplinary commission…
+# Background work (reminder sweeps, e-mail): the Django Tasks API with its database backend,
+# run by `opennrm worker`. No broker: the queue is a table in the node's own database.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("OPENNRM_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Notifications: a real node sets an SMTP backend (EMAIL_HOST, …); the demo prints them.
+EMAIL_BACKEND = os.environ.get("OPENNRM_EMAIL_BACKEND",
+                               "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("OPENNRM_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("OPENNRM_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("OPENNRM_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPENNRM_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("OPENNRM_EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "opennrm@localhost")
+
 OPENNRM_IDENTIFICATION_DECIDERS = env_list(
     "OPENNRM_IDENTIFICATION_DECIDERS",
     "national_coordinator:*,supervisor:law_enforcement,supervisor:prosecution")

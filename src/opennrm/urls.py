@@ -13,4 +13,8 @@ urlpatterns = [
     path("", include("opennrm.audit.urls")),
     path("", include("opennrm.cases.urls")),
     path("", include("opennrm.screening.urls")),
+    path("", include("opennrm.services.urls")),
+    path("", include("opennrm.referrals.urls")),
+    path("", include("opennrm.protection.urls")),
+    path("", include("opennrm.reminders.urls")),
 ]

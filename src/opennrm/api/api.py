@@ -3,7 +3,16 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from opennrm.api import cases, consents, problems, reference, screening
+from opennrm.api import (
+    cases,
+    consents,
+    problems,
+    protection,
+    reference,
+    referrals,
+    screening,
+    services,
+)
 from opennrm.api.auth import ApiTokenAuth, SessionAuth
 from opennrm.api.parser import JsonParser
 
@@ -38,6 +47,9 @@ api.add_router("/cases", cases.router)
 api.add_router("/cases", consents.router)
 api.add_router("", reference.router)
 api.add_router("", screening.router)
+api.add_router("", services.router)
+api.add_router("", referrals.router)
+api.add_router("", protection.router)
 
 # Last, so it only answers paths no route matched: with a problem, not Django's HTML page.
 unknown = Router()

@@ -48,7 +48,9 @@ def _withdraw_form(consent, data=None) -> WithdrawConsentForm:
 
 def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None,
                    identity_shown: bool = False):
-    # Imported here: the screening pages import `case_view` from this module.
+    # Imported here: these apps' pages import `case_view` from this module.
+    from opennrm.protection.views import protection_context
+    from opennrm.referrals.views import referral_context
     from opennrm.screening.views import identification_context
 
     if identity_shown:
@@ -71,6 +73,8 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         "close_form": close_form or CloseCaseForm(),
         "failed_withdrawal": failed_withdrawal,
         **identification_context(request.user, case),
+        **referral_context(request.user, case),
+        **protection_context(request.user, case),
     })
 
 
