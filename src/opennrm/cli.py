@@ -2,6 +2,7 @@
 
 import getpass
 import os
+import subprocess
 import sys
 from typing import Annotated
 
@@ -14,9 +15,11 @@ app = typer.Typer(help="OpenNRM national node.", no_args_is_help=True)
 keys_app = typer.Typer(help="The key ring that encrypts personal data.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Deadlines and reminders.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(reminders_app, name="reminders")
 console = Console()
 
 
@@ -70,7 +73,8 @@ def demo(
     _load_demo(cases, seed)
 
 
-# Small demos (`opennrm run` loads 300) also get screenings; a 100k benchmark load does not.
+# Small demos (`opennrm run` loads 300) also get screenings, a service directory, referrals
+# and protection steps; a 100k benchmark load does not.
 DEMO_SCREENING_UP_TO = 5000
 
 
@@ -83,9 +87,15 @@ def _load_demo(cases: int, seed: int | None):
         result = generate_demo(cases, progress=lambda n: bar.advance(task, n), seed=seed)
     console.print(f"Registered {result.cases_created} demo cases.")
     if 0 < cases <= DEMO_SCREENING_UP_TO:
+        from opennrm.protection.demo import create_demo_protection
+        from opennrm.referrals.demo import create_demo_referrals
         from opennrm.screening.demo import screen_demo_cases
+        from opennrm.services.demo import create_demo_directory
 
         console.print(f"Screened {screen_demo_cases()} demo cases against the indicators.")
+        console.print(f"Listed {create_demo_directory()} services in the directory.")
+        console.print(f"Made {create_demo_referrals()} referrals.")
+        console.print(f"Recorded {create_demo_protection()} protection steps.")
     _print_logins(result.logins)
     return result
 
@@ -118,8 +128,46 @@ def run(
         _load_demo(demo_cases, seed=2026)
     else:
         _print_logins(generate_demo(0).logins)
+    # The background worker (reminders, e-mail) beside the server; the e-mails of the demo
+    # are printed here (console e-mail backend).
+    worker = subprocess.Popen([sys.executable, "-m", "opennrm.cli", "worker"])
     console.print(f"OpenNRM is at http://{host}:{port}/ (Ctrl+C stops it)")
-    call_command("runserver", f"{host}:{port}", use_reloader=False)
+    try:
+        call_command("runserver", f"{host}:{port}", use_reloader=False)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+
+@app.command()
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between looks at an empty queue.")] = 1,
+) -> None:
+    """Run the background worker: deadline reminders (hourly) and e-mail notifications."""
+    _setup(serves_requests=True)
+    from django.core.management import call_command
+
+    from opennrm.reminders.tasks import schedule_sweep
+
+    schedule_sweep()
+    call_command("db_worker", interval=interval, reload=False)
+
+
+@reminders_app.command("sweep")
+def reminders_sweep(
+    today: Annotated[str | None, typer.Option(help="Date to sweep as (YYYY-MM-DD).")] = None,
+) -> None:
+    """Notify the responsible people of every open deadline now (each once), then e-mail."""
+    _setup()
+    from django.utils.dateparse import parse_date
+
+    from opennrm.reminders.services import reminder_sweep, send_pending_emails
+
+    day = parse_date(today) if today else None
+    if today and day is None:
+        _fail("give the date as YYYY-MM-DD")
+    created = reminder_sweep(day)
+    console.print(f"{created} new notifications; {send_pending_emails()} e-mailed.")
 
 
 @app.command()

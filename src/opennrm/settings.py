@@ -172,6 +172,8 @@ OTP_TOTP_ISSUER = "OpenNRM"
 
 OPENNRM_KEYRING = Path(os.environ.get("OPENNRM_KEYRING", VAR_DIR / "keyring.json"))
 OPENNRM_COUNTRY = os.environ.get("OPENNRM_COUNTRY", "MD")
+# The node's own address, for links in e-mail notifications.
+OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000")
 # Who decides formal identification ("role:agency type", "*" = any type). Each country
 # names its competent authority: police, prosecution, a multidisciplinary commission…
 # Background work (reminder sweeps, e-mail): the Django Tasks API with its database backend,

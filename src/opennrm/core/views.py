@@ -14,7 +14,10 @@ from opennrm.core.middleware import SlidingSessionMiddleware
 @login_required
 def home(request):
     """What needs the signed-in user today."""
-    return render(request, "core/home.html", {"worklists": worklist.worklists_for(request.user)})
+    from opennrm.reminders.views import home_context
+
+    return render(request, "core/home.html", {"worklists": worklist.worklists_for(request.user),
+                                              **home_context(request.user)})
 
 
 @require_POST

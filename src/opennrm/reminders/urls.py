@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opennrm.reminders import views
+
+urlpatterns = [
+    path("notifications/<int:notification_id>/read/", views.notification_read,
+         name="notification-read"),
+]

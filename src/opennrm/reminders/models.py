@@ -1,0 +1,49 @@
+"""Notifications: what the node told a user, on the home page and by e-mail.
+
+A notification never holds a person's name or other personal data: e-mail leaves the node.
+It names the case by its pseudonymous number and says what is due.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    """One message to one user. `key` makes it idempotent: the same event for the same user is
+    stored (and e-mailed) once, however often the sweep or the event runs."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=200)
+    # The English text with %(name)s placeholders, translated when shown (see `text`).
+    message = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
+    case_number = models.CharField(max_length=32, blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"],
+                                               name="notification_once_per_user")]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox"),
+            models.Index(fields=["emailed_at"], name="notification_to_email",
+                         condition=models.Q(emailed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+    def text(self) -> str:
+        """The message in the active language (English when the catalogue lacks it)."""
+        from django.utils.translation import gettext
+
+        try:
+            return gettext(self.message) % self.params if self.params else gettext(self.message)
+        except (KeyError, ValueError, TypeError):
+            return self.message
