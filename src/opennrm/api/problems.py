@@ -9,7 +9,7 @@ import json
 import logging
 from http import HTTPStatus
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as ServiceValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Schema
@@ -99,6 +99,10 @@ def access_denied(request: HttpRequest, error: access.CaseAccessDenied) -> HttpR
     return problem_response(403, str(error) or "You may not do this.")
 
 
+def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    return problem_response(403, str(error) or "You may not do this.")
+
+
 def not_authenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     response = problem_response(
         401, "Send a valid API token (Authorization: Bearer <token>) or sign in."
@@ -122,6 +126,7 @@ HANDLERS = {
     access.CaseNotFound: case_not_found,
     Http404: not_found,
     access.CaseAccessDenied: access_denied,
+    PermissionDenied: permission_denied,
     AuthenticationError: not_authenticated,
     HttpError: http_error,
     Exception: server_error,

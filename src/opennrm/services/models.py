@@ -70,6 +70,10 @@ class Service(models.Model):
     languages = models.JSONField(default=list, blank=True, help_text="ISO 639 codes")
     # How many people at once (HSDS service_capacity maximum); null = not limited.
     capacity = models.PositiveIntegerField(null=True, blank=True)
+    # How many places are free today, as the provider's staff last said (HSDS
+    # service_capacity available/updated); null = not reported.
+    places_available = models.PositiveIntegerField(null=True, blank=True)
+    capacity_updated_at = models.DateTimeField(null=True, blank=True)
     contact_channel = models.CharField(max_length=20, choices=ContactChannel.choices,
                                        default=ContactChannel.IN_SYSTEM)
     # The time the provider agreed to answer a referral in.

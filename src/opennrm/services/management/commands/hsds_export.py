@@ -1,0 +1,27 @@
+"""Write the service directory as an Open Referral HSDS 3.0 zip."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from opennrm.accounts.models import User
+from opennrm.services import hsds
+from opennrm.services.services import DirectoryAccessDenied
+
+
+class Command(BaseCommand):
+    help = "Export the service directory to PATH as an HSDS 3.0 tabular data package (zip)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="The zip file to write")
+        parser.add_argument("--as", dest="username", required=True,
+                            help="A directory manager (national coordinator or administrator)")
+
+    def handle(self, *args, path: str, username: str, **options):
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {username!r}")
+        try:
+            with open(path, "wb") as output:
+                count = hsds.export_directory(user, output, channel="cli")
+        except DirectoryAccessDenied as denied:
+            raise CommandError(str(denied)) from denied
+        self.stdout.write(f"Exported {count} services to {path}.")

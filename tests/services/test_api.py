@@ -1,0 +1,120 @@
+import io
+
+from opennrm.audit.models import AuditEntry
+from opennrm.services.models import Provider, Service
+from tests.api.conftest import ApiClient, assert_problem
+from tests.services.conftest import make_service
+
+
+def test_a_caseworker_finds_services(caseworker, service):
+    make_service(name="Clinic", service_type="medical", languages=["en"])
+    api = ApiClient(caseworker)
+
+    page = api.get("/api/services", {"service_type": "shelter", "language": "ro"}).json()
+
+    assert page["count"] == 1
+    item = page["items"][0]
+    assert (item["id"], item["places_available"], item["genders"]) == (
+        str(service.hsds_id), 3, ["female"])
+    assert api.get(f"/api/services/{service.hsds_id}").json()["name"] == "Shelter"
+
+
+def test_it_needs_a_token(service):
+    assert_problem(ApiClient().get("/api/services"), 401)
+    assert_problem(ApiClient().get(f"/api/providers/{service.provider.hsds_id}"), 401)
+
+
+def test_analysts_do_not_read_the_directory(analyst, service):
+    assert_problem(ApiClient(analyst).get("/api/services"), 403)
+
+
+def test_an_unknown_service_is_404(caseworker):
+    assert_problem(ApiClient(caseworker).get(
+        "/api/services/00000000-0000-4000-8000-000000000000"), 404)
+
+
+def test_a_provider_with_its_services(caseworker, provider, service):
+    answer = ApiClient(caseworker).get(f"/api/providers/{provider.hsds_id}").json()
+
+    assert answer["agency"] == "casa-sperantei"
+    assert [item["id"] for item in answer["services"]] == [str(service.hsds_id)]
+    listing = ApiClient(caseworker).get("/api/providers").json()
+    assert listing["items"][0]["service_count"] == 1
+
+
+def test_a_coordinator_adds_and_changes_entries(coordinator):
+    api = ApiClient(coordinator)
+    response = api.post("/api/providers", {"name": "Biroul de Interpreți", "country": "MD",
+                                           "organisation_type": "ngo"})
+    assert response.status_code == 201, response.content
+    provider_id = response.json()["id"]
+    response = api.post(f"/api/providers/{provider_id}/services", {
+        "name": "Interpretation", "service_type": "interpretation", "country": "MD",
+        "languages": ["ro", "ru", "uk", "en"], "contact_channel": "phone"})
+    assert response.status_code == 201, response.content
+    service_id = response.json()["id"]
+
+    changed = api.patch(f"/api/services/{service_id}", {"max_age": 99, "is_active": False})
+
+    assert changed.status_code == 200
+    assert (changed.json()["max_age"], changed.json()["is_active"]) == (99, False)
+    assert AuditEntry.objects.filter(object_ref=service_id).count() == 3
+
+
+def test_caseworkers_get_403_on_changes(caseworker, provider, service):
+    api = ApiClient(caseworker)
+
+    assert_problem(api.post("/api/providers", {"name": "X", "country": "MD",
+                                               "organisation_type": "ngo"}), 403)
+    assert_problem(api.patch(f"/api/services/{service.hsds_id}", {"name": "X"}), 403)
+    assert_problem(api.patch(f"/api/providers/{provider.hsds_id}", {"is_active": False}), 403)
+    assert_problem(api.post(f"/api/providers/{provider.hsds_id}/services", {
+        "name": "X", "service_type": "medical", "country": "MD"}), 403)
+    assert_problem(api.get("/api/service-directory/hsds"), 403)
+    assert Provider.objects.get().is_active and Service.objects.get().name == "Shelter"
+
+
+def test_wrong_values_are_named(coordinator, service):
+    problem = assert_problem(ApiClient(coordinator).patch(
+        f"/api/services/{service.hsds_id}", {"min_age": 40, "max_age": 20,
+                                             "languages": ["xx"]}), 422)
+    assert {error["field"] for error in problem["errors"]} == {"languages"}
+
+
+def test_provider_staff_report_places(shelter_staff, service):
+    response = ApiClient(shelter_staff).post(f"/api/services/{service.hsds_id}/capacity",
+                                             {"places_available": 0})
+    assert response.status_code == 200
+    assert response.json()["places_available"] == 0
+
+
+def test_it_validates_ownership_of_capacity(caseworker, service):
+    """Staff of another agency may not report the provider's places."""
+    assert_problem(ApiClient(caseworker).post(f"/api/services/{service.hsds_id}/capacity",
+                                              {"places_available": 0}), 403)
+    service.refresh_from_db()
+    assert service.places_available == 3
+
+
+def test_hsds_download_and_upload(coordinator, service):
+    api = ApiClient(coordinator)
+    download = api.get("/api/service-directory/hsds")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/zip"
+
+    upload = io.BytesIO(download.content)
+    upload.name = "directory.zip"
+    response = api.client.post("/api/service-directory/hsds", {"file": upload},
+                               headers=api.headers)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"providers_created": 0, "providers_updated": 0,
+                               "services_created": 0, "services_updated": 0}
+
+
+def test_a_bad_upload_lists_its_problems(coordinator):
+    api = ApiClient(coordinator)
+    upload = io.BytesIO(b"not a zip")
+    upload.name = "directory.zip"
+    problem = assert_problem(api.client.post("/api/service-directory/hsds", {"file": upload},
+                                             headers=api.headers), 422)
+    assert problem["errors"][0]["field"] == "file"
