@@ -1,5 +1,747 @@
-"""/api/protection: routes of the protection app (filled in by its issue)."""
+"""/api/cases/{case_number}/…: the protection timeline and the support plan.
 
-from ninja import Router
+The timeline; the recovery and reflection period and its extensions; residence permits,
+their decisions and renewals; criminal proceedings and their stages; compensation claims
+and their outcome; returns; the support plan with its actions and reviews. Handlers
+translate HTTP to calls of `protection.services` and back; the rules live there.
+Responses that carry encrypted text (file numbers, risk summaries, objectives …) record
+the read in the audit trail.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Path, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from opennrm.api.cases import CHANNEL, CaseNumber
+from opennrm.api.problems import problems
+from opennrm.api.schemas import AgencyCode, Request
+from opennrm.audit.models import Action
+from opennrm.audit.services import AuditEvent, record_events
+from opennrm.cases import access
+from opennrm.cases.models import Case
+from opennrm.protection import services
+from opennrm.protection.models import (
+    CompensationClaim,
+    CompensationOutcome,
+    CriminalProceeding,
+    PermitStatus,
+    ReflectionPeriod,
+    ResidencePermit,
+    ReturnPlan,
+    RiskLevel,
+    SupportPlan,
+    SupportPlanStatus,
+)
+
+Day = date  # the timeline entry has a field named "date"
+RecordId = Path[int, {"ge": 1, "le": 2**63 - 1}]
+Authority = Field("", max_length=200, description="Name of the deciding authority when it "
+                  "has no agency on the platform (a court, a migration office).")
+Text = Field("", max_length=10000)
+Amount = Field(None, ge=0, lt=10**12, max_digits=14, decimal_places=2)
 
 router = Router(tags=["protection"])
+
+
+def _codes(codelist: str) -> str:
+    return f"Codes from /api/codelists/{codelist}."
+
+
+def _code(agency) -> str | None:
+    return agency.code if agency else None
+
+
+def _username(user) -> str | None:
+    return user.username if user else None
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+class Decider(Request):
+    """Who decided: an agency on the platform, the name of another authority, or both."""
+
+    deciding_agency: AgencyCode = ""
+    deciding_authority: str = Authority
+
+    def decider(self) -> dict:
+        return {"deciding_agency_code": self.deciding_agency,
+                "deciding_authority": self.deciding_authority}
+
+
+class DecidedOut(Schema):
+    deciding_agency: str | None = Field(description="Code of the deciding agency.")
+    deciding_authority: str
+    recorded_by: str | None = Field(description="Username of who recorded it.")
+    recorded_at: datetime
+
+
+class TimelineEntryOut(Schema):
+    date: Day
+    kind: str = Field(description="A stable code: first_contact, presumed_victim, "
+                                  "identification_decision, reflection_period_granted, …")
+    label: str = Field(description="In the language of the request.")
+    decided_by: str
+    recorded_by: str
+    upcoming: bool = Field(description="The date is still ahead (an end, an expiry, a "
+                                       "review due).")
+
+
+class ReflectionPeriodGrant(Decider):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "starts_on": "2026-03-03", "ends_on": "2026-04-02", "decided_on": "2026-03-03",
+        "deciding_authority": "National coordinator"}]})
+
+    starts_on: date
+    ends_on: date = Field(description="At least the country's minimum (30 days or more) "
+                                      "after starts_on.")
+    decided_on: date
+
+
+class ReflectionPeriodExtension(Decider):
+    ends_on: date = Field(description="The new last day: after the current one.")
+    reason: str = Field(max_length=40, description=_codes("reflection_extension_reasons"))
+    decided_on: date
+
+
+class ExtensionOut(Schema):
+    previous_ends_on: date
+    new_ends_on: date
+    reason: str
+    decided_on: date
+    deciding_agency: str | None
+    deciding_authority: str
+
+
+class ReflectionPeriodOut(DecidedOut):
+    id: int
+    starts_on: date
+    ends_on: date = Field(description="The current end, extensions included.")
+    original_ends_on: date
+    decided_on: date
+    extensions: list[ExtensionOut]
+
+
+class PermitApplication(Request):
+    permit_type: str = Field(max_length=40, description=_codes("permit_types"))
+    applied_on: date
+
+
+class PermitDecision(Decider):
+    decision: Literal["granted", "refused"]
+    decided_on: date
+    expires_on: date | None = Field(None, description="Required when granted.")
+
+
+class PermitRenewal(Decider):
+    decided_on: date
+    expires_on: date
+    applied_on: date | None = Field(None, description="The decision date when not given.")
+
+
+class ResidencePermitOut(Schema):
+    id: int
+    permit_type: str
+    status: PermitStatus
+    applied_on: date
+    decided_on: date | None
+    expires_on: date | None
+    deciding_agency: str | None
+    deciding_authority: str
+    renews: int | None = Field(description="Id of the permit this one renews.")
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class ProceedingRecord(Decider):
+    stage: str = Field(max_length=40, description=_codes("proceeding_stages"))
+    role: str = Field(max_length=40, description=_codes("proceeding_roles"))
+    opened_on: date
+    case_reference: str = Field("", max_length=200, description="File number (encrypted).")
+    protection_measures: str = Text
+    non_punishment_considered: bool = False
+    non_punishment_note: str = Text
+
+
+class ProceedingStage(Decider):
+    stage: str = Field(max_length=40, description=_codes("proceeding_stages"))
+    decided_on: date
+    non_punishment_considered: bool | None = Field(None, description="Unchanged when null.")
+    non_punishment_note: str | None = Field(None, max_length=10000,
+                                            description="Unchanged when null.")
+
+
+class StageOut(Schema):
+    stage: str
+    decided_on: date
+    deciding_agency: str | None
+    deciding_authority: str
+
+
+class ProceedingOut(Schema):
+    id: int
+    opened_on: date
+    stage: str
+    role: str
+    case_reference: str
+    protection_measures: str
+    non_punishment_considered: bool
+    non_punishment_note: str
+    deciding_agency: str | None
+    deciding_authority: str
+    stages: list[StageOut]
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class ClaimRecord(Request):
+    source: str = Field(max_length=40, description=_codes("compensation_sources"))
+    filed_on: date
+    amount_claimed: Decimal | None = Amount
+    currency: str = Field(max_length=3, description="ISO 4217, such as MDL or EUR.")
+
+
+class ClaimOutcome(Decider):
+    outcome: Literal["awarded", "refused", "paid"]
+    decided_on: date = Field(description="For a payment, the day it was paid.")
+    amount_awarded: Decimal | None = Amount
+
+
+class ClaimOut(Schema):
+    id: int
+    source: str
+    filed_on: date
+    amount_claimed: Decimal | None
+    currency: str
+    outcome: CompensationOutcome
+    amount_awarded: Decimal | None
+    decided_on: date | None
+    paid_on: date | None
+    deciding_agency: str | None
+    deciding_authority: str
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class ReturnPlanRecord(Decider):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "destination_country": "MD", "voluntary": True, "decided_on": "2026-04-01",
+        "risk_assessed_on": "2026-03-28", "risk_assessed_by": "IOM Chisinau",
+        "risk_level": "low", "risk_summary": "Family supportive; recruiter in prison.",
+        "deciding_agency": "la-strada"}]})
+
+    destination_country: str = Field(max_length=2, description=_codes("countries"))
+    voluntary: bool
+    decided_on: date
+    planned_return_on: date | None = None
+    risk_assessed_on: date | None = None
+    risk_assessed_by: str = Field("", max_length=200)
+    risk_level: RiskLevel | Literal[""] = ""
+    risk_summary: str = Text
+    no_assessment_reason: str = Field("", max_length=10000, description=(
+        "For an adult returned without a risk assessment: why. A child's return always "
+        "needs an assessment."))
+
+
+class ReturnRecord(Request):
+    returned_on: date
+    reintegration_follow_up: str = Text
+    follow_up_on: date | None = None
+
+
+class ReturnPlanOut(Schema):
+    id: int
+    destination_country: str
+    voluntary: bool
+    decided_on: date
+    deciding_agency: str | None
+    deciding_authority: str
+    planned_return_on: date | None
+    risk_assessed_on: date | None
+    risk_assessed_by: str
+    risk_level: str
+    risk_summary: str
+    no_assessment_reason: str
+    returned_on: date | None
+    reintegration_follow_up: str
+    follow_up_on: date | None
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class ProtectionOut(Schema):
+    reflection_periods: list[ReflectionPeriodOut]
+    residence_permits: list[ResidencePermitOut]
+    proceedings: list[ProceedingOut]
+    compensation_claims: list[ClaimOut]
+    return_plans: list[ReturnPlanOut]
+
+
+class SupportPlanFields(Request):
+    """The whole plan: PUT creates it, or replaces these fields of the existing one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "objectives": "Safe housing; Romanian course; a job in catering.",
+        "agreed_on": "2026-03-10", "responsible_agency": "la-strada",
+        "next_review_on": "2026-04-10", "status": "active"}]})
+
+    objectives: str = Field(max_length=10000)
+    agreed_on: date = Field(description="Kept as first recorded once the plan exists.")
+    responsible_agency: AgencyCode = Field(
+        "", description="Code of an agency (see /api/agencies); yours when empty.")
+    next_review_on: date | None = None
+    status: SupportPlanStatus = SupportPlanStatus.ACTIVE
+
+
+class SupportActionRecord(Request):
+    description: str = Field(max_length=1000)
+    responsible_agency: AgencyCode = Field(
+        "", description="Code of an agency (see /api/agencies); yours when empty.")
+    due_on: date | None = None
+
+
+class SupportActionDone(Request):
+    done_on: date
+
+
+class SupportReviewRecord(Request):
+    reviewed_on: date
+    note: str = Text
+    next_review_on: date | None = None
+
+
+class SupportActionOut(Schema):
+    id: int
+    description: str
+    responsible_agency: str
+    due_on: date | None
+    done_on: date | None
+
+
+class SupportReviewOut(Schema):
+    id: int
+    reviewed_on: date
+    note: str
+    next_review_on: date | None
+    reviewed_by: str
+
+
+class SupportPlanOut(Schema):
+    objectives: str
+    agreed_on: date
+    responsible_agency: str
+    status: SupportPlanStatus
+    next_review_on: date | None
+    closed_on: date | None
+    actions: list[SupportActionOut]
+    reviews: list[SupportReviewOut]
+    created_by: str
+    created_at: datetime
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def _period_out(period: ReflectionPeriod) -> dict:
+    return {
+        "id": period.pk, "starts_on": period.starts_on, "ends_on": period.ends_on,
+        "original_ends_on": period.original_ends_on, "decided_on": period.decided_on,
+        "deciding_agency": _code(period.deciding_agency),
+        "deciding_authority": period.deciding_authority,
+        "recorded_by": _username(period.recorded_by), "recorded_at": period.recorded_at,
+        "extensions": [{
+            "previous_ends_on": extension.previous_ends_on, "new_ends_on": extension.new_ends_on,
+            "reason": extension.reason, "decided_on": extension.decided_on,
+            "deciding_agency": _code(extension.deciding_agency),
+            "deciding_authority": extension.deciding_authority,
+        } for extension in period.extensions.select_related("deciding_agency")],
+    }
+
+
+def _permit_out(permit: ResidencePermit) -> dict:
+    return {
+        "id": permit.pk, "permit_type": permit.permit_type, "status": permit.status,
+        "applied_on": permit.applied_on, "decided_on": permit.decided_on,
+        "expires_on": permit.expires_on, "deciding_agency": _code(permit.deciding_agency),
+        "deciding_authority": permit.deciding_authority, "renews": permit.renews_id,
+        "recorded_by": _username(permit.recorded_by), "recorded_at": permit.recorded_at,
+    }
+
+
+def _proceeding_out(proceeding: CriminalProceeding) -> dict:
+    return {
+        "id": proceeding.pk, "opened_on": proceeding.opened_on, "stage": proceeding.stage,
+        "role": proceeding.role, "case_reference": proceeding.case_reference,
+        "protection_measures": proceeding.protection_measures,
+        "non_punishment_considered": proceeding.non_punishment_considered,
+        "non_punishment_note": proceeding.non_punishment_note,
+        "deciding_agency": _code(proceeding.deciding_agency),
+        "deciding_authority": proceeding.deciding_authority,
+        "stages": [{"stage": change.stage, "decided_on": change.decided_on,
+                    "deciding_agency": _code(change.deciding_agency),
+                    "deciding_authority": change.deciding_authority}
+                   for change in proceeding.stage_changes.select_related("deciding_agency")],
+        "recorded_by": _username(proceeding.recorded_by), "recorded_at": proceeding.recorded_at,
+    }
+
+
+def _claim_out(claim: CompensationClaim) -> dict:
+    return {
+        "id": claim.pk, "source": claim.source, "filed_on": claim.filed_on,
+        "amount_claimed": claim.amount_claimed, "currency": claim.currency,
+        "outcome": claim.outcome, "amount_awarded": claim.amount_awarded,
+        "decided_on": claim.decided_on, "paid_on": claim.paid_on,
+        "deciding_agency": _code(claim.deciding_agency),
+        "deciding_authority": claim.deciding_authority,
+        "recorded_by": _username(claim.recorded_by), "recorded_at": claim.recorded_at,
+    }
+
+
+def _return_out(plan: ReturnPlan) -> dict:
+    return {
+        "id": plan.pk, "destination_country": plan.destination_country,
+        "voluntary": plan.voluntary, "decided_on": plan.decided_on,
+        "deciding_agency": _code(plan.deciding_agency),
+        "deciding_authority": plan.deciding_authority,
+        "planned_return_on": plan.planned_return_on, "risk_assessed_on": plan.risk_assessed_on,
+        "risk_assessed_by": plan.risk_assessed_by, "risk_level": plan.risk_level,
+        "risk_summary": plan.risk_summary, "no_assessment_reason": plan.no_assessment_reason,
+        "returned_on": plan.returned_on,
+        "reintegration_follow_up": plan.reintegration_follow_up,
+        "follow_up_on": plan.follow_up_on, "recorded_by": _username(plan.recorded_by),
+        "recorded_at": plan.recorded_at,
+    }
+
+
+def _plan_out(plan: SupportPlan) -> dict:
+    return {
+        "objectives": plan.objectives, "agreed_on": plan.agreed_on,
+        "responsible_agency": plan.responsible_agency.code, "status": plan.status,
+        "next_review_on": plan.next_review_on, "closed_on": plan.closed_on,
+        "actions": [{"id": action.pk, "description": action.description,
+                     "responsible_agency": action.responsible_agency.code,
+                     "due_on": action.due_on, "done_on": action.done_on}
+                    for action in plan.actions.select_related("responsible_agency")],
+        "reviews": [{"id": review.pk, "reviewed_on": review.reviewed_on, "note": review.note,
+                     "next_review_on": review.next_review_on,
+                     "reviewed_by": review.reviewed_by.username}
+                    for review in plan.reviews.select_related("reviewed_by")],
+        "created_by": plan.created_by.username, "created_at": plan.created_at,
+    }
+
+
+def _read(request: HttpRequest, object_type: str, case: Case, fields) -> None:
+    record_events(request.auth, [AuditEvent(Action.READ, object_type, case.case_number,
+                                            tuple(fields))], CHANNEL)
+
+
+def _one(queryset, pk: int, message: str):
+    record = queryset.filter(pk=pk).first()
+    if record is None:
+        raise Http404(message)
+    return record
+
+
+def _support_plan(case: Case) -> SupportPlan:
+    plan = SupportPlan.objects.filter(case=case).select_related(
+        "responsible_agency", "created_by").first()
+    if plan is None:
+        raise Http404("This case has no support plan yet.")
+    return plan
+
+
+# --- the timeline and the whole record --------------------------------------------------------
+
+@router.get("/cases/{case_number}/timeline",
+            response={200: list[TimelineEntryOut], **problems(401, 404, 422)},
+            operation_id="readCaseTimeline",
+            summary="Read the timeline of a case: every step, who decided it and when")
+def read_timeline(request: HttpRequest, case_number: CaseNumber):
+    """From first contact through screening, identification, reflection period, permits,
+    proceedings, compensation, return and the support plan to closure; oldest first.
+    Labels carry no encrypted data."""
+    case = access.get_visible_case(request.auth, case_number)
+    return [entry.__dict__ for entry in services.timeline(case)]
+
+
+@router.get("/cases/{case_number}/protection",
+            response={200: ProtectionOut, **problems(401, 404, 422)},
+            operation_id="readProtection",
+            summary="Read the protection record of a case, encrypted details included")
+def read_protection(request: HttpRequest, case_number: CaseNumber):
+    """Reflection periods, residence permits, proceedings, compensation claims and
+    returns. Reading file numbers, risk summaries and notes is audited."""
+    case = access.get_visible_case(request.auth, case_number)
+    proceedings = list(case.proceedings.select_related("deciding_agency", "recorded_by"))
+    returns = list(case.return_plans.select_related("deciding_agency", "recorded_by"))
+    if proceedings:
+        _read(request, "criminal_proceeding", case,
+              ("case_reference", "protection_measures", "non_punishment_note"))
+    if returns:
+        _read(request, "return_plan", case,
+              ("risk_summary", "no_assessment_reason", "reintegration_follow_up"))
+    return {
+        "reflection_periods": [_period_out(period) for period in case.reflection_periods
+                               .select_related("deciding_agency", "recorded_by")],
+        "residence_permits": [_permit_out(permit) for permit in case.residence_permits
+                              .select_related("deciding_agency", "recorded_by")],
+        "proceedings": [_proceeding_out(proceeding) for proceeding in proceedings],
+        "compensation_claims": [_claim_out(claim) for claim in case.compensation_claims
+                                .select_related("deciding_agency", "recorded_by")],
+        "return_plans": [_return_out(plan) for plan in returns],
+    }
+
+
+# --- the recovery and reflection period --------------------------------------------------------
+
+@router.post("/cases/{case_number}/reflection-periods",
+             response={201: ReflectionPeriodOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="grantReflectionPeriod",
+             summary="Record the recovery and reflection period granted")
+def grant_reflection_period(request: HttpRequest, case_number: CaseNumber,
+                            period: ReflectionPeriodGrant):
+    """One per case; at least the country's minimum (never below 30 days, CETS 197
+    art. 13)."""
+    case = access.get_visible_case(request.auth, case_number)
+    granted = services.grant_reflection_period(
+        request.auth, case, period.starts_on, period.ends_on, period.decided_on,
+        **period.decider(), channel=CHANNEL)
+    return Status(201, _period_out(granted))
+
+
+@router.post("/cases/{case_number}/reflection-periods/{period_id}/extensions",
+             response={200: ReflectionPeriodOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="extendReflectionPeriod",
+             summary="Record an extension of the reflection period")
+def extend_reflection_period(request: HttpRequest, case_number: CaseNumber,
+                             period_id: RecordId, extension: ReflectionPeriodExtension):
+    case = access.get_visible_case(request.auth, case_number)
+    period = _one(case.reflection_periods, period_id, "This case has no such reflection period.")
+    extended = services.extend_reflection_period(
+        request.auth, period, extension.ends_on, extension.reason, extension.decided_on,
+        **extension.decider(), channel=CHANNEL)
+    return _period_out(extended)
+
+
+# --- residence permits -------------------------------------------------------------------------
+
+@router.post("/cases/{case_number}/residence-permits",
+             response={201: ResidencePermitOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordResidencePermit",
+             summary="Record an application for a residence permit")
+def record_residence_permit(request: HttpRequest, case_number: CaseNumber,
+                            application: PermitApplication):
+    case = access.get_visible_case(request.auth, case_number)
+    permit = services.record_residence_permit(request.auth, case, application.permit_type,
+                                              application.applied_on, channel=CHANNEL)
+    return Status(201, _permit_out(permit))
+
+
+@router.post("/cases/{case_number}/residence-permits/{permit_id}/decision",
+             response={200: ResidencePermitOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="decideResidencePermit",
+             summary="Record the decision on a residence permit application")
+def decide_residence_permit(request: HttpRequest, case_number: CaseNumber,
+                            permit_id: RecordId, decision: PermitDecision):
+    case = access.get_visible_case(request.auth, case_number)
+    permit = _one(case.residence_permits, permit_id, "This case has no such residence permit.")
+    decided = services.decide_residence_permit(
+        request.auth, permit, decision.decision, decision.decided_on, decision.expires_on,
+        **decision.decider(), channel=CHANNEL)
+    return _permit_out(decided)
+
+
+@router.post("/cases/{case_number}/residence-permits/{permit_id}/renewal",
+             response={201: ResidencePermitOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="renewResidencePermit",
+             summary="Record the renewal of a residence permit")
+def renew_residence_permit(request: HttpRequest, case_number: CaseNumber,
+                           permit_id: RecordId, renewal: PermitRenewal):
+    """The renewal is a new permit linked to the one it renews, which becomes "renewed"."""
+    case = access.get_visible_case(request.auth, case_number)
+    permit = _one(case.residence_permits, permit_id, "This case has no such residence permit.")
+    renewed = services.renew_residence_permit(
+        request.auth, permit, renewal.decided_on, renewal.expires_on, **renewal.decider(),
+        applied_on=renewal.applied_on, channel=CHANNEL)
+    return Status(201, _permit_out(renewed))
+
+
+# --- criminal proceedings and compensation -----------------------------------------------------
+
+@router.post("/cases/{case_number}/proceedings",
+             response={201: ProceedingOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordProceeding", summary="Record criminal proceedings")
+def record_proceeding(request: HttpRequest, case_number: CaseNumber,
+                      proceeding: ProceedingRecord):
+    """With the person's role and whether non-punishment (CETS 197 art. 26) was
+    considered. The file number and notes are encrypted."""
+    case = access.get_visible_case(request.auth, case_number)
+    recorded = services.record_proceeding(
+        request.auth, case, proceeding.stage, proceeding.role, proceeding.opened_on,
+        **proceeding.decider(), case_reference=proceeding.case_reference,
+        protection_measures=proceeding.protection_measures,
+        non_punishment_considered=proceeding.non_punishment_considered,
+        non_punishment_note=proceeding.non_punishment_note, channel=CHANNEL)
+    return Status(201, _proceeding_out(recorded))
+
+
+@router.post("/cases/{case_number}/proceedings/{proceeding_id}/stages",
+             response={200: ProceedingOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="updateProceedingStage",
+             summary="Record a new stage of criminal proceedings")
+def update_proceeding_stage(request: HttpRequest, case_number: CaseNumber,
+                            proceeding_id: RecordId, stage: ProceedingStage):
+    case = access.get_visible_case(request.auth, case_number)
+    proceeding = _one(case.proceedings, proceeding_id, "This case has no such proceedings.")
+    updated = services.update_proceeding_stage(
+        request.auth, proceeding, stage.stage, stage.decided_on, **stage.decider(),
+        non_punishment_considered=stage.non_punishment_considered,
+        non_punishment_note=stage.non_punishment_note, channel=CHANNEL)
+    return _proceeding_out(updated)
+
+
+@router.post("/cases/{case_number}/compensation-claims",
+             response={201: ClaimOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordCompensationClaim", summary="Record a compensation claim")
+def record_compensation_claim(request: HttpRequest, case_number: CaseNumber,
+                              claim: ClaimRecord):
+    case = access.get_visible_case(request.auth, case_number)
+    recorded = services.record_compensation_claim(
+        request.auth, case, claim.source, claim.filed_on, claim.currency, claim.amount_claimed,
+        channel=CHANNEL)
+    return Status(201, _claim_out(recorded))
+
+
+@router.post("/cases/{case_number}/compensation-claims/{claim_id}/outcome",
+             response={200: ClaimOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordCompensationOutcome",
+             summary="Record the outcome of a compensation claim")
+def record_compensation_outcome(request: HttpRequest, case_number: CaseNumber,
+                                claim_id: RecordId, outcome: ClaimOutcome):
+    """Pending → awarded, refused or paid; awarded → paid."""
+    case = access.get_visible_case(request.auth, case_number)
+    claim = _one(case.compensation_claims, claim_id, "This case has no such compensation claim.")
+    decided = services.record_compensation_outcome(
+        request.auth, claim, outcome.outcome, outcome.decided_on, outcome.amount_awarded,
+        **outcome.decider(), channel=CHANNEL)
+    return _claim_out(decided)
+
+
+# --- return ----------------------------------------------------------------------------------
+
+@router.post("/cases/{case_number}/return-plans",
+             response={201: ReturnPlanOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="planReturn", summary="Plan a return, with its risk assessment")
+def plan_return(request: HttpRequest, case_number: CaseNumber, plan: ReturnPlanRecord):
+    """A child's return needs a documented risk assessment (date, assessor, level,
+    summary) that does not find a high risk; an adult's return without one needs a
+    reason (CETS 197 art. 16)."""
+    case = access.get_visible_case(request.auth, case_number)
+    recorded = services.plan_return(
+        request.auth, case, plan.destination_country, plan.voluntary, plan.decided_on,
+        **plan.decider(), planned_return_on=plan.planned_return_on,
+        risk_assessed_on=plan.risk_assessed_on, risk_assessed_by=plan.risk_assessed_by,
+        risk_level=plan.risk_level, risk_summary=plan.risk_summary,
+        no_assessment_reason=plan.no_assessment_reason, channel=CHANNEL)
+    return Status(201, _return_out(recorded))
+
+
+@router.post("/cases/{case_number}/return-plans/{plan_id}/return",
+             response={200: ReturnPlanOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordReturn",
+             summary="Record that the person returned, and the reintegration follow-up")
+def record_return(request: HttpRequest, case_number: CaseNumber, plan_id: RecordId,
+                  returned: ReturnRecord):
+    case = access.get_visible_case(request.auth, case_number)
+    plan = _one(case.return_plans, plan_id, "This case has no such return plan.")
+    recorded = services.record_return(
+        request.auth, plan, returned.returned_on, returned.reintegration_follow_up,
+        returned.follow_up_on, channel=CHANNEL)
+    return _return_out(recorded)
+
+
+# --- the support plan --------------------------------------------------------------------------
+
+@router.get("/cases/{case_number}/support-plan",
+            response={200: SupportPlanOut, **problems(401, 404, 422)},
+            operation_id="readSupportPlan",
+            summary="Read the support plan with its actions and reviews")
+def read_support_plan(request: HttpRequest, case_number: CaseNumber):
+    """Objectives, actions and review notes are encrypted: reading them is audited."""
+    case = access.get_visible_case(request.auth, case_number)
+    plan = _support_plan(case)
+    _read(request, "support_plan", case, ("objectives", "actions.description", "reviews.note"))
+    return _plan_out(plan)
+
+
+@router.put("/cases/{case_number}/support-plan",
+            response={200: SupportPlanOut, **problems(400, 401, 403, 404, 422)},
+            operation_id="putSupportPlan",
+            summary="Agree the support plan, or change it")
+def put_support_plan(request: HttpRequest, case_number: CaseNumber, fields: SupportPlanFields):
+    """Creates the plan when the case has none; otherwise changes its objectives,
+    responsible agency, next review and status (closing or reopening it)."""
+    case = access.get_visible_case(request.auth, case_number)
+    plan = SupportPlan.objects.filter(case=case).first()
+    if plan is None:
+        plan = services.create_support_plan(
+            request.auth, case, fields.objectives, fields.agreed_on, fields.responsible_agency,
+            fields.next_review_on, channel=CHANNEL)
+        if fields.status != SupportPlanStatus.ACTIVE:
+            plan = services.update_support_plan(request.auth, plan, status=fields.status,
+                                                channel=CHANNEL)
+    else:
+        plan = services.update_support_plan(
+            request.auth, plan, objectives=fields.objectives,
+            responsible_agency_code=fields.responsible_agency or plan.responsible_agency.code,
+            next_review_on=fields.next_review_on, status=fields.status, channel=CHANNEL)
+    # The answer shows the plan's actions and reviews too: a read of encrypted text.
+    _read(request, "support_plan", case, ("objectives", "actions.description", "reviews.note"))
+    return _plan_out(_support_plan(case))
+
+
+@router.post("/cases/{case_number}/support-plan/actions",
+             response={201: SupportActionOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="addSupportAction", summary="Add an action to the support plan")
+def add_support_action(request: HttpRequest, case_number: CaseNumber,
+                       action: SupportActionRecord):
+    case = access.get_visible_case(request.auth, case_number)
+    added = services.add_support_action(request.auth, _support_plan(case), action.description,
+                                        action.responsible_agency, action.due_on,
+                                        channel=CHANNEL)
+    return Status(201, {"id": added.pk, "description": added.description,
+                        "responsible_agency": added.responsible_agency.code,
+                        "due_on": added.due_on, "done_on": added.done_on})
+
+
+@router.post("/cases/{case_number}/support-plan/actions/{action_id}/done",
+             response={200: SupportActionOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="completeSupportAction",
+             summary="Record that an action of the support plan was done")
+def complete_support_action(request: HttpRequest, case_number: CaseNumber,
+                            action_id: RecordId, done: SupportActionDone):
+    case = access.get_visible_case(request.auth, case_number)
+    action = _one(_support_plan(case).actions.select_related("plan__case", "responsible_agency"),
+                  action_id, "The support plan has no such action.")
+    completed = services.complete_support_action(request.auth, action, done.done_on,
+                                                 channel=CHANNEL)
+    return {"id": completed.pk, "description": completed.description,
+            "responsible_agency": completed.responsible_agency.code,
+            "due_on": completed.due_on, "done_on": completed.done_on}
+
+
+@router.post("/cases/{case_number}/support-plan/reviews",
+             response={201: SupportReviewOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordSupportReview", summary="Record a review of the support plan")
+def record_support_review(request: HttpRequest, case_number: CaseNumber,
+                          review: SupportReviewRecord):
+    case = access.get_visible_case(request.auth, case_number)
+    recorded = services.record_support_review(
+        request.auth, _support_plan(case), review.reviewed_on, review.note,
+        review.next_review_on, channel=CHANNEL)
+    return Status(201, {"id": recorded.pk, "reviewed_on": recorded.reviewed_on,
+                        "note": recorded.note, "next_review_on": recorded.next_review_on,
+                        "reviewed_by": recorded.reviewed_by.username})
