@@ -16,10 +16,13 @@ keys_app = typer.Typer(help="The key ring that encrypts personal data.", no_args
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
 reminders_app = typer.Typer(help="Deadlines and reminders.", no_args_is_help=True)
+services_app = typer.Typer(help="The service directory (Open Referral HSDS).",
+                           no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(services_app, name="services")
 console = Console()
 
 
@@ -95,7 +98,7 @@ def _load_demo(cases: int, seed: int | None):
         console.print(f"Screened {screen_demo_cases()} demo cases against the indicators.")
         console.print(f"Listed {create_demo_directory()} services in the directory.")
         console.print(f"Made {create_demo_referrals()} referrals.")
-        console.print(f"Recorded {create_demo_protection()} protection steps.")
+        console.print(f"Gave {create_demo_protection()} cases protection steps.")
     _print_logins(result.logins)
     return result
 
@@ -340,6 +343,33 @@ def audit_verify() -> None:
     for problem in report.problems:
         console.print(f"  - {problem}")
     raise typer.Exit(1)
+
+
+AsUser = Annotated[str, typer.Option("--as", help="A directory manager's username (national "
+                                          "coordinator or administrator): audited as them.")]
+
+
+def _directory_command(command: str, path: str, username: str) -> None:
+    _setup()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command(command, path, username=username)
+    except CommandError as error:
+        _fail(str(error))
+
+
+@services_app.command("import")
+def services_import(path: str, as_user: AsUser) -> None:
+    """Create or update providers and services from an HSDS 3.0 zip (all or nothing)."""
+    _directory_command("hsds_import", path, as_user)
+
+
+@services_app.command("export")
+def services_export(path: str, as_user: AsUser) -> None:
+    """Write the whole directory to an HSDS 3.0 zip."""
+    _directory_command("hsds_export", path, as_user)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -198,6 +198,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "opennrm@localhost")
 OPENNRM_IDENTIFICATION_DECIDERS = env_list(
     "OPENNRM_IDENTIFICATION_DECIDERS",
     "national_coordinator:*,supervisor:law_enforcement,supervisor:prosecution")
+# The recovery and reflection period a country grants at least (CETS 197 art. 13: never
+# fewer than 30 days; the service refuses a setting below that).
+OPENNRM_REFLECTION_PERIOD_MIN_DAYS = int(os.environ.get("OPENNRM_REFLECTION_PERIOD_MIN_DAYS",
+                                                        "30"))
 # Folders with a country's own indicator lists (JSON files, same schema as the built-in ones).
 OPENNRM_INDICATOR_DIRS = env_list("OPENNRM_INDICATOR_DIRS", "")
 

@@ -141,7 +141,7 @@ def _support_plan_reviews_due(today: date, user, responsible: _Responsible
 
     plans = SupportPlan.objects.filter(
         next_review_on__isnull=False, next_review_on__lte=today + SUPPORT_PLAN_REVIEW_WARNING,
-        case__status__in=OPEN_CASE, is_active=True)
+        case__status__in=OPEN_CASE, status="active")
     if user is not None:
         plans = plans.filter(_case_scope(user, "case__"))
     for plan in plans.select_related("case", "case__assigned_to"):

@@ -13,7 +13,11 @@ SWEEP_EVERY = timedelta(hours=1)
 
 @task()
 def sweep_deadlines() -> int:
-    """Notify the responsible people of open deadlines, then schedule the next sweep."""
+    """Mark lapsed residence permits expired, notify the responsible people of open
+    deadlines, then schedule the next sweep."""
+    from opennrm.protection.services import expire_residence_permits
+
+    expire_residence_permits()
     created = services.reminder_sweep()
     schedule_sweep(after=SWEEP_EVERY)
     return created

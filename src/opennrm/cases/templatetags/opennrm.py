@@ -128,3 +128,11 @@ def case_table_rows(cases):
 def may_decide_identification(user) -> bool:
     """The user may record formal identification decisions (and sees the queue)."""
     return access.can_decide_identification(user)
+
+
+@register.filter
+def may_read_directory(user) -> bool:
+    """The user may open the service directory."""
+    from opennrm.services.services import can_read_directory
+
+    return can_read_directory(user)
