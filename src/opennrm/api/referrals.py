@@ -1,5 +1,314 @@
-"""/api/referrals: routes of the referrals app (filled in by its issue)."""
+"""Referrals and the assistance delivered under them.
 
-from ninja import Router
+/api/cases/{case_number}/referrals (refer; the case's referrals, for its owning agency),
+/api/referrals (the inbox and outbox), /api/referrals/{referral_id} (one referral: the
+recipient gets only the fields it shares, while it is open and its consent in force), the
+changes of state, and /api/referrals/{referral_id}/assistance. Handlers translate HTTP to
+calls of `referrals.services` and back; the rules live there.
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from opennrm.api.cases import CHANNEL, CaseNumber
+from opennrm.api.problems import problems
+from opennrm.api.schemas import Request
+from opennrm.cases import access
+from opennrm.referrals import services
+from opennrm.referrals.models import Referral, ReferralState
+from opennrm.services.models import Service
+
+ReferralId = Path[int, {"ge": 1, "le": 2**63 - 1}]
+SharedField = Literal[tuple(services.SHARED_FIELDS)]
+
+NOT_FOUND = "There is no referral with this id that you may see."
 
 router = Router(tags=["referrals"])
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+class ReferralRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "service": 1, "shared_fields": ["gender", "age_band", "languages", "needs"],
+        "needs": "A safe place to stay for two weeks.",
+    }]})
+
+    service: int = Field(ge=1, le=2**63 - 1, description="Id of a service of another agency "
+                                                         "that takes referrals in OpenNRM.")
+    shared_fields: list[str] = Field(
+        [], description="What the receiving agency may see: "
+                        + ", ".join(services.SHARED_FIELDS) + ". Nothing else is shared.")
+    needs: str = Field("", description="What the person needs from the service.")
+    override_reason: str = Field(
+        "", description="Only without a referral consent in force, and only for a supervisor "
+                        "or national coordinator: why the referral cannot wait. Audited.")
+
+
+class ReasonRequest(Request):
+    reason: str = Field("", description="Required to decline, cancel or withdraw.")
+
+
+class AssistanceRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "service_type": "shelter", "delivered_on": "2026-03-09",
+        "description": "Two weeks in the shelter, room 4.",
+    }]})
+
+    service_type: str = Field(description="Codes from /api/codelists/service_types.")
+    description: str
+    delivered_on: date
+
+
+class ReferralSummary(Schema):
+    """A referral without anything about the person."""
+
+    id: int
+    case_number: str
+    service: int = Field(description="Id of the service.")
+    service_name: str
+    referring_agency: str = Field(description="Code of the referring agency.")
+    recipient_agency: str = Field(description="Code of the receiving agency.")
+    state: ReferralState
+    sent_at: datetime
+    respond_by: date
+
+
+class ReferralEventOut(Schema):
+    from_state: ReferralState | None
+    to_state: ReferralState
+    at: datetime
+    by: str | None = Field(description="Username of who made the change.")
+    agency: str | None = Field(description="Code of their agency.")
+    reason: str
+
+
+class ReferralDetail(ReferralSummary):
+    shared_fields: list[SharedField] = Field(description="What the referral shares.")
+    shared: dict[str, str | list[str]] | None = Field(
+        description="For the receiving agency: the shared values, while the referral is open "
+                    "and the consent it rests on is in force; null otherwise and for the "
+                    "referring agency.")
+    needs: str | None = Field(description="For the referring agency only.")
+    consent_overridden: bool
+    consent_override_reason: str | None = Field(description="For the referring agency only.")
+    history: list[ReferralEventOut]
+
+
+class ReferralPage(Schema):
+    items: list[ReferralSummary]
+    count: int
+    page: int
+    page_size: int
+
+
+class ReferralFilters(Schema):
+    box: Literal["incoming", "outgoing"] | None = Field(
+        None, description="incoming: addressed to your agency; outgoing: sent by it; "
+                          "both when not given.")
+    state: ReferralState | None = None
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(50, ge=1, le=200)
+
+
+class AssistanceOut(Schema):
+    id: int
+    service_type: str
+    description: str
+    delivered_on: date
+    delivered_by: str = Field(description="Username of who delivered it.")
+    agency: str = Field(description="Code of the delivering agency.")
+    recorded_at: datetime
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+SUMMARY_VALUES = {
+    "case_number": F("case__case_number"), "service_name": F("service__name"),
+    "referring_agency_code": F("referring_agency__code"),
+    "recipient_agency_code": F("recipient_agency__code"),
+}
+
+
+def _summaries(referrals) -> list[dict]:
+    """The summary columns in one query: nothing encrypted is loaded or decrypted."""
+    return [{**row, "service": row["service_id"],
+             "referring_agency": row["referring_agency_code"],
+             "recipient_agency": row["recipient_agency_code"]}
+            for row in referrals.values("id", "state", "sent_at", "respond_by", "service_id",
+                                        **SUMMARY_VALUES)]
+
+
+def _summary(referral: Referral) -> dict:
+    return {"id": referral.pk, "case_number": referral.case.case_number,
+            "service": referral.service_id, "service_name": referral.service.name,
+            "referring_agency": referral.referring_agency.code,
+            "recipient_agency": referral.recipient_agency.code, "state": referral.state,
+            "sent_at": referral.sent_at, "respond_by": referral.respond_by}
+
+
+def _referral(request: HttpRequest, referral_id: int) -> Referral:
+    try:
+        return services.get_referral(request.auth, referral_id)
+    except access.CaseNotFound:
+        raise Http404(NOT_FOUND) from None
+
+
+def _assistance_out(record) -> dict:
+    return {"id": record.pk, "service_type": record.service_type,
+            "description": record.description, "delivered_on": record.delivered_on,
+            "delivered_by": record.delivered_by.username,
+            "agency": record.delivering_agency.code, "recorded_at": record.recorded_at}
+
+
+# --- referring -----------------------------------------------------------------------------
+
+@router.post("/cases/{case_number}/referrals",
+             response={201: ReferralSummary, **problems(400, 401, 403, 404, 422)},
+             operation_id="referCase", summary="Refer a case to a service")
+def refer_case(request: HttpRequest, case_number: CaseNumber, referral: ReferralRequest):
+    """Needs a referral consent in force for the receiving agency (or no named agency); a
+    missing or withdrawn consent is a 422 on `consent`. The receiving agency is told."""
+    case = access.get_visible_case(request.auth, case_number)
+    service = Service.objects.select_related("provider__agency").filter(
+        pk=referral.service).first()
+    if service is None:
+        raise ValidationError({"service": [_("There is no such service.")]})
+    sent = services.refer_case(request.auth, case, service, referral.shared_fields,
+                               referral.needs, override_reason=referral.override_reason,
+                               channel=CHANNEL)
+    return Status(201, _summary(sent))
+
+
+@router.get("/cases/{case_number}/referrals",
+            response={200: list[ReferralSummary], **problems(401, 404, 422)},
+            operation_id="listCaseReferrals", summary="List the referrals of a case")
+def list_case_referrals(request: HttpRequest, case_number: CaseNumber):
+    """For the agency that owns the case; newest first."""
+    case = access.get_visible_case(request.auth, case_number)
+    return _summaries(services.case_referrals(request.auth, case))
+
+
+# --- the inbox and one referral ------------------------------------------------------------
+
+@router.get("/referrals", response={200: ReferralPage, **problems(401, 422)},
+            operation_id="listReferrals",
+            summary="List the referrals addressed to or sent by your agency")
+def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
+    """Incoming: the nearest answer deadline first; otherwise the newest first."""
+    if filters.box == "incoming":
+        referrals = services.inbox(request.auth).order_by("respond_by", "id")
+    elif filters.box == "outgoing":
+        referrals = services.outbox(request.auth).order_by("-sent_at", "-id")
+    else:
+        referrals = services.referrals_visible_to(request.auth).order_by("-sent_at", "-id")
+    if filters.state:
+        referrals = referrals.filter(state=filters.state)
+    count = referrals.count()
+    start = (filters.page - 1) * filters.page_size
+    items = _summaries(referrals[start:start + filters.page_size]) if start < count else []
+    return {"items": items, "count": count, "page": filters.page,
+            "page_size": filters.page_size}
+
+
+@router.get("/referrals/{referral_id}", response={200: ReferralDetail, **problems(401, 404, 422)},
+            operation_id="readReferral", summary="Read a referral")
+def read_referral(request: HttpRequest, referral_id: ReferralId):
+    """The receiving agency gets the shared fields (the read is audited), and nothing once
+    the referral has ended or its consent was withdrawn; it never gets the case itself."""
+    try:
+        shown = services.read_referral(request.auth, referral_id, channel=CHANNEL)
+    except access.CaseNotFound:
+        raise Http404(NOT_FOUND) from None
+    referral = shown.referral
+    sender = shown.side == services.SENDER
+    return {
+        **_summary(referral), "shared_fields": referral.shared_fields, "shared": shown.shared,
+        "needs": referral.needs if sender else None,
+        "consent_overridden": referral.consent_id is None,
+        "consent_override_reason": referral.consent_override_reason if sender else None,
+        "history": [{"from_state": event.from_state or None, "to_state": event.to_state,
+                     "at": event.at, "by": event.actor.username if event.actor else None,
+                     "agency": event.agency.code if event.agency else None,
+                     "reason": event.reason} for event in shown.events],
+    }
+
+
+# --- changes of state ----------------------------------------------------------------------
+
+def _change(request: HttpRequest, referral_id: int, change, reason: str) -> dict:
+    referral = _referral(request, referral_id)
+    return _summary(change(request.auth, referral, reason, channel=CHANNEL))
+
+
+CHANGE_RESPONSES = {200: ReferralSummary, **problems(400, 401, 403, 404, 422)}
+
+
+@router.post("/referrals/{referral_id}/accept", response=CHANGE_RESPONSES,
+             operation_id="acceptReferral", summary="Accept a referral (receiving agency)")
+def accept_referral(request: HttpRequest, referral_id: ReferralId, body: ReasonRequest):
+    """Of two concurrent answers, exactly one wins; the other is a 422 on `state`."""
+    return _change(request, referral_id, services.accept_referral, body.reason)
+
+
+@router.post("/referrals/{referral_id}/decline", response=CHANGE_RESPONSES,
+             operation_id="declineReferral", summary="Decline a referral (receiving agency)")
+def decline_referral(request: HttpRequest, referral_id: ReferralId, body: ReasonRequest):
+    """The reason is required."""
+    return _change(request, referral_id, services.decline_referral, body.reason)
+
+
+@router.post("/referrals/{referral_id}/cancel", response=CHANGE_RESPONSES,
+             operation_id="cancelReferral", summary="Cancel a referral (referring agency)")
+def cancel_referral(request: HttpRequest, referral_id: ReferralId, body: ReasonRequest):
+    """The reason is required."""
+    return _change(request, referral_id, services.cancel_referral, body.reason)
+
+
+@router.post("/referrals/{referral_id}/withdraw", response=CHANGE_RESPONSES,
+             operation_id="withdrawReferral",
+             summary="Withdraw from an accepted referral (receiving agency)")
+def withdraw_referral(request: HttpRequest, referral_id: ReferralId, body: ReasonRequest):
+    """The reason is required."""
+    return _change(request, referral_id, services.withdraw_referral, body.reason)
+
+
+@router.post("/referrals/{referral_id}/complete", response=CHANGE_RESPONSES,
+             operation_id="completeReferral",
+             summary="Close an accepted referral as completed (receiving agency)")
+def complete_referral(request: HttpRequest, referral_id: ReferralId, body: ReasonRequest):
+    """Record the assistance delivered first."""
+    return _change(request, referral_id, services.complete_referral, body.reason)
+
+
+# --- assistance ----------------------------------------------------------------------------
+
+@router.post("/referrals/{referral_id}/assistance",
+             response={201: AssistanceOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="recordAssistance",
+             summary="Record assistance delivered under a referral (receiving agency)")
+def record_assistance(request: HttpRequest, referral_id: ReferralId, body: AssistanceRequest):
+    """Only while the referral is accepted."""
+    referral = _referral(request, referral_id)
+    record = services.record_assistance(request.auth, referral, body.service_type,
+                                        body.description, body.delivered_on, channel=CHANNEL)
+    return Status(201, _assistance_out(record))
+
+
+@router.get("/referrals/{referral_id}/assistance",
+            response={200: list[AssistanceOut], **problems(401, 404, 422)},
+            operation_id="listAssistance",
+            summary="List the assistance delivered under a referral")
+def list_assistance(request: HttpRequest, referral_id: ReferralId):
+    """For both agencies; reading the descriptions is audited."""
+    referral = _referral(request, referral_id)
+    return [_assistance_out(record)
+            for record in services.assistance_records(request.auth, referral, CHANNEL)]

@@ -2,11 +2,13 @@
 touches a case goes through these functions; nothing else filters cases by agency.
 
 Deny by default: a case is visible only to staff of its owning agency who hold a
-case-handling role. (Referral to another agency will extend `cases_visible_to` here.)
+case-handling role. A referral to another agency does not widen `cases_visible_to`: the
+receiving agency sees the referral, and through it only the fields it shares, while it is
+open and its consent is in force (the referral functions at the end).
 """
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import Role
@@ -97,3 +99,72 @@ def can_decide_identification(user, case: Case | None = None) -> bool:
     allowed = any(user.role == role and agency_type in ("*", user.agency.agency_type)
                   for role, agency_type in identification_deciders())
     return allowed and (case is None or case.owner_agency_id == user.agency_id)
+
+
+# --- referrals -----------------------------------------------------------------------------
+# Functions of a referral (`opennrm.referrals.models.Referral`), taken as an argument so that
+# cases does not import referrals (apps depend downward).
+
+# Who may override a missing referral consent (with a reason, audited).
+CONSENT_OVERRIDE_ROLES = frozenset({Role.SUPERVISOR, Role.NATIONAL_COORDINATOR})
+
+
+def _handles_cases(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active
+                and user.role in CASE_HANDLING_ROLES and user.agency_id is not None)
+
+
+def incoming_referrals(user) -> Q:
+    """Referrals addressed to `user`'s agency that `user` may see (as a filter)."""
+    if not _handles_cases(user):
+        return Q(pk__in=[])
+    return Q(recipient_agency_id=user.agency_id)
+
+
+def outgoing_referrals(user) -> Q:
+    """Referrals of cases `user` may see, sent by `user`'s agency (as a filter)."""
+    if not _handles_cases(user):
+        return Q(pk__in=[])
+    return Q(referring_agency_id=user.agency_id, case__owner_agency_id=user.agency_id)
+
+
+def referrals_visible(user) -> Q:
+    """The one filter for referrals: sent by or addressed to `user`'s agency."""
+    return incoming_referrals(user) | outgoing_referrals(user)
+
+
+def is_referral_sender(user, referral) -> bool:
+    """`user` works for the agency that owns the case and sent the referral."""
+    return (_handles_cases(user) and referral.referring_agency_id == user.agency_id
+            and referral.case.owner_agency_id == user.agency_id)
+
+
+def is_referral_recipient(user, referral) -> bool:
+    return _handles_cases(user) and referral.recipient_agency_id == user.agency_id
+
+
+def can_see_shared_fields(user, referral) -> bool:
+    """The recipient sees the shared fields only while the referral is open and the consent
+    it rests on is in force: withdrawing that consent ends the access at once."""
+    if not is_referral_recipient(user, referral) or not referral.is_open:
+        return False
+    consent = referral.consent
+    if consent is None:  # sent under an audited override of a missing consent
+        return bool(referral.consent_override_reason)
+    return consent.withdrawn_on is None
+
+
+def ensure_referral_recipient(user, referral) -> None:
+    if not is_referral_recipient(user, referral):
+        raise CaseAccessDenied(_("Only the agency that received the referral may do this."))
+
+
+def ensure_referral_sender(user, referral) -> None:
+    if not is_referral_sender(user, referral):
+        raise CaseAccessDenied(_("Only the agency that sent the referral may do this."))
+
+
+def can_override_referral_consent(user, case: Case) -> bool:
+    """Supervisors and national coordinators of the owning agency may refer without a
+    referral consent in force, giving a reason (the override is audited)."""
+    return can_edit_case(user, case) and user.role in CONSENT_OVERRIDE_ROLES

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from opennrm.accounts.models import Agency
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
-from opennrm.cases import access
+from opennrm.cases import access, signals
 from opennrm.cases.models import Case, CaseStatus, Consent, Person, VictimStatus
 from opennrm.cases.normalise import search_key
 from opennrm.core import codelists
@@ -577,6 +577,8 @@ def withdraw_consent(actor, consent: Consent, withdrawn_on, channel: str = "") -
         consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
         record_events(actor, [AuditEvent(Action.UPDATE, "consent", consent.case.case_number,
                                          (f"consent.{consent.purpose}",))], channel)
+        signals.consent_withdrawn.send(sender=Consent, consent=consent, actor=actor,
+                                       channel=channel)
     return consent
 
 

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opennrm.referrals import views
+
+urlpatterns = [
+    path("referrals/", views.referral_inbox, name="referral-inbox"),
+    path("referrals/<int:pk>/", views.referral_detail, name="referral-detail"),
+    path("referrals/<int:pk>/assistance/new/", views.assistance_new, name="assistance-new"),
+    path("referrals/<int:pk>/<slug:action>/", views.referral_change, name="referral-change"),
+    path("cases/<str:case_number>/referrals/new/", views.referral_new, name="referral-new"),
+]

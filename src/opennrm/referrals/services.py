@@ -1,0 +1,518 @@
+"""The one write path for referrals and the assistance delivered under them.
+
+The web UI, the REST API and the demo call these functions; each checks who may act,
+validates, writes, records the audit trail and tells the other side, in one transaction, so
+a refused change changes nothing. Who may see what is decided in `opennrm.cases.access`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from opennrm.accounts.models import Agency, User
+from opennrm.audit.models import Action
+from opennrm.audit.services import AuditEvent, record_events
+from opennrm.cases import access
+from opennrm.cases.models import Case, Consent
+from opennrm.cases.signals import consent_withdrawn
+from opennrm.core import codelists
+from opennrm.referrals.models import (
+    OPEN_STATES,
+    Assistance,
+    Referral,
+    ReferralEvent,
+    ReferralState,
+)
+from opennrm.reminders.services import notify
+from opennrm.services.models import ContactChannel, Service
+
+REFERRAL_CONSENT = "referral"
+TEXT_LIMIT = 2000
+
+# What a referral may share with the recipient, chosen per referral (need to know). Identity
+# (names, birth date, phone) is shared only when ticked.
+SHARED_FIELDS = {
+    "given_name": gettext_lazy("Given name"),
+    "family_name": gettext_lazy("Family name"),
+    "birth_date": gettext_lazy("Birth date"),
+    "phone": gettext_lazy("Phone"),
+    "gender": gettext_lazy("Gender"),
+    "age_band": gettext_lazy("Age band"),
+    "languages": gettext_lazy("Languages"),
+    "citizenships": gettext_lazy("Citizenship"),
+    "exploitation_forms": gettext_lazy("Forms of exploitation"),
+    "needs": gettext_lazy("The note on what the person needs"),
+}
+DEFAULT_SHARED_FIELDS = ("gender", "age_band", "languages", "needs")
+IDENTITY_SHARED_FIELDS = ("given_name", "family_name", "birth_date", "phone")
+
+SENDER, RECIPIENT, SYSTEM = "sender", "recipient", "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An allowed change of state: who may make it and whether a reason is required."""
+
+    by: str
+    reason_required: bool
+
+
+# The state machine: every allowed change, and no other. Consent withdrawal (SYSTEM) stops
+# an open referral whoever holds it.
+TRANSITIONS: dict[str, dict[str, Transition]] = {
+    ReferralState.SENT: {
+        ReferralState.ACCEPTED: Transition(RECIPIENT, reason_required=False),
+        ReferralState.DECLINED: Transition(RECIPIENT, reason_required=True),
+        ReferralState.CANCELLED: Transition(SENDER, reason_required=True),
+        ReferralState.STOPPED: Transition(SYSTEM, reason_required=False),
+    },
+    ReferralState.ACCEPTED: {
+        ReferralState.COMPLETED: Transition(RECIPIENT, reason_required=False),
+        ReferralState.WITHDRAWN: Transition(RECIPIENT, reason_required=True),
+        ReferralState.CANCELLED: Transition(SENDER, reason_required=True),
+        ReferralState.STOPPED: Transition(SYSTEM, reason_required=False),
+    },
+}
+
+# Who is told of a change (the other side), and what; never a name: e-mail leaves the node.
+_NOTICES = {
+    ReferralState.SENT: (RECIPIENT, gettext_noop(
+        "A new referral for your agency: case %(case_number)s, %(service)s.")),
+    ReferralState.ACCEPTED: (SENDER, gettext_noop(
+        "The referral of case %(case_number)s to %(service)s was accepted.")),
+    ReferralState.DECLINED: (SENDER, gettext_noop(
+        "The referral of case %(case_number)s to %(service)s was declined.")),
+    ReferralState.CANCELLED: (RECIPIENT, gettext_noop(
+        "The referral of case %(case_number)s to %(service)s was cancelled by the referring "
+        "agency.")),
+    ReferralState.WITHDRAWN: (SENDER, gettext_noop(
+        "The referral of case %(case_number)s to %(service)s was withdrawn by the receiving "
+        "agency.")),
+    ReferralState.COMPLETED: (SENDER, gettext_noop(
+        "The referral of case %(case_number)s to %(service)s was completed.")),
+    ReferralState.STOPPED: (RECIPIENT, gettext_noop(
+        "Consent withdrawn: the referral of case %(case_number)s to %(service)s is stopped "
+        "and your access to its data has ended.")),
+}
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def referrals_visible_to(user) -> QuerySet[Referral]:
+    """Every referral `user` may see: sent by or addressed to their agency."""
+    return Referral.objects.filter(access.referrals_visible(user))
+
+
+def inbox(user) -> QuerySet[Referral]:
+    """Referrals addressed to `user`'s agency that `user` may see."""
+    return Referral.objects.filter(access.incoming_referrals(user))
+
+
+def outbox(user) -> QuerySet[Referral]:
+    """Referrals `user`'s agency sent, of cases `user` may see."""
+    return Referral.objects.filter(access.outgoing_referrals(user))
+
+
+def get_referral(user, referral_id: int) -> Referral:
+    """The referral if `user` may see it; `access.CaseNotFound` (a 404) otherwise."""
+    referral = (referrals_visible_to(user).filter(pk=referral_id)
+                .select_related("case", "service", "service__provider", "referring_agency",
+                                "recipient_agency", "referred_by", "consent")
+                .first())
+    if referral is None:
+        raise access.CaseNotFound(str(referral_id))
+    return referral
+
+
+def case_referrals(user, case: Case) -> QuerySet[Referral]:
+    """The referrals of a case, for those who may see the case (its owning agency)."""
+    case = access.get_visible_case(user, case.case_number)
+    return case.referrals.select_related("service", "recipient_agency")
+
+
+@dataclass
+class ReferralView:
+    """A referral as one side sees it: `shared` only for the recipient while it has access."""
+
+    referral: Referral
+    side: str
+    shared: dict | None
+    assistance: list[Assistance]
+    events: list[ReferralEvent]
+
+
+def read_referral(user, referral_id: int, channel: str = "") -> ReferralView:
+    """Open a referral for `user` (sender or recipient), recording what personal data was
+    shown: the shared fields for the recipient, the needs and override reason for the sender,
+    and the assistance descriptions for both."""
+    referral = get_referral(user, referral_id)
+    side = side_of(user, referral)
+    shared = None
+    if side == RECIPIENT:
+        shared = shared_data(user, referral, channel)
+    else:
+        record_events(user, [AuditEvent(Action.READ, "referral", referral.case.case_number,
+                                        ("needs", "consent_override_reason"),
+                                        f"referral {referral.pk}")], channel)
+    events = list(referral.events.select_related("actor", "agency"))
+    return ReferralView(referral, side, shared, assistance_records(user, referral, channel),
+                        events)
+
+
+def shared_data(user, referral: Referral, channel: str = "") -> dict | None:
+    """The fields the referral shares, for its recipient, recording the read in the audit
+    trail; None when the recipient's access has ended (closed or consent withdrawn)."""
+    if not access.can_see_shared_fields(user, referral):
+        return None
+    case, person = referral.case, referral.case.person
+    values = {
+        "given_name": lambda: person.given_name,
+        "family_name": lambda: person.family_name,
+        "birth_date": lambda: person.birth_date,
+        "phone": lambda: person.phone,
+        "gender": lambda: person.gender,
+        "age_band": lambda: case.age_band,
+        "languages": lambda: list(person.languages),
+        "citizenships": lambda: list(person.citizenships),
+        "exploitation_forms": lambda: list(case.exploitation_forms),
+        "needs": lambda: referral.needs,
+    }
+    shared = {name: values[name]() for name in SHARED_FIELDS if name in referral.shared_fields}
+    record_events(user, [AuditEvent(Action.READ, "case", case.case_number,
+                                    tuple(shared), f"referral {referral.pk}")], channel)
+    return shared
+
+
+def assistance_records(user, referral: Referral, channel: str = "") -> list[Assistance]:
+    """The assistance delivered under a referral, for both sides; the descriptions may hold
+    personal details, so reading them is audited."""
+    records = list(referral.assistance.select_related("delivered_by", "delivering_agency"))
+    if records:
+        record_events(user, [AuditEvent(Action.READ, "assistance", referral.case.case_number,
+                                        ("description",), f"referral {referral.pk}")],
+                      channel)
+    return records
+
+
+def side_of(user, referral: Referral) -> str | None:
+    """SENDER or RECIPIENT: which end of the referral `user` is at."""
+    if access.is_referral_recipient(user, referral):
+        return RECIPIENT
+    if access.is_referral_sender(user, referral):
+        return SENDER
+    return None
+
+
+def allowed_transitions(user, referral: Referral) -> list[str]:
+    """The states `user` may move the referral to now (for the buttons on its page)."""
+    side = side_of(user, referral)
+    return [to_state for to_state, rule in TRANSITIONS.get(referral.state, {}).items()
+            if rule.by == side]
+
+
+def referral_consent(case: Case, recipient_agency: Agency) -> Consent | None:
+    """The consent a referral to `recipient_agency` rests on: purpose "referral", in force,
+    naming that agency or no agency. One naming the agency is preferred."""
+    in_force = case.consents.filter(purpose=REFERRAL_CONSENT, withdrawn_on__isnull=True) \
+        .order_by("-given_on", "-id")
+    return (in_force.filter(recipient_agency=recipient_agency).first()
+            or in_force.filter(recipient_agency__isnull=True).first())
+
+
+def _missing_consent_message(case: Case, recipient_agency: Agency) -> str:
+    withdrawn = (case.consents.filter(purpose=REFERRAL_CONSENT, withdrawn_on__isnull=False)
+                 .filter(Q(recipient_agency__isnull=True) | Q(recipient_agency=recipient_agency))
+                 .order_by("-withdrawn_on").first())
+    if withdrawn is not None:
+        return _("The person withdrew their consent to be referred on %(date)s. No referral "
+                 "may be sent until they give it again.") % {
+                     "date": withdrawn.withdrawn_on.isoformat()}
+    return _("The person has not consented to be referred to %(agency)s. Record their "
+             "consent to be referred first.") % {"agency": recipient_agency.name}
+
+
+def responsible_users(agency_id: int) -> QuerySet[User]:
+    """The people of an agency who handle referrals (told of new ones and of changes)."""
+    return User.objects.filter(agency_id=agency_id, is_active=True,
+                               role__in=access.CASE_HANDLING_ROLES)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+def _clean_text(value, field: str, errors: dict, *, required: bool = False,
+                missing: str = "") -> str:
+    if value is not None and not isinstance(value, str):
+        errors.setdefault(field, []).append(_("Enter text."))
+        return ""
+    text = (value or "").strip()
+    if "\x00" in text or not _is_storable(text):
+        errors.setdefault(field, []).append(_("Enter text."))
+    elif len(text) > TEXT_LIMIT:
+        errors.setdefault(field, []).append(
+            _("Enter at most %(limit)d characters.") % {"limit": TEXT_LIMIT})
+    elif required and not text:
+        errors.setdefault(field, []).append(missing)
+    return text
+
+
+def _is_storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean_date(value, field: str, errors: dict) -> date | None:
+    if isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = parse_date(value) if isinstance(value, str) else None
+        except ValueError:
+            day = None
+    if day is None:
+        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+    elif day > timezone.localdate():
+        errors.setdefault(field, []).append(_("The date is in the future."))
+    return day
+
+
+# --- referring -----------------------------------------------------------------------------
+
+def refer_case(actor, case: Case, service: Service, shared_fields: Iterable[str] = (),
+               needs: str = "", *, override_reason: str = "", channel: str = "") -> Referral:
+    """Refer a case to a service: checks the person's referral consent for the receiving
+    agency, stores what is shared, sets the answer deadline and tells the recipient.
+
+    Without a consent in force, only a supervisor or national coordinator of the owning
+    agency may send it, with `override_reason`; the override is audited.
+    """
+    access.ensure_can_edit(actor, case)
+    errors: dict = {}
+    if not isinstance(shared_fields, (list, tuple, set, frozenset)):
+        shared_fields = []
+    shared = [name for name in SHARED_FIELDS if name in set(shared_fields)]
+    unknown = sorted(str(name) for name in set(shared_fields) - set(SHARED_FIELDS))
+    if unknown:
+        errors["shared_fields"] = [_("These fields cannot be shared: %(fields)s.") % {
+            "fields": ", ".join(unknown)}]
+    needs = _clean_text(needs, "needs", errors)
+    override_reason = _clean_text(override_reason, "override_reason", errors)
+    provider = service.provider
+    recipient = provider.agency
+    if not (service.is_active and provider.is_active):
+        errors["service"] = [_("This service no longer takes referrals.")]
+    elif recipient is None or not recipient.is_active \
+            or service.contact_channel != ContactChannel.IN_SYSTEM:
+        errors["service"] = [_("This provider does not take referrals in OpenNRM: contact it "
+                               "directly.")]
+    elif recipient.pk == case.owner_agency_id:
+        errors["service"] = [_("This service belongs to your own agency: no referral is "
+                               "needed.")]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        # The case row lock orders two referrals of the same case (the duplicate check).
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.is_closed:
+            raise ValidationError({"case": [_("This case is closed. Reopen it to refer.")]})
+        if case.referrals.filter(service=service, state__in=OPEN_STATES).exists():
+            raise ValidationError({"service": [
+                _("This case already has an open referral to this service.")]})
+        consent = referral_consent(case, recipient)
+        if consent is None:
+            if not override_reason:
+                raise ValidationError({"consent": [_missing_consent_message(case, recipient)]})
+            if not access.can_override_referral_consent(actor, case):
+                raise access.CaseAccessDenied(_(
+                    "Only a supervisor or the national coordinator may refer without the "
+                    "person's consent."))
+        else:
+            # A reason for overriding a consent that is there would mislead a later reader.
+            override_reason = ""
+        now = timezone.now()
+        referral = Referral.objects.create(
+            case=case, service=service, referring_agency=case.owner_agency,
+            recipient_agency=recipient, referred_by=actor, consent=consent,
+            consent_override_reason=override_reason, shared_fields=shared, needs=needs,
+            state=ReferralState.SENT, sent_at=now,
+            respond_by=timezone.localdate(now) + timedelta(days=service.response_days))
+        ReferralEvent.objects.create(referral=referral, to_state=ReferralState.SENT,
+                                     actor=actor, agency=actor.agency, at=now)
+        events = [AuditEvent(Action.CREATE, "referral", case.case_number,
+                             ("service", "shared_fields", "needs"), f"referral {referral.pk}")]
+        if consent is None:
+            events.append(AuditEvent(Action.UPDATE, "referral", case.case_number,
+                                     ("consent",),
+                                     f"referral {referral.pk}: consent overridden"))
+        record_events(actor, events, channel)
+        _notify(referral, ReferralState.SENT)
+    return referral
+
+
+# --- changes of state ----------------------------------------------------------------------
+
+# How a refused change is named in its message.
+ACTION_WORDS = {
+    ReferralState.ACCEPTED: gettext_lazy("accepted"),
+    ReferralState.DECLINED: gettext_lazy("declined"),
+    ReferralState.CANCELLED: gettext_lazy("cancelled"),
+    ReferralState.WITHDRAWN: gettext_lazy("withdrawn"),
+    ReferralState.COMPLETED: gettext_lazy("completed"),
+    ReferralState.STOPPED: gettext_lazy("stopped"),
+}
+
+def _transition(actor, referral: Referral, to_state: str, reason: str, channel: str,
+                *, side: str) -> Referral:
+    """Move `referral` to `to_state` if the table allows it from its current state.
+
+    The row is locked and its state checked again inside the transaction, and the write is
+    conditional on that state: of two concurrent answers exactly one wins, the other is
+    refused like any change the current state does not allow.
+    """
+    errors: dict = {}
+    reason = _clean_text(reason, "reason", errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = Referral.objects.select_for_update().get(pk=referral.pk)
+        from_state = current.state
+        rule = TRANSITIONS.get(from_state, {}).get(to_state)
+        if rule is None or rule.by != side:
+            raise ValidationError({"state": [_(
+                "A referral that is “%(current)s” cannot be %(action)s.") % {
+                    "current": ReferralState(from_state).label,
+                    "action": ACTION_WORDS[to_state]}]})
+        if rule.reason_required and not reason:
+            raise ValidationError({"reason": [_("Give the reason.")]})
+        now = timezone.now()
+        changes = {"state": to_state}
+        if from_state == ReferralState.SENT and to_state != ReferralState.STOPPED:
+            changes["answered_at"] = now
+        if to_state not in OPEN_STATES:
+            changes["ended_at"] = now
+        if not Referral.objects.filter(pk=current.pk, state=from_state).update(**changes):
+            raise ValidationError({"state": [_("Someone else changed this referral just now. "
+                                               "Open it again to see its state.")]})
+        for name, value in changes.items():
+            setattr(referral, name, value)
+        ReferralEvent.objects.create(referral=referral, from_state=from_state,
+                                     to_state=to_state, actor=actor,
+                                     agency=getattr(actor, "agency", None), at=now,
+                                     reason=reason)
+        record_events(actor, [AuditEvent(Action.UPDATE, "referral", referral.case.case_number,
+                                         ("state",),
+                                         f"referral {referral.pk}: {from_state} → {to_state}")],
+                      channel)
+        _notify(referral, to_state)
+    return referral
+
+
+
+def reason_required(to_state: str) -> bool:
+    """Whether moving a referral to `to_state` needs a reason (from any state)."""
+    return any(rules[to_state].reason_required for rules in TRANSITIONS.values()
+               if to_state in rules)
+
+
+def accept_referral(actor, referral: Referral, reason: str = "",
+                    channel: str = "") -> Referral:
+    """The receiving agency takes the person on. Of two concurrent answers, one wins."""
+    access.ensure_referral_recipient(actor, referral)
+    return _transition(actor, referral, ReferralState.ACCEPTED, reason, channel, side=RECIPIENT)
+
+
+def decline_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
+    """The receiving agency cannot take the person on; the reason is required."""
+    access.ensure_referral_recipient(actor, referral)
+    return _transition(actor, referral, ReferralState.DECLINED, reason, channel, side=RECIPIENT)
+
+
+def withdraw_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
+    """The receiving agency ends an accepted referral early; the reason is required."""
+    access.ensure_referral_recipient(actor, referral)
+    return _transition(actor, referral, ReferralState.WITHDRAWN, reason, channel,
+                       side=RECIPIENT)
+
+
+def complete_referral(actor, referral: Referral, reason: str = "",
+                      channel: str = "") -> Referral:
+    """The receiving agency closes the referral after recording the assistance delivered."""
+    access.ensure_referral_recipient(actor, referral)
+    if referral.state == ReferralState.ACCEPTED and not referral.assistance.exists():
+        raise ValidationError({"state": [_(
+            "Record the assistance delivered before closing the referral.")]})
+    return _transition(actor, referral, ReferralState.COMPLETED, reason, channel,
+                       side=RECIPIENT)
+
+
+def cancel_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
+    """The referring agency calls the referral off; the reason is required."""
+    access.ensure_referral_sender(actor, referral)
+    return _transition(actor, referral, ReferralState.CANCELLED, reason, channel, side=SENDER)
+
+
+@receiver(consent_withdrawn, dispatch_uid="referrals-stop-on-consent-withdrawal")
+def stop_referrals_on_consent_withdrawal(sender, consent: Consent, actor, channel: str = "",
+                                         **kwargs) -> None:
+    """Consent withdrawn: every open referral resting on it stops, and its recipient is
+    told that their access has ended (it already has: access is checked on every read)."""
+    for referral in (consent.referrals.filter(state__in=OPEN_STATES)
+                     .select_related("case", "service")):
+        _transition(actor, referral, ReferralState.STOPPED, "", channel, side=SYSTEM)
+
+
+def _notify(referral: Referral, state: str) -> None:
+    side, message = _NOTICES[state]
+    if side == RECIPIENT:
+        people = list(responsible_users(referral.recipient_agency_id))
+    else:
+        people = [referral.referred_by]
+    notify(people, f"referral_{state}", message, key=f"referral-{state}:{referral.pk}",
+           case_number=referral.case.case_number,
+           link=reverse("referral-detail", args=[referral.pk]),
+           params={"case_number": referral.case.case_number, "service": referral.service.name})
+
+
+# --- assistance ----------------------------------------------------------------------------
+
+def record_assistance(actor, referral: Referral, service_type: str, description: str,
+                      delivered_on, channel: str = "") -> Assistance:
+    """Record assistance the receiving agency delivered, while the referral is accepted."""
+    access.ensure_referral_recipient(actor, referral)
+    errors: dict = {}
+    if service_type not in codelists.entries("service_types"):
+        errors["service_type"] = [_("Choose the kind of assistance.")]
+    description = _clean_text(description, "description", errors, required=True,
+                              missing=_("Describe the assistance delivered."))
+    day = _clean_date(delivered_on, "delivered_on", errors)
+    if day and day < timezone.localdate(referral.sent_at):
+        errors.setdefault("delivered_on", []).append(
+            _("The date is before the referral was sent."))
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        state = Referral.objects.select_for_update().values_list("state", flat=True).get(
+            pk=referral.pk)
+        if state != ReferralState.ACCEPTED:
+            raise ValidationError({"state": [_(
+                "Assistance can be recorded only while the referral is accepted.")]})
+        record = Assistance.objects.create(
+            referral=referral, service_type=service_type, description=description,
+            delivered_on=day, delivered_by=actor, delivering_agency=actor.agency)
+        record_events(actor, [AuditEvent(Action.CREATE, "assistance", referral.case.case_number,
+                                         ("service_type", "description", "delivered_on"),
+                                         f"referral {referral.pk}")], channel)
+    return record
