@@ -45,7 +45,10 @@ def test_every_operation_is_documented(client):
             for status, answer in operation["responses"].items():
                 if int(status) >= 400:
                     assert list(answer["content"]) == [PROBLEM], (method, path, status)
-    assert len(operation_ids) == len(set(operation_ids)) == 22
+    assert len(operation_ids) == len(set(operation_ids))
+    # Every capability's routes are there (each app's own tests cover them one by one).
+    assert {"listCases", "recordConsent", "recordScreening", "listServices",
+            "referCase", "acceptReferral", "readCaseTimeline"} <= set(operation_ids)
     assert "Problem" in document["components"]["schemas"]
 
 

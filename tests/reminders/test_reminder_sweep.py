@@ -59,8 +59,8 @@ def world(transactional_db):
         ngo_supervisor = make_user(Role.SUPERVISOR, ngo, "ngo-supervisor")
         shelter_supervisor = make_user(Role.SUPERVISOR, shelter_agency, "shelter-supervisor")
         make_user(Role.CASEWORKER, shelter_agency, "shelter-caseworker")  # not responsible
-        provider = Provider.objects.create(name="Shelter Bălți", organisation_type="social_services",
-                                           agency=shelter_agency, country="MD")
+        provider = Provider.objects.create(name="Shelter Bălți", agency=shelter_agency,
+                                           organisation_type="social_services", country="MD")
         service = Service.objects.create(provider=provider, name="Emergency shelter",
                                          service_type="shelter", country="MD")
         assigned = _case(caseworker)
