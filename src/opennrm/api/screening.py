@@ -321,7 +321,7 @@ def decide_identification(request: HttpRequest, case_number: CaseNumber,
                           decision: IdentificationRequest):
     """Only the authority designated in this country (OPENNRM_IDENTIFICATION_DECIDERS)
     may; the case's victim status follows the decision."""
-    case = access.get_visible_case(request.auth, case_number)
+    case = access.get_case_for_identification(request.auth, case_number)
     recorded = services.decide_identification(
         request.auth, case, decision.decision, decision.decided_on, decision.grounds,
         decision.appeal, channel=CHANNEL)

@@ -98,7 +98,8 @@ def can_decide_identification(user, case: Case | None = None) -> bool:
         return False
     allowed = any(user.role == role and agency_type in ("*", user.agency.agency_type)
                   for role, agency_type in identification_deciders())
-    return allowed and (case is None or case.owner_agency_id == user.agency_id)
+    return allowed and (case is None or case.owner_agency_id == user.agency_id
+                        or referred_for_identification(user, case))
 
 
 # --- referrals -----------------------------------------------------------------------------
@@ -168,3 +169,51 @@ def can_override_referral_consent(user, case: Case) -> bool:
     """Supervisors and national coordinators of the owning agency may refer without a
     referral consent in force, giving a reason (the override is audited)."""
     return can_edit_case(user, case) and user.role in CONSENT_OVERRIDE_ROLES
+
+
+# --- formal identification by referral ----------------------------------------------------
+# The agency that met the person keeps the case and refers the person, with their consent, to
+# the competent authority for formal identification (a service of this type in the directory).
+# Once the authority accepts, its decision-makers see the case on their queue and decide;
+# nothing else of the case opens to them, and withdrawing the consent ends it.
+IDENTIFICATION_SERVICE_TYPE = "formal_identification"
+
+
+def _identification_referrals(user) -> Q:
+    """Accepted identification referrals to `user`'s agency still resting on a consent in
+    force (or an audited override), as a filter on referrals."""
+    return (Q(recipient_agency_id=user.agency_id, state="accepted",
+              service__service_type=IDENTIFICATION_SERVICE_TYPE)
+            & (Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True)))
+
+
+def referred_for_identification(user, case: Case) -> bool:
+    """`case` was referred to `user`'s agency for formal identification, and it accepted."""
+    if not _handles_cases(user):
+        return False
+    return case.referrals.filter(_identification_referrals(user)).exists()
+
+
+def cases_for_identification(user) -> QuerySet[Case]:
+    """The cases `user` may decide formal identification on: their agency's own cases and
+    those referred to it for identification."""
+    if not can_decide_identification(user):
+        return Case.objects.none()
+    referral_model = Case._meta.get_field("referrals").related_model
+    referred = referral_model.objects.filter(_identification_referrals(user)).values("case_id")
+    return Case.objects.filter(Q(owner_agency_id=user.agency_id) | Q(pk__in=referred))
+
+
+def get_case_for_identification(user, case_number: str) -> Case:
+    """The case with this number if `user` may see it or decide on it; CaseNotFound
+    otherwise (whether `user` may decide is `can_decide_identification`)."""
+    try:
+        return get_visible_case(user, case_number)
+    except CaseNotFound:
+        if "\x00" in case_number:  # PostgreSQL rejects NUL in text; no case has one
+            raise
+        case = cases_for_identification(user).select_related("person", "owner_agency").filter(
+            case_number=case_number).first()
+    if case is None:
+        raise CaseNotFound(case_number)
+    return case

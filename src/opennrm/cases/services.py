@@ -448,8 +448,12 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
     Presumed-victim status follows from registration or screening; identified or not a
     victim is the formal decision, which only the designated authority may record.
     """
-    access.ensure_can_edit(actor, case)
-    if status != VictimStatus.PRESUMED and not access.can_decide_identification(actor, case):
+    formal = status != VictimStatus.PRESUMED
+    # The authority a case was referred to for identification records only the formal
+    # decision; everything else needs the owning agency.
+    if not (formal and access.referred_for_identification(actor, case)):
+        access.ensure_can_edit(actor, case)
+    if formal and not access.can_decide_identification(actor, case):
         raise access.CaseAccessDenied(
             _("Only the authority designated in this country may decide formal "
               "identification."))

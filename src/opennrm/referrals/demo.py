@@ -11,8 +11,9 @@ from itertools import cycle
 from django.utils import timezone
 
 from opennrm.accounts.models import Role, User
+from opennrm.cases import access
 from opennrm.cases import services as case_services
-from opennrm.cases.models import Case, CaseStatus
+from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.referrals import services
 from opennrm.referrals.models import Referral, ReferralState
 from opennrm.services.models import ContactChannel, Service
@@ -20,6 +21,7 @@ from opennrm.services.services import matching_services
 
 CHANNEL = "cli"
 REFERRED_SHARE = 0.3
+IDENTIFICATION_REFERRALS = 6
 # The states the demo referrals end in, in turn: every state, most of them open.
 STATES = (ReferralState.SENT, ReferralState.ACCEPTED, ReferralState.SENT,
           ReferralState.COMPLETED, ReferralState.ACCEPTED, ReferralState.DECLINED,
@@ -62,7 +64,9 @@ def create_demo_referrals(limit: int = 60, seed: int = 2026) -> int:
     caseworkers = _caseworkers()
     service_types = sorted(set(Service.objects.filter(
         is_active=True, provider__is_active=True, provider__agency_id__in=caseworkers,
-        contact_channel=ContactChannel.IN_SYSTEM).values_list("service_type", flat=True)))
+        contact_channel=ContactChannel.IN_SYSTEM).exclude(
+            service_type=access.IDENTIFICATION_SERVICE_TYPE).values_list("service_type",
+                                                                        flat=True)))
     if not service_types:
         return 0
     cases = (Case.objects.filter(owner_agency_id__in=caseworkers, status=CaseStatus.ACTIVE,
@@ -91,7 +95,36 @@ def create_demo_referrals(limit: int = 60, seed: int = 2026) -> int:
             NEEDS.get(service_type, "Support as agreed with the person."), channel=CHANNEL)
         _bring_to(next(states), referral, sender, caseworkers[service.provider.agency_id])
         made += 1
-    return made
+    return made + _refer_for_identification(caseworkers)
+
+
+def _refer_for_identification(caseworkers: dict[int, User]) -> int:
+    """Screened presumed victims of other agencies referred to the police for formal
+    identification, accepted: they wait on the police decision-makers' queue."""
+    service = (Service.objects.filter(service_type=access.IDENTIFICATION_SERVICE_TYPE,
+                                      is_active=True, provider__agency_id__in=caseworkers,
+                                      contact_channel=ContactChannel.IN_SYSTEM)
+               .select_related("provider__agency").first())
+    if service is None:
+        return 0
+    authority = service.provider.agency
+    cases = (Case.objects.filter(owner_agency_id__in=caseworkers, status=CaseStatus.ACTIVE,
+                                 victim_status=VictimStatus.PRESUMED,
+                                 screenings__outcome__in=["probable", "possible"])
+             .exclude(owner_agency=authority).exclude(referrals__service=service)
+             .distinct().order_by("id")[:IDENTIFICATION_REFERRALS])
+    for case in cases:
+        sender = caseworkers[case.owner_agency_id]
+        if services.referral_consent(case, authority) is None:
+            case_services.record_consent(sender, case, services.REFERRAL_CONSENT,
+                                         case.first_contact_on, channel=CHANNEL)
+        referral = services.refer_case(
+            sender, case, service, ["gender", "age_band", "languages", "exploitation_forms",
+                                    "needs"],
+            "Screened as a probable or possible victim: please decide formal identification.",
+            channel=CHANNEL)
+        services.accept_referral(caseworkers[authority.pk], referral, channel=CHANNEL)
+    return len(cases)
 
 
 def _bring_to(state: str, referral: Referral, sender: User, recipient: User) -> None:

@@ -157,11 +157,12 @@ def decide_identification(actor, case: Case, decision: str, decided_on, grounds:
 
 def awaiting_decision(user) -> QuerySet[Case]:
     """The coordinator's queue: presumed victims with a probable or possible screening and
-    no formal decision yet, among the cases `user` may see; oldest screening first."""
+    no formal decision yet, among the cases `user` may decide on (their agency's and those
+    referred to it for identification); oldest screening first."""
     screened = Screening.objects.filter(
         case=OuterRef("pk"), outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE])
     decided = IdentificationDecision.objects.filter(case=OuterRef("pk"))
-    return (access.cases_visible_to(user)
+    return (access.cases_for_identification(user)
             .filter(victim_status=VictimStatus.PRESUMED)
             .filter(Exists(screened), ~Exists(decided))
             .annotate(first_screened_on=Min("screenings__screened_on", filter=Q(

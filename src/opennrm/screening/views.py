@@ -241,7 +241,7 @@ def screening_detail(request, case_number, pk):
 
 @case_view
 def identification_new(request, case_number):
-    case = access.get_visible_case(request.user, case_number)
+    case = access.get_case_for_identification(request.user, case_number)
     if not access.can_decide_identification(request.user, case):
         raise access.CaseAccessDenied(_(
             "Only the authority designated in this country may decide formal "
@@ -257,7 +257,9 @@ def identification_new(request, case_number):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Identification decision recorded."))
-            return redirect("case-detail", case_number=case.case_number)
+            if access.cases_visible_to(request.user).filter(pk=case.pk).exists():
+                return redirect("case-detail", case_number=case.case_number)
+            return redirect("identification-queue")
     latest = case.screenings.defer("notes").first()
     if latest is not None:
         latest.list_label = _list_label(latest.indicator_set, latest.indicator_set_version,
@@ -273,7 +275,7 @@ def identification_queue(request):
         raise PermissionDenied(_("Only the authority designated in this country may decide "
                                  "formal identification."))
     cases = services.awaiting_decision(request.user).only(
-        "case_number", "age_band", "exploitation_forms", "is_child")
+        "case_number", "age_band", "exploitation_forms", "is_child", "owner_agency")
     page = Paginator(cases, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     for case in page.object_list:

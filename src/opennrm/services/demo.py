@@ -50,6 +50,13 @@ class DemoProvider:
 
 
 DEMO_PROVIDERS = (
+    DemoProvider("Police Anti-Trafficking Unit", "law_enforcement", "police",
+                 "identificare@politia.example.md", "+373 22 000 100", (
+        DemoService("Formal identification of presumed victims", "formal_identification",
+                    "Chișinău", "Chișinău", ("ro", "ru", "en"), None, {},
+                    "Interview and decision on formal identification by the competent "
+                    "authority; the referring agency keeps the case.", 5),
+    ), "The competent authority for formal identification."),
     DemoProvider("Casa Luminii Shelter for Survivors", "ngo", "shelter",
                  "adapost@casa-luminii.example.md", "+373 22 000 101", (
         DemoService("Women's shelter", "shelter", "Chișinău", "Chișinău",

@@ -1,0 +1,138 @@
+"""The competent authority decides formal identification of a case another agency owns,
+when that agency referred the person to it for identification (with consent) and it accepted.
+
+The NGO that met the person keeps the case; the police (or a commission) decide; the
+decision sets the victim status on the NGO's case. Without an accepted referral in force, the
+authority cannot see or decide the case at all.
+"""
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from opennrm.accounts.models import Role
+from opennrm.cases import access
+from opennrm.cases import services as case_services
+from opennrm.cases.models import Case
+from opennrm.referrals import services as referrals
+from opennrm.screening import services
+from tests.api.conftest import ApiClient
+from tests.conftest import make_user
+from tests.referrals.conftest import make_service
+from tests.screening.test_engine import COERCED, EXPLOITED, RECRUITED
+from tests.screening.test_services import screen, test_list  # noqa: F401 (autouse fixture)
+
+
+@pytest.fixture
+def decider(police):
+    # The default configuration names police supervisors as deciders.
+    return make_user(Role.SUPERVISOR, police, "police-supervisor")
+
+
+@pytest.fixture
+def screened(caseworker, case):
+    screen(caseworker, case, RECRUITED | EXPLOITED | COERCED)
+    return case
+
+
+@pytest.fixture
+def identification_referral(caseworker, screened, police):
+    case_services.record_consent(caseworker, screened, "referral", date(2026, 3, 2))
+    service = make_service(police, "Formal identification", "formal_identification")
+    return referrals.refer_case(caseworker, screened, service, ["gender", "needs"],
+                                "Presumed victim of forced labour: please decide.")
+
+
+@pytest.fixture
+def accepted(identification_referral, decider):
+    return referrals.accept_referral(decider, identification_referral)
+
+
+def _decide(user, case):
+    return services.decide_identification(user, case, "identified", date(2026, 4, 1),
+                                          "Indicators of coercion confirmed at interview.")
+
+
+def test_the_authority_decides_a_case_referred_to_it(accepted, decider, screened):
+    assert list(services.awaiting_decision(decider)) == [screened]
+    _decide(decider, screened)
+    screened.refresh_from_db()
+    assert screened.victim_status == "identified"
+    assert screened.victim_status_decided_by_agency == decider.agency
+    # The decision is the only thing the authority gets: the case stays the NGO's.
+    with pytest.raises(access.CaseNotFound):
+        access.get_visible_case(decider, screened.case_number)
+
+
+def test_a_referral_not_yet_accepted_gives_nothing(identification_referral, decider, screened):
+    assert list(services.awaiting_decision(decider)) == []
+    with pytest.raises(access.CaseAccessDenied):
+        _decide(decider, screened)
+    assert Case.objects.get(pk=screened.pk).victim_status == "presumed"
+
+
+def test_a_referral_for_another_service_gives_nothing(caseworker, screened, police, decider):
+    case_services.record_consent(caseworker, screened, "referral", date(2026, 3, 2))
+    legal = make_service(police, "Victim support unit", "legal_aid")
+    referrals.accept_referral(decider, referrals.refer_case(caseworker, screened, legal))
+    assert list(services.awaiting_decision(decider)) == []
+    with pytest.raises(access.CaseAccessDenied):
+        _decide(decider, screened)
+
+
+def test_withdrawn_consent_ends_the_authoritys_access(accepted, caseworker, decider, screened):
+    consent = screened.consents.get()
+    case_services.withdraw_consent(caseworker, consent, date(2026, 3, 20))
+    assert list(services.awaiting_decision(decider)) == []
+    with pytest.raises(access.CaseAccessDenied):
+        _decide(decider, screened)
+
+
+def test_an_authority_may_not_set_other_statuses(accepted, decider, screened):
+    with pytest.raises(access.CaseNotFound):
+        case_services.decide_victim_status(decider, screened, "presumed", date(2026, 4, 1))
+
+
+def test_a_non_decider_of_the_authority_cannot_decide(accepted, police, screened):
+    officer = make_user(Role.CASEWORKER, police, "police-officer")
+    with pytest.raises(access.CaseAccessDenied):
+        _decide(officer, screened)
+
+
+def test_the_decision_page_and_queue_work_for_the_referred_authority(accepted, decider,
+                                                                       screened):
+    client = Client()
+    client.force_login(decider)
+    queue = client.get("/identification/queue/").content.decode()
+    assert screened.case_number in queue
+    assert f'href="/cases/{screened.case_number}/"' not in queue  # not theirs to open
+    page = client.get(f"/cases/{screened.case_number}/identification/new/")
+    assert page.status_code == 200
+    assert "Elena" not in page.content.decode()
+    response = client.post(f"/cases/{screened.case_number}/identification/new/", {
+        "decision": "identified", "decided_on": "2026-04-01",
+        "grounds": "Coercion confirmed.", "appeal": ""})
+    assert response.status_code == 302 and response.url == "/identification/queue/"
+    assert Case.objects.get(pk=screened.pk).victim_status == "identified"
+
+
+def test_it_validates_ownership(identification_referral, police, screened):
+    """Before acceptance, and for agencies the case was not referred to, the decision page
+    and the API answer 404."""
+    decider = make_user(Role.SUPERVISOR, police, "police-supervisor-2")
+    client = Client()
+    client.force_login(decider)
+    assert client.get(f"/cases/{screened.case_number}/identification/new/").status_code == 404
+    response = ApiClient(decider).post(
+        f"/api/cases/{screened.case_number}/identification-decisions",
+        {"decision": "identified", "decided_on": "2026-04-01", "grounds": "x"})
+    assert response.status_code == 404
+
+
+def test_the_api_decision_works_for_the_referred_authority(accepted, decider, screened):
+    response = ApiClient(decider).post(
+        f"/api/cases/{screened.case_number}/identification-decisions",
+        {"decision": "identified", "decided_on": "2026-04-01", "grounds": "Confirmed."})
+    assert response.status_code == 201, response.content
+    assert Case.objects.get(pk=screened.pk).victim_status == "identified"
