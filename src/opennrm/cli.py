@@ -99,6 +99,13 @@ def _load_demo(cases: int, seed: int | None):
         console.print(f"Listed {create_demo_directory()} services in the directory.")
         console.print(f"Made {create_demo_referrals()} referrals.")
         console.print(f"Gave {create_demo_protection()} cases protection steps.")
+        from opennrm.demo_journey import follow_one_person
+
+        journey = follow_one_person()
+        if journey is not None:
+            console.print(f"Follow one person from identification to closure: case "
+                          f"[bold]{journey.case_number}[/bold] (log in as ngo-caseworker; "
+                          f"its referrals as police-caseworker and shelter-caseworker).")
     _print_logins(result.logins)
     return result
 
