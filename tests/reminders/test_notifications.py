@@ -94,3 +94,20 @@ def test_it_translates_the_message_when_shown(caseworker):
     page = client.get("/").content.decode()
     assert "MD-26-TEST0001" in page
     assert "The residence permit of case" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_notifications_queue_one_email_job(ngo):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    users = [make_user("caseworker", ngo) for _ in range(3)]
+    for user in users:
+        user.email = f"{user.username}@example.org"
+        user.save()
+    with transaction.atomic():
+        for number in range(5):
+            notify(users, "test", MESSAGE, key=f"k{number}", params=PARAMS)
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    call_command("db_worker", batch=True, reload=False, verbosity=0)
+    assert len(mail.outbox) == 15

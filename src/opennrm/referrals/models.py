@@ -60,12 +60,18 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         indexes = [
-            # The recipient's inbox: awaiting an answer, the nearest deadline first.
-            models.Index(fields=["recipient_agency", "state", "respond_by"],
+            # The recipient's inbox: awaiting an answer / in progress, nearest deadline first.
+            models.Index(fields=["recipient_agency", "state", "respond_by", "id"],
                          name="referral_inbox"),
-            # The referring agency's list: by state, the newest first.
-            models.Index(fields=["referring_agency", "state", "-sent_at"],
+            # Everything the agency received (the API without a state), by deadline.
+            models.Index(fields=["recipient_agency", "respond_by", "id"],
+                         name="referral_received"),
+            # The referring agency's list in one state, the newest first.
+            models.Index(fields=["referring_agency", "state", "-sent_at", "-id"],
                          name="referral_outbox"),
+            # Everything the agency sent (the inbox's third table), the newest first.
+            models.Index(fields=["referring_agency", "-sent_at", "-id"],
+                         name="referral_sent"),
         ]
 
     def __str__(self) -> str:

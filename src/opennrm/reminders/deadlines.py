@@ -80,9 +80,7 @@ def _unanswered_referrals(today: date, user, responsible: _Responsible) -> Itera
     if user is not None:
         referrals = referrals.filter(Q(recipient_agency_id=user.agency_id)
                                      | Q(referred_by=user))
-    for referral in referrals.select_related("case", "service", "referred_by").only(
-            "id", "respond_by", "recipient_agency_id", "referred_by", "case__case_number",
-            "service__name"):
+    for referral in referrals.select_related("case", "service", "referred_by"):
         people = responsible.of_agency(referral.recipient_agency_id)
         if referral.referred_by and referral.referred_by.is_active:
             people = [*people, referral.referred_by]

@@ -23,6 +23,8 @@ class Notification(models.Model):
     case_number = models.CharField(max_length=32, blank=True)
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the user had an e-mail address: the worker sends it and clears the flag.
+    email_pending = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -32,8 +34,10 @@ class Notification(models.Model):
                                                name="notification_once_per_user")]
         indexes = [
             models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox"),
-            models.Index(fields=["emailed_at"], name="notification_to_email",
-                         condition=models.Q(emailed_at__isnull=True)),
+            # Only the few waiting to be sent: the worker's scan stays small however many
+            # notifications users without an address have collected.
+            models.Index(fields=["id"], name="notification_to_email",
+                         condition=models.Q(email_pending=True)),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ transaction commits, queues the e-mail for the background worker.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
@@ -16,6 +17,23 @@ from django.utils.translation import gettext as _
 
 from opennrm.reminders.models import Notification
 
+# Keys looked up per query when checking which notifications exist already.
+KEYS_PER_QUERY = 500
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing to tell some users: `text` is English, marked with `gettext_noop` where it
+    is written, with %(name)s placeholders filled from `params` when shown."""
+
+    kind: str
+    key: str
+    text: str
+    recipients: tuple
+    params: dict = field(default_factory=dict)
+    case_number: str = ""
+    link: str = ""
+
 
 def notify(recipients: Iterable, kind: str, message: str, *, key: str, case_number: str = "",
            link: str = "", params: dict | None = None) -> int:
@@ -25,25 +43,46 @@ def notify(recipients: Iterable, kind: str, message: str, *, key: str, case_numb
     with %(name)s placeholders filled from `params` when shown. Never put a person's name or
     other personal data in it: e-mail leaves the node. Name the case by its number.
     """
-    users = {user.pk: user for user in recipients if user is not None and user.is_active}
-    if not users:
+    return tell([Message(kind, key, message, tuple(recipients), params or {}, case_number,
+                         link)])
+
+
+def tell(messages: Iterable[Message]) -> int:
+    """Store many messages at once (a sweep): each user hears each key once; one e-mail job
+    is queued for the lot after the transaction commits. Returns how many were new."""
+    wanted: dict[tuple[int, str], Notification] = {}
+    for message in messages:
+        for user in message.recipients:
+            if user is None or not user.is_active or (user.pk, message.key) in wanted:
+                continue
+            wanted[user.pk, message.key] = Notification(
+                user_id=user.pk, kind=message.kind, key=message.key, message=message.text,
+                params=message.params, case_number=message.case_number, link=message.link,
+                email_pending=bool(user.email))
+    if not wanted:
         return 0
-    already = set(Notification.objects.filter(key=key, user_id__in=users)
-                  .values_list("user_id", flat=True))
-    new = [Notification(user_id=user_id, kind=kind, key=key, message=message,
-                        params=params or {}, case_number=case_number, link=link)
-           for user_id in users if user_id not in already]
+    keys = sorted({key for _user, key in wanted})
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        for known in Notification.objects.filter(key__in=keys[start:start + KEYS_PER_QUERY]) \
+                .values_list("user_id", "key"):
+            wanted.pop(known, None)
+    new = list(wanted.values())
     # ignore_conflicts: a concurrent sweep that stored the same notification first wins.
-    Notification.objects.bulk_create(new, ignore_conflicts=True)
-    if new:
+    Notification.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    if any(notification.email_pending for notification in new):
         transaction.on_commit(_queue_emails)
     return len(new)
 
 
 def _queue_emails() -> None:
+    """Queue the e-mail job unless one is already waiting (it sends every pending one)."""
+    from django_tasks_db.models import DBTaskResult
+
     from opennrm.reminders.tasks import send_notification_emails
 
-    send_notification_emails.enqueue()
+    if not DBTaskResult.objects.filter(
+            status="READY", task_path=send_notification_emails.module_path).exists():
+        send_notification_emails.enqueue()
 
 
 def notifications_for(user, *, unread_only: bool = True, limit: int = 20) -> list[Notification]:
@@ -62,23 +101,24 @@ def mark_read(user, notification_id: int) -> bool:
 def send_pending_emails(limit: int = 500) -> int:
     """E-mail notifications not yet e-mailed; each at most once, even with two workers.
 
-    A notification is claimed by setting `emailed_at` where it is still empty: only the
-    worker whose update changed the row sends it. Users without an address are skipped
-    (their notifications stay on the home page).
+    A notification is claimed by clearing `email_pending` where it is still set: only the
+    worker whose update changed the row sends it. Notifications of users without an address
+    were never pending (they stay on the home page).
     """
     sent = 0
-    pending = (Notification.objects.filter(emailed_at__isnull=True)
-               .exclude(user__email="").select_related("user").order_by("id")[:limit])
+    pending = (Notification.objects.filter(email_pending=True).select_related("user")
+               .order_by("id")[:limit])
     for notification in pending:
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True) \
-            .update(emailed_at=timezone.now())
+        claimed = Notification.objects.filter(pk=notification.pk, email_pending=True) \
+            .update(email_pending=False, emailed_at=timezone.now())
         if not claimed:
             continue
         try:
             _send(notification)
         except OSError:
             # The mail server is down: release the claim so a later run tries again.
-            Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
+            Notification.objects.filter(pk=notification.pk).update(email_pending=True,
+                                                                   emailed_at=None)
             raise
         sent += 1
     return sent
@@ -104,10 +144,8 @@ def reminder_sweep(today: date | None = None) -> int:
     from opennrm.reminders.deadlines import open_deadlines
 
     today = today or timezone.localdate()
-    created = 0
     with transaction.atomic():
-        for deadline in open_deadlines(today):
-            created += notify(deadline.responsible, deadline.kind, deadline.message,
-                              key=deadline.key, case_number=deadline.case_number,
-                              link=deadline.link, params=deadline.params)
-    return created
+        return tell(Message(deadline.kind, deadline.key, deadline.message,
+                            tuple(deadline.responsible), deadline.params,
+                            deadline.case_number, deadline.link)
+                    for deadline in open_deadlines(today))
