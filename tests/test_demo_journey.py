@@ -3,6 +3,7 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.demo import ensure_demo_accounts
 from opennrm.demo_journey import follow_one_person
+from opennrm.protection.services import timeline
 from opennrm.services.demo import create_demo_directory
 
 
@@ -25,4 +26,10 @@ def test_one_person_is_followed_from_identification_to_closure(db):
                 .values_list("object_type", flat=True))
     assert {"case", "screening", "consent", "referral", "identification_decision",
             "reflection_period", "residence_permit", "support_plan"} <= steps
+    kinds = [entry.kind for entry in timeline(case)]
+    assert {"referral_sent", "referral_accepted", "referral_completed", "assistance_delivered",
+            "reflection_period_granted", "residence_permit_granted", "case_closed"} <= set(kinds)
+    labels = " ".join(entry.label for entry in timeline(case))
+    assert "Referred to Women's shelter (Casa Luminii Shelter for Survivors)" in labels
+    assert "Room in the shelter" not in labels  # assistance descriptions are not shown there
     assert follow_one_person() == case  # a second demo load adds no second journey

@@ -111,3 +111,17 @@ def test_many_notifications_queue_one_email_job(ngo):
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     call_command("db_worker", batch=True, reload=False, verbosity=0)
     assert len(mail.outbox) == 15
+
+
+def test_the_home_page_shows_the_newest_and_marks_all_read(caseworker):
+    for number in range(7):
+        notify([caseworker], "test", MESSAGE, key=f"k{number}",
+               params={**PARAMS, "case_number": f"MD-26-TEST000{number}"})
+    client = Client()
+    client.force_login(caseworker)
+    page = client.get("/").content.decode()
+    assert "MD-26-TEST0006" in page and "MD-26-TEST0000" not in page  # newest five
+    assert "7 unread notifications" in page
+    client.post("/notifications/read/")
+    assert "MD-26-TEST0006" not in client.get("/").content.decode()
+    assert Notification.objects.filter(read_at__isnull=True).count() == 0

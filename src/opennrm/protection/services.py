@@ -795,6 +795,34 @@ def _username(user) -> str:
     return user.username if user else ""
 
 
+def _referral_entries(case: Case) -> list[TimelineEntry]:
+    """Referrals, their answers and the assistance delivered (read through the case's
+    relations, so protection does not import referrals; reasons and descriptions, which are
+    encrypted, are not loaded)."""
+    entries = []
+    for referral in case.referrals.select_related("service", "recipient_agency"):
+        service = referral.service.name
+        events = referral.events.select_related("actor", "agency").defer("reason")
+        for event in events:
+            if not event.from_state:
+                label = _("Referred to %(service)s (%(agency)s)") % {
+                    "service": service, "agency": referral.recipient_agency.name}
+            else:
+                label = _("Referral to %(service)s: %(state)s") % {
+                    "service": service, "state": event.get_to_state_display()}
+            entries.append(TimelineEntry(
+                timezone.localtime(event.at).date(), f"referral_{event.to_state}", label,
+                event.agency.name if event.agency_id else "", _username(event.actor)))
+        assistance = referral.assistance.select_related("delivering_agency", "delivered_by")
+        for delivered in assistance.defer("description"):
+            entries.append(TimelineEntry(
+                delivered.delivered_on, "assistance_delivered",
+                _("Assistance delivered: %(kind)s") % {
+                    "kind": codelists.label("service_types", delivered.service_type)},
+                delivered.delivering_agency.name, _username(delivered.delivered_by)))
+    return entries
+
+
 def _period_entries(case: Case, today) -> list[TimelineEntry]:
     entries = []
     periods = case.reflection_periods.select_related("deciding_agency", "recorded_by")
@@ -967,7 +995,8 @@ def timeline(case: Case) -> list[TimelineEntry]:
     support plan and closure. Nothing encrypted is read."""
     today = timezone.localdate()
     case = Case.objects.select_related("owner_agency").get(pk=case.pk)
-    entries = (_identification_entries(case) + _period_entries(case, today)
+    entries = (_identification_entries(case) + _referral_entries(case)
+               + _period_entries(case, today)
                + _permit_entries(case, today) + _proceeding_entries(case)
                + _claim_entries(case) + _return_entries(case) + _support_entries(case, today))
     if case.closed_at:

@@ -12,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -85,11 +86,14 @@ def _queue_emails() -> None:
         send_notification_emails.enqueue()
 
 
-def notifications_for(user, *, unread_only: bool = True, limit: int = 20) -> list[Notification]:
-    notifications = Notification.objects.filter(user=user)
-    if unread_only:
-        notifications = notifications.filter(read_at__isnull=True)
-    return list(notifications[:limit])
+def unread_notifications(user) -> QuerySet[Notification]:
+    """`user`'s notifications not yet marked read, the newest first."""
+    return Notification.objects.filter(user=user, read_at__isnull=True)
+
+
+def mark_all_read(user) -> int:
+    """Mark every unread notification of `user` read; return how many."""
+    return unread_notifications(user).update(read_at=timezone.now())
 
 
 def mark_read(user, notification_id: int) -> bool:
