@@ -7,7 +7,6 @@ from django.views.decorators.http import require_POST
 
 from opennrm.reminders import deadlines, services
 
-
 # The newest unread notifications on the home page; the count says how many there are.
 NOTIFICATIONS_SHOWN = 5
 
