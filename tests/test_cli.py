@@ -99,3 +99,37 @@ def test_tokens_created_on_the_command_line_are_audited_and_expire(caseworker):
     assert token.expires_at is not None
     entry = AuditEntry.objects.get(object_type="api_token")
     assert entry.channel == "cli" and entry.action == "create"
+
+
+def test_reminders_sweep_notifies_once_and_says_how_many(caseworker, case):
+    from datetime import date
+
+    from opennrm.protection.services import grant_reflection_period
+
+    grant_reflection_period(caseworker, case, date(2026, 3, 3), date(2026, 4, 2),
+                            date(2026, 3, 3), deciding_authority="National coordinator")
+    result = runner.invoke(app, ["reminders", "sweep", "--today", "2026-03-30"])
+    assert result.exit_code == 0, result.output
+    assert "1 new notifications" in result.output
+    again = runner.invoke(app, ["reminders", "sweep", "--today", "2026-03-30"])
+    assert "0 new notifications" in again.output
+    assert runner.invoke(app, ["reminders", "sweep", "--today", "30.03.2026"]).exit_code == 1
+
+
+def test_services_export_then_import_round_trips(tmp_path, db):
+    from opennrm.accounts.models import Role
+    from opennrm.services.demo import create_demo_directory
+    from opennrm.services.models import Service
+    from tests.conftest import make_agency, make_user
+
+    coordinator = make_user(Role.NATIONAL_COORDINATOR, make_agency("coordination"), "coord")
+    create_demo_directory()
+    path = tmp_path / "directory.zip"
+    result = runner.invoke(app, ["services", "export", str(path), "--as", coordinator.username])
+    assert result.exit_code == 0, result.output
+    services = Service.objects.count()
+    result = runner.invoke(app, ["services", "import", str(path), "--as", coordinator.username])
+    assert result.exit_code == 0, result.output
+    assert Service.objects.count() == services
+    refused = runner.invoke(app, ["services", "export", str(path), "--as", "nobody"])
+    assert refused.exit_code == 1 and "nobody" in refused.output
