@@ -118,3 +118,45 @@ def test_a_bad_upload_lists_its_problems(coordinator):
     problem = assert_problem(api.client.post("/api/service-directory/hsds", {"file": upload},
                                              headers=api.headers), 422)
     assert problem["errors"][0]["field"] == "file"
+
+
+def test_matching_services_for_a_case_best_first_with_notes(db):
+    from datetime import date
+
+    from opennrm.accounts.models import Role
+    from opennrm.cases import services as case_services
+    from opennrm.services.models import Provider, Service
+    from tests.api.conftest import ApiClient
+    from tests.conftest import make_agency, make_user, person_data
+
+    ngo = make_agency("ngo-matching")
+    caseworker = make_user(Role.CASEWORKER, ngo)
+    case = case_services.register_case(caseworker, person_data(
+        birth_date=date(1998, 4, 12), gender="female", languages=["ro"]))
+    shelter_agency = make_agency("shelter-matching")
+    provider = Provider.objects.create(name="Shelter", organisation_type="ngo",
+                                       agency=shelter_agency, country="MD")
+    full = Service.objects.create(provider=provider, name="Full shelter", service_type="shelter",
+                                  country="MD", places_available=0, capacity=5)
+    free = Service.objects.create(provider=provider, name="Women's shelter", country="MD",
+                                  service_type="shelter", genders=["female"], places_available=3)
+    Service.objects.create(provider=provider, name="Men's shelter", service_type="shelter",
+                           country="MD", genders=["male"])
+    api = ApiClient(caseworker)
+    response = api.get(f"/api/cases/{case.case_number}/matching-services",
+                       {"service_type": "shelter"})
+    assert response.status_code == 200, response.content
+    found = response.json()
+    assert [item["service"]["name"] for item in found] == [free.name, full.name]
+    assert found[0]["takes_referrals"] is True
+    assert "No free places at the last update." in found[1]["notes"]
+    assert api.get(f"/api/cases/{case.case_number}/matching-services",
+                   {"service_type": "nope"}).status_code == 422
+
+
+def test_matching_services_validates_ownership(case, police_officer):
+    from tests.api.conftest import ApiClient
+
+    response = ApiClient(police_officer).get(f"/api/cases/{case.case_number}/matching-services",
+                                             {"service_type": "shelter"})
+    assert response.status_code == 404

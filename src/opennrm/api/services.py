@@ -10,14 +10,18 @@ import io
 from datetime import datetime
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
+from opennrm.api.cases import CaseNumber
 from opennrm.api.problems import problems
 from opennrm.api.schemas import AgencyCode, Request
+from opennrm.cases import access
+from opennrm.core import codelists
 from opennrm.services import hsds
 from opennrm.services import services as directory
 from opennrm.services.models import ContactChannel, Provider, Service
@@ -295,6 +299,31 @@ def update_capacity(request: HttpRequest, service_id: UUID, update: CapacityUpda
     service = _service(request.auth, service_id)
     directory.update_capacity(request.auth, service, update.places_available, channel=CHANNEL)
     return service_out(_service(request.auth, service_id))
+
+
+class MatchingService(Schema):
+    service: ServiceOut
+    takes_referrals: bool = Field(description="The provider receives referrals in OpenNRM; "
+                                              "otherwise contact it directly.")
+    notes: list[str] = Field(description="What to know before referring this person.")
+
+
+@router.get("/cases/{case_number}/matching-services",
+            response={200: list[MatchingService], **problems(401, 403, 404, 422)},
+            operation_id="listMatchingServices",
+            summary="Services of a type this case's person is eligible for, best first")
+def list_matching_services(request: HttpRequest, case_number: CaseNumber, service_type: str):
+    """Free places and the person's languages first. Only the case's owning agency may ask
+    (the answer tells something about the person: sex, age, languages)."""
+    case = access.get_visible_case(request.auth, case_number)
+    if service_type not in codelists.entries("service_types"):
+        raise ValidationError({"service_type": [
+            "Unknown service type: codes from /api/codelists/service_types."]})
+    return [{"service": service_out(service),
+             "takes_referrals": (service.provider.agency_id is not None
+                                 and service.contact_channel == ContactChannel.IN_SYSTEM),
+             "notes": directory.eligibility_notes(service, case)}
+            for service in directory.matching_services(case, service_type)]
 
 
 # --- providers ---------------------------------------------------------------------------
