@@ -155,3 +155,23 @@ def test_deadlines_of_another_agency_do_not_show(world):
         page = client.get("/").content.decode()
         assert world["assigned"].case_number not in page
         assert world["unassigned"].case_number not in page
+
+
+def test_the_home_page_shows_the_most_urgent_and_links_to_all(world):
+    with time_machine.travel(TODAY, tick=False):
+        caseworker, case = world["caseworker"], world["assigned"]
+        for day in range(12):
+            _plan(_case(caseworker), caseworker, date(2027, 3, 1 + day))
+        client = Client()
+        client.force_login(caseworker)
+        page = client.get("/").content.decode()
+        assert page.count("is due for review on") == 10
+        assert "See all 12 deadlines" in page
+        assert "is due for review on 2027-03-01" in page  # the most overdue first
+        everything = client.get("/deadlines/").content.decode()
+        assert everything.count("is due for review on") == 12
+        assert case.case_number not in everything  # nothing is due on that case
+
+
+def test_the_deadline_page_needs_a_sign_in(client, db):
+    assert client.get("/deadlines/").status_code == 302

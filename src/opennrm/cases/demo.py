@@ -162,7 +162,10 @@ def ensure_demo_accounts() -> list[DemoLogin]:
         for username, role, agency_code in wanted:
             password = DEMO_PASSWORDS[role]
             if username not in existing:
-                create_user(username, password, role, agency_code)
+                # An address, so the demo shows its e-mail notifications (printed on the
+                # console by the worker that `opennrm run` starts).
+                create_user(username, password, role, agency_code,
+                            email=f"{username}@demo.opennrm.example")
             agency_name = agencies[agency_code].name if agency_code else ""
             logins.append(DemoLogin(username, password, role.value, agency_name))
     return logins

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,7 +194,6 @@ def _page(referrals, request, name: str):
     today = timezone.localdate()
     for referral in page.object_list:
         referral.days_left = (referral.respond_by - today).days
-        referral.url = reverse("referral-detail", args=[referral.pk])
     for link, number in (("previous_url", page.has_previous() and page.number - 1),
                          ("next_url", page.has_next() and page.number + 1)):
         query = request.GET.copy()

@@ -22,6 +22,8 @@ OPEN_CASE = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
 REFLECTION_PERIOD_WARNING = timedelta(days=7)
 PERMIT_EXPIRY_WARNING = timedelta(days=30)
 SUPPORT_PLAN_REVIEW_WARNING = timedelta(days=7)
+# Encrypted fields never needed for a deadline: not loaded, so never decrypted.
+ENCRYPTED_CASE_FIELDS = ("case__notes",)
 # Who answers for an agency when no caseworker is assigned.
 AGENCY_RESPONSIBLE_ROLES = (Role.SUPERVISOR, Role.NATIONAL_COORDINATOR)
 
@@ -64,8 +66,14 @@ class _Responsible:
 
 
 def _case_scope(user, prefix: str) -> Q:
-    """The cases whose deadlines may concern `user` (a superset; `responsible` decides)."""
-    return Q(**{f"{prefix}owner_agency_id": user.agency_id})
+    """The cases whose deadlines may concern `user`, narrowed in SQL as `of_case` decides:
+    assigned to them, or (for those who answer for the agency) to nobody active."""
+    mine = Q(**{f"{prefix}owner_agency_id": user.agency_id})
+    assigned = Q(**{f"{prefix}assigned_to": user})
+    if user.role in AGENCY_RESPONSIBLE_ROLES:
+        return mine & (assigned | Q(**{f"{prefix}assigned_to__isnull": True})
+                       | Q(**{f"{prefix}assigned_to__is_active": False}))
+    return mine & assigned
 
 
 def _case_link(case_number: str, anchor: str) -> str:
@@ -78,9 +86,11 @@ def _unanswered_referrals(today: date, user, responsible: _Responsible) -> Itera
     referrals = Referral.objects.filter(state="sent", respond_by__lt=today,
                                         case__status__in=OPEN_CASE)
     if user is not None:
-        referrals = referrals.filter(Q(recipient_agency_id=user.agency_id)
-                                     | Q(referred_by=user))
-    for referral in referrals.select_related("case", "service", "referred_by"):
+        answering = (Q(recipient_agency_id=user.agency_id)
+                     if user.role in AGENCY_RESPONSIBLE_ROLES else Q(pk__in=[]))
+        referrals = referrals.filter(answering | Q(referred_by=user))
+    for referral in referrals.select_related("case", "service", "referred_by").defer(
+            *ENCRYPTED_CASE_FIELDS, "needs", "consent_override_reason"):
         people = responsible.of_agency(referral.recipient_agency_id)
         if referral.referred_by and referral.referred_by.is_active:
             people = [*people, referral.referred_by]
@@ -103,7 +113,8 @@ def _reflection_periods_ending(today: date, user, responsible: _Responsible
         case__status__in=OPEN_CASE)
     if user is not None:
         periods = periods.filter(_case_scope(user, "case__"))
-    for period in periods.select_related("case", "case__assigned_to"):
+    for period in periods.select_related("case", "case__assigned_to").defer(
+            *ENCRYPTED_CASE_FIELDS):
         case = period.case
         yield Deadline(
             "reflection_period_ending", f"reflection-ending:{period.pk}:{period.ends_on}",
@@ -123,7 +134,8 @@ def _residence_permits_expiring(today: date, user, responsible: _Responsible
         case__status__in=OPEN_CASE)
     if user is not None:
         permits = permits.filter(_case_scope(user, "case__"))
-    for permit in permits.select_related("case", "case__assigned_to"):
+    for permit in permits.select_related("case", "case__assigned_to").defer(
+            *ENCRYPTED_CASE_FIELDS):
         case = permit.case
         yield Deadline(
             "residence_permit_expiring", f"permit-expiring:{permit.pk}:{permit.expires_on}",
@@ -142,7 +154,8 @@ def _support_plan_reviews_due(today: date, user, responsible: _Responsible
         case__status__in=OPEN_CASE, status="active")
     if user is not None:
         plans = plans.filter(_case_scope(user, "case__"))
-    for plan in plans.select_related("case", "case__assigned_to"):
+    for plan in plans.select_related("case", "case__assigned_to").defer(
+            *ENCRYPTED_CASE_FIELDS, "objectives"):
         case = plan.case
         yield Deadline(
             "support_plan_review", f"plan-review:{plan.pk}:{plan.next_review_on}",

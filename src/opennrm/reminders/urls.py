@@ -3,6 +3,7 @@ from django.urls import path
 from opennrm.reminders import views
 
 urlpatterns = [
+    path("deadlines/", views.deadline_list, name="deadline-list"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("notifications/<int:notification_id>/read/", views.notification_read,
          name="notification-read"),

@@ -1,24 +1,39 @@
 """The home page's deadlines and notifications."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opennrm.reminders import deadlines, services
 
-# The newest unread notifications on the home page; the count says how many there are.
+# The newest unread notifications and the most urgent deadlines on the home page; the
+# counts say how many there are, and the deadline page lists them all.
 NOTIFICATIONS_SHOWN = 5
+DEADLINES_SHOWN = 10
+DEADLINES_PER_PAGE = 50
 
 
 def home_context(user) -> dict:
     """What the home page shows of deadlines and notifications for `user`."""
     unread = services.unread_notifications(user)
+    due = deadlines.deadlines_for(user, timezone.localdate())
     return {
-        "deadlines": deadlines.deadlines_for(user, timezone.localdate()),
+        "deadlines": due[:DEADLINES_SHOWN],
+        "deadline_count": len(due),
         "notifications": list(unread[:NOTIFICATIONS_SHOWN]),
         "unread_count": unread.count(),
     }
+
+
+@login_required
+def deadline_list(request):
+    """Every open deadline the user is responsible for, the most urgent first."""
+    due = deadlines.deadlines_for(request.user, timezone.localdate())
+    page = Paginator(due, DEADLINES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "reminders/deadlines.html", {"page": page,
+                                                        "deadline_count": len(due)})
 
 
 @require_POST
