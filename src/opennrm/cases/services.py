@@ -23,6 +23,7 @@ from opennrm.cases.models import Case, CaseStatus, Consent, Person, VictimStatus
 from opennrm.cases.normalise import search_key
 from opennrm.core import codelists
 from opennrm.core.keyring import get_keyring
+from opennrm.core.validation import clean_date, is_storable_text
 
 PERSON_IDENTITY_FIELDS = (
     "given_name", "family_name", "aliases", "birth_date", "identity_documents", "phone",
@@ -47,29 +48,6 @@ _CASE_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 
 
 # --- validation --------------------------------------------------------------------------
-
-def _as_date(value, field: str, errors: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        parsed = parse_date(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
-    return parsed
-
-
-def _is_valid_text(value: str) -> bool:
-    """False for text that cannot be stored (lone surrogates, NUL characters)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
-
 
 def _as_list(value, field: str, errors: dict) -> list:
     if value in (None, ""):
@@ -111,7 +89,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     for name in ("given_name", "family_name", "phone", "address", "notes"):
         if present(name):
             value = data[name] or ""
-            if not isinstance(value, str) or not _is_valid_text(value):
+            if not isinstance(value, str) or not is_storable_text(value):
                 errors.setdefault(name, []).append(_("Enter text."))
                 continue
             limit = 10000 if name == "notes" else 300
@@ -123,7 +101,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     if present("aliases"):
         aliases = _as_list(data["aliases"], "aliases", errors)
         clean["aliases"] = [str(a).strip() for a in aliases if str(a).strip()]
-        if not all(_is_valid_text(a) for a in clean["aliases"]):
+        if not all(is_storable_text(a) for a in clean["aliases"]):
             errors.setdefault("aliases", []).append(_("Enter text."))
 
     if present("identity_documents"):
@@ -131,7 +109,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
         for position, doc in enumerate(_as_list(data["identity_documents"],
                                                 "identity_documents", errors), start=1):
             if (not isinstance(doc, dict) or not str(doc.get("number", "")).strip()
-                    or not _is_valid_text(str(doc["number"]))):
+                    or not is_storable_text(str(doc["number"]))):
                 errors.setdefault("identity_documents", []).append(
                     _("Document %(position)d: give at least the document number.") % {
                         "position": position}
@@ -155,7 +133,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
 
     today = timezone.localdate()
     if present("birth_date"):
-        birth_date = _as_date(data["birth_date"], "birth_date", errors)
+        birth_date = clean_date(data["birth_date"], "birth_date", errors)
         if birth_date and birth_date > today:
             errors.setdefault("birth_date", []).append(_("The birth date is in the future."))
         clean["birth_date"] = birth_date
@@ -208,7 +186,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
             clean[name] = value
 
     if present("first_contact_on") or not partial:
-        first_contact = _as_date(data.get("first_contact_on"), "first_contact_on", errors)
+        first_contact = clean_date(data.get("first_contact_on"), "first_contact_on", errors)
         if first_contact is None and "first_contact_on" not in errors:
             errors["first_contact_on"] = [_("Give the date of first contact.")]
         elif first_contact and first_contact > today:
@@ -216,7 +194,7 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
         clean["first_contact_on"] = first_contact
     for name in ("exploitation_started_on", "exploitation_ended_on"):
         if present(name):
-            value = _as_date(data[name], name, errors)
+            value = clean_date(data[name], name, errors)
             if value and value > today:
                 errors.setdefault(name, []).append(_("The date is in the future."))
             clean[name] = value
@@ -460,7 +438,7 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
     errors: dict = {}
     if status not in VictimStatus.values:
         errors["victim_status"] = [_("Unknown victim status %(code)r.") % {"code": status}]
-    decided = _as_date(decided_on, "victim_status_decided_on", errors)
+    decided = clean_date(decided_on, "victim_status_decided_on", errors)
     if decided is None and "victim_status_decided_on" not in errors:
         errors["victim_status_decided_on"] = [_("Give the date of the decision.")]
     if decided and decided > timezone.localdate():
@@ -529,7 +507,7 @@ def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_c
     entry = codelists.entries("consent_purposes").get(purpose)
     if entry is None:
         errors["purpose"] = [_("Choose what the person consents to.")]
-    given = _as_date(given_on, "given_on", errors)
+    given = clean_date(given_on, "given_on", errors)
     if given is None and "given_on" not in errors:
         errors["given_on"] = [_("Give the date the consent was given.")]
     elif given and given > timezone.localdate():
@@ -565,7 +543,7 @@ def withdraw_consent(actor, consent: Consent, withdrawn_on, channel: str = "") -
     errors: dict = {}
     if consent.withdrawn_on is not None:
         errors["withdrawn_on"] = [_("This consent was already withdrawn.")]
-    withdrawn = _as_date(withdrawn_on, "withdrawn_on", errors)
+    withdrawn = clean_date(withdrawn_on, "withdrawn_on", errors)
     if withdrawn is None and not errors:
         errors["withdrawn_on"] = [_("Give the date the consent was withdrawn.")]
     elif withdrawn and withdrawn < consent.given_on:

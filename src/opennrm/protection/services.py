@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -25,6 +24,7 @@ from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case
 from opennrm.core import codelists
+from opennrm.core.validation import clean_date, clean_text
 from opennrm.protection.models import (
     CompensationClaim,
     CompensationOutcome,
@@ -62,32 +62,11 @@ def _date(value, field: str, errors: dict, *, required: str = "",
           past: bool = True) -> datetime.date | None:
     """`value` as a date. `required` is the message when it is missing; `past` refuses a
     date after today."""
-    if value in (None, ""):
-        if required:
-            errors.setdefault(field, []).append(required)
-        return None
-    if isinstance(value, str):
-        try:
-            value = parse_date(value)
-        except ValueError:  # well formed but impossible, such as 2026-02-30
-            value = None
-        if value is None:
-            errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
-            return None
-    if past and value > timezone.localdate():
-        errors.setdefault(field, []).append(_("The date is in the future."))
-    return value
+    return clean_date(value, field, errors, required=required, not_in_future=past)
 
 
 def _text(value, field: str, errors: dict, limit: int = TEXT_LIMIT) -> str:
-    value = (value or "").strip() if isinstance(value, str) else value
-    if not isinstance(value, str) or "\x00" in value:
-        errors.setdefault(field, []).append(_("Enter text."))
-        return ""
-    if len(value) > limit:
-        errors.setdefault(field, []).append(
-            _("Enter at most %(limit)d characters.") % {"limit": limit})
-    return value
+    return clean_text(value, field, errors, limit=limit)
 
 
 def _code(value, codelist: str, field: str, errors: dict, message: str) -> str:

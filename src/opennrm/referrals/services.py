@@ -7,7 +7,7 @@ a refused change changes nothing. Who may see what is decided in `opennrm.cases.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +15,6 @@ from django.db.models import Q, QuerySet
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -26,6 +25,7 @@ from opennrm.cases import access
 from opennrm.cases.models import Case, Consent
 from opennrm.cases.signals import consent_withdrawn
 from opennrm.core import codelists
+from opennrm.core.validation import clean_date, clean_text
 from opennrm.referrals.models import (
     OPEN_STATES,
     Assistance,
@@ -249,45 +249,6 @@ def responsible_users(agency_id: int) -> QuerySet[User]:
 
 # --- validation ----------------------------------------------------------------------------
 
-def _clean_text(value, field: str, errors: dict, *, required: bool = False,
-                missing: str = "") -> str:
-    if value is not None and not isinstance(value, str):
-        errors.setdefault(field, []).append(_("Enter text."))
-        return ""
-    text = (value or "").strip()
-    if "\x00" in text or not _is_storable(text):
-        errors.setdefault(field, []).append(_("Enter text."))
-    elif len(text) > TEXT_LIMIT:
-        errors.setdefault(field, []).append(
-            _("Enter at most %(limit)d characters.") % {"limit": TEXT_LIMIT})
-    elif required and not text:
-        errors.setdefault(field, []).append(missing)
-    return text
-
-
-def _is_storable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _clean_date(value, field: str, errors: dict) -> date | None:
-    if isinstance(value, date):
-        day = value
-    else:
-        try:
-            day = parse_date(value) if isinstance(value, str) else None
-        except ValueError:
-            day = None
-    if day is None:
-        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
-    elif day > timezone.localdate():
-        errors.setdefault(field, []).append(_("The date is in the future."))
-    return day
-
-
 # --- referring -----------------------------------------------------------------------------
 
 def refer_case(actor, case: Case, service: Service, shared_fields: Iterable[str] = (),
@@ -307,8 +268,9 @@ def refer_case(actor, case: Case, service: Service, shared_fields: Iterable[str]
     if unknown:
         errors["shared_fields"] = [_("These fields cannot be shared: %(fields)s.") % {
             "fields": ", ".join(unknown)}]
-    needs = _clean_text(needs, "needs", errors)
-    override_reason = _clean_text(override_reason, "override_reason", errors)
+    needs = clean_text(needs, "needs", errors, limit=TEXT_LIMIT)
+    override_reason = clean_text(override_reason, "override_reason", errors,
+                                 limit=TEXT_LIMIT)
     provider = service.provider
     recipient = provider.agency
     if not (service.is_active and provider.is_active):
@@ -383,7 +345,7 @@ def _transition(actor, referral: Referral, to_state: str, reason: str, channel: 
     refused like any change the current state does not allow.
     """
     errors: dict = {}
-    reason = _clean_text(reason, "reason", errors)
+    reason = clean_text(reason, "reason", errors, limit=TEXT_LIMIT)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -495,9 +457,10 @@ def record_assistance(actor, referral: Referral, service_type: str, description:
     errors: dict = {}
     if service_type not in codelists.entries("service_types"):
         errors["service_type"] = [_("Choose the kind of assistance.")]
-    description = _clean_text(description, "description", errors, required=True,
-                              missing=_("Describe the assistance delivered."))
-    day = _clean_date(delivered_on, "delivered_on", errors)
+    description = clean_text(description, "description", errors, limit=TEXT_LIMIT,
+                             required=_("Describe the assistance delivered."))
+    day = clean_date(delivered_on, "delivered_on", errors,
+                     required=_("Enter a date as YYYY-MM-DD."), not_in_future=True)
     if day and day < timezone.localdate(referral.sent_at):
         errors.setdefault("delivered_on", []).append(
             _("The date is before the referral was sent."))

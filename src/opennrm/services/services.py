@@ -24,6 +24,7 @@ from opennrm.cases import services as case_services
 from opennrm.cases.access import CASE_HANDLING_ROLES
 from opennrm.cases.models import Case, Person
 from opennrm.core import codelists
+from opennrm.core.validation import clean_text
 from opennrm.services.models import ContactChannel, Provider, Service
 
 # The directory is national reference data: the NRM focal point keeps it, and the
@@ -210,29 +211,6 @@ def _error(errors: dict, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def _is_storable(value: str) -> bool:
-    """False for text no database stores (NUL characters, lone surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
-
-
-def _clean_text(data: dict, name: str, errors: dict) -> str:
-    value = data[name]
-    if value is None:
-        return ""
-    if not isinstance(value, str) or not _is_storable(value):
-        _error(errors, name, _("Enter text."))
-        return ""
-    value = value.strip()
-    if len(value) > TEXT_LIMITS[name]:
-        _error(errors, name, _("Enter at most %(limit)d characters.") % {
-            "limit": TEXT_LIMITS[name]})
-    return value
-
-
 def _clean_code(data: dict, name: str, codelist: str, errors: dict) -> str:
     value = data[name]
     if not isinstance(value, str) or not value.strip():
@@ -297,7 +275,7 @@ def clean_provider(data: dict, *, partial: bool = False) -> dict:
     clean: dict = {}
     for name in ("name", "description", "email", "phone", "website"):
         if name in data:
-            clean[name] = _clean_text(data, name, errors)
+            clean[name] = clean_text(data[name], name, errors, limit=TEXT_LIMITS[name])
     if clean.get("email") and "email" not in errors:
         try:
             EmailValidator()(clean["email"])
@@ -338,7 +316,7 @@ def clean_service(data: dict, *, partial: bool = False) -> dict:
     clean: dict = {}
     for name in ("name", "description", "address", "city", "region"):
         if name in data:
-            clean[name] = _clean_text(data, name, errors)
+            clean[name] = clean_text(data[name], name, errors, limit=TEXT_LIMITS[name])
     if "service_type" in data:
         clean["service_type"] = _clean_code(data, "service_type", "service_types", errors)
     if "country" in data:
