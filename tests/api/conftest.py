@@ -1,5 +1,14 @@
 import pytest
+import schemathesis
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from opennrm.accounts.models import ApiToken
 
@@ -55,3 +64,27 @@ def as_json(value: dict) -> dict:
     """`value` with dates written the way JSON carries them."""
     return {key: item.isoformat() if hasattr(item, "isoformat") else item
             for key, item in value.items()}
+
+
+# What every schemathesis run checks: no server error, and every answer as documented.
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def check_against_schema(operation, headers: dict, max_examples: int) -> None:
+    """Send `operation` valid and invalid requests generated from the OpenAPI document, and
+    check every answer against it."""
+    requests = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
+                         operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @given(requests)
+    @settings(max_examples=max_examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    def keeps_to_schema(case):
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    keeps_to_schema()

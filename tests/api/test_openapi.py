@@ -4,27 +4,14 @@ from datetime import date
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from opennrm.accounts.models import ApiToken
 from opennrm.api.api import api
 from opennrm.cases import services
+from tests.api.conftest import check_against_schema
 from tests.conftest import person_data
 
 PROBLEM = "application/problem+json"
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 
 def test_it_serves_openapi_3_1(client):
@@ -117,13 +104,4 @@ def auth_headers(caseworker):
 def test_the_api_keeps_to_its_schema(label, live_schema, auth_headers):
     """Valid and invalid requests alike: no server error, and every answer is declared."""
     operation = live_schema.find_operation_by_label(label)
-    requests = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                         operation.as_strategy(GenerationMode.NEGATIVE))
-
-    @given(requests)
-    @settings(max_examples=25, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-    def keeps_to_schema(case):
-        case.call_and_validate(headers=auth_headers, checks=CHECKS)
-
-    keeps_to_schema()
+    check_against_schema(operation, auth_headers, max_examples=25)

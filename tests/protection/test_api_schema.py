@@ -9,15 +9,12 @@ from datetime import date
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
 
 from opennrm.accounts.models import ApiToken
 from opennrm.api.api import api
 from opennrm.cases import services as case_services
 from opennrm.protection import services
-from tests.api.test_openapi import CHECKS
+from tests.api.conftest import check_against_schema
 from tests.conftest import person_data
 
 ACCEPTED_VALUES = {
@@ -88,13 +85,4 @@ def auth_headers(caseworker):
 @pytest.mark.parametrize("label", protection_labels())
 def test_the_protection_routes_keep_to_their_schema(label, live_schema, auth_headers):
     operation = live_schema.find_operation_by_label(label)
-    requests = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                         operation.as_strategy(GenerationMode.NEGATIVE))
-
-    @given(requests)
-    @settings(max_examples=40, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-    def keeps_to_schema(case):
-        case.call_and_validate(headers=auth_headers, checks=CHECKS)
-
-    keeps_to_schema()
+    check_against_schema(operation, auth_headers, max_examples=40)

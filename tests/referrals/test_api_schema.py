@@ -5,14 +5,12 @@ from datetime import date
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
 
 from opennrm.accounts.models import ApiToken, Role
 from opennrm.cases import services as case_services
 from opennrm.referrals import services
-from tests.api.test_openapi import CHECKS, operation_labels
+from tests.api.conftest import check_against_schema
+from tests.api.test_openapi import operation_labels
 from tests.conftest import make_agency, make_user, person_data
 from tests.referrals.conftest import make_service
 
@@ -61,13 +59,4 @@ def test_the_referral_routes_keep_to_their_schema(label, side, world, live_serve
     _, secret = ApiToken.issue(world[side], "schemathesis")
     headers = {"Authorization": f"Bearer {secret}"}
     operation = schema.find_operation_by_label(label)
-    requests = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                         operation.as_strategy(GenerationMode.NEGATIVE))
-
-    @given(requests)
-    @settings(max_examples=20, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-    def keeps_to_schema(case):
-        case.call_and_validate(headers=headers, checks=CHECKS)
-
-    keeps_to_schema()
+    check_against_schema(operation, headers, max_examples=20)
