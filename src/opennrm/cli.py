@@ -138,9 +138,15 @@ def run(
         _load_demo(demo_cases, seed=2026)
     else:
         _print_logins(generate_demo(0).logins)
-    # The background worker (reminders, e-mail) beside the server; the e-mails of the demo
-    # are printed here (console e-mail backend).
-    worker = subprocess.Popen([sys.executable, "-m", "opennrm.cli", "worker"])
+    # The background worker (reminders, e-mail) beside the server. The demo's e-mails (the
+    # console e-mail backend) go to its log, not between the server's lines.
+    from django.conf import settings
+
+    worker_log = settings.VAR_DIR / "worker.log"
+    with open(worker_log, "ab") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "opennrm.cli", "worker"],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    console.print(f"Background worker started; its e-mails and messages: {worker_log}")
     console.print(f"OpenNRM is at http://{host}:{port}/ (Ctrl+C stops it)")
     try:
         call_command("runserver", f"{host}:{port}", use_reloader=False)
