@@ -406,28 +406,29 @@ def update_provider(actor, provider: Provider, changes: dict, channel: str = "")
     return provider
 
 
-def _set_provider_active(actor, provider: Provider, active: bool, channel: str) -> Provider:
+def _set_active(actor, record: Provider | Service, active: bool, channel: str):
+    """Take a provider or a service out of the directory or put it back (audited)."""
     ensure_can_manage(actor)
     with transaction.atomic():
-        provider = Provider.objects.select_for_update().get(pk=provider.pk)
-        if provider.is_active == active:
-            return provider
-        provider.is_active = active
-        provider.updated_at = timezone.now()
-        provider.save(update_fields=["is_active", "updated_at"])
-        record_events(actor, [AuditEvent(Action.UPDATE, "provider", str(provider.hsds_id),
-                                         ("is_active",))], channel)
-    return provider
+        record = type(record).objects.select_for_update().get(pk=record.pk)
+        if record.is_active == active:
+            return record
+        record.is_active = active
+        record.updated_at = timezone.now()
+        record.save(update_fields=["is_active", "updated_at"])
+        record_events(actor, [AuditEvent(Action.UPDATE, record._meta.model_name,
+                                         str(record.hsds_id), ("is_active",))], channel)
+    return record
 
 
 def deactivate_provider(actor, provider: Provider, channel: str = "") -> Provider:
     """Take a provider (and so all its services) out of matching; its history stays."""
-    return _set_provider_active(actor, provider, False, channel)
+    return _set_active(actor, provider, False, channel)
 
 
 def reactivate_provider(actor, provider: Provider, channel: str = "") -> Provider:
     """Put a deactivated provider back into the directory."""
-    return _set_provider_active(actor, provider, True, channel)
+    return _set_active(actor, provider, True, channel)
 
 
 # --- services ----------------------------------------------------------------------------
@@ -479,28 +480,14 @@ def update_service(actor, service: Service, changes: dict, channel: str = "") ->
     return service
 
 
-def _set_service_active(actor, service: Service, active: bool, channel: str) -> Service:
-    ensure_can_manage(actor)
-    with transaction.atomic():
-        service = Service.objects.select_for_update().get(pk=service.pk)
-        if service.is_active == active:
-            return service
-        service.is_active = active
-        service.updated_at = timezone.now()
-        service.save(update_fields=["is_active", "updated_at"])
-        record_events(actor, [AuditEvent(Action.UPDATE, "service", str(service.hsds_id),
-                                         ("is_active",))], channel)
-    return service
-
-
 def deactivate_service(actor, service: Service, channel: str = "") -> Service:
     """Take a service out of matching; referrals already made to it stay."""
-    return _set_service_active(actor, service, False, channel)
+    return _set_active(actor, service, False, channel)
 
 
 def reactivate_service(actor, service: Service, channel: str = "") -> Service:
     """Put a deactivated service back into the directory."""
-    return _set_service_active(actor, service, True, channel)
+    return _set_active(actor, service, True, channel)
 
 
 def update_capacity(actor, service: Service, places_available: int | None,
