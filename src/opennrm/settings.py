@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "opennrm.referrals",
     "opennrm.protection",
     "opennrm.reminders",
+    "opennrm.statistics",
+    "opennrm.reports",
     "opennrm.api",
     "django_tasks",
     "django_tasks_db",
