@@ -69,6 +69,9 @@ class Table:
     bases: list[list[int]] | None = None
     description: str = ""
     notes: list[str] = field(default_factory=list)
+    # The heading of the totals ("Total"; for an indicator table, the number of units the
+    # row's figures rest on, e.g. "Persons").
+    total_label: str = "Total"
 
     def to_dict(self) -> dict:
         def cell(c: Cell) -> dict:
@@ -93,6 +96,7 @@ class Table:
             "bases": self.bases,
             "description": self.description,
             "notes": list(self.notes),
+            "total_label": self.total_label,
         }
 
     @classmethod
@@ -116,6 +120,7 @@ class Table:
             bases=data.get("bases"),
             description=data.get("description", ""),
             notes=list(data.get("notes", [])),
+            total_label=data.get("total_label", "Total"),
         )
 
 
