@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("opennrm.referrals.urls")),
     path("", include("opennrm.protection.urls")),
     path("", include("opennrm.reminders.urls")),
+    path("", include("opennrm.statistics.urls")),
 ]

@@ -12,6 +12,7 @@ from opennrm.api import (
     referrals,
     screening,
     services,
+    statistics,
 )
 from opennrm.api.auth import ApiTokenAuth, SessionAuth
 from opennrm.api.parser import JsonParser
@@ -50,6 +51,7 @@ api.add_router("", screening.router)
 api.add_router("", services.router)
 api.add_router("", referrals.router)
 api.add_router("", protection.router)
+api.add_router("", statistics.router)
 
 # Last, so it only answers paths no route matched: with a problem, not Django's HTML page.
 unknown = Router()

@@ -83,6 +83,13 @@ def may_register_cases(user) -> bool:
 
 
 @register.filter
+def may_view_statistics(user) -> bool:
+    from opennrm.statistics.access import can_view_statistics
+
+    return can_view_statistics(user)
+
+
+@register.filter
 def may_read_audit_trail(user) -> bool:
     return can_read_audit_trail(user)
 

@@ -1,0 +1,325 @@
+"""/api/statistics and /api/releases: disclosure-controlled tables and published releases.
+
+For analysts and the national coordinator only. Nothing here carries an identity: the
+tables come out of `statistics.releases.controlled`, after disclosure control. Handlers
+translate HTTP to calls of `statistics.releases`; the rules live there.
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Path, Query, Router, Schema
+from ninja.responses import Status
+
+from opennrm.api.problems import problem_response, problems
+from opennrm.api.schemas import Request
+from opennrm.audit.models import Action
+from opennrm.audit.services import AuditEvent, record_event
+from opennrm.statistics import engine, releases
+from opennrm.statistics.access import ensure_can_view_statistics
+from opennrm.statistics.models import Release
+from opennrm.statistics.periods import PeriodError, format_period, parse_period
+from opennrm.statistics.tables import TableSetResult
+
+CHANNEL = "api"
+TableSetKey = Literal["eurostat", "glotip", "sdg", "ctdc", "nrm"]
+PERIOD_HELP = "A year (2025), a quarter (2025-Q3), a month (2025-03) or two dates " \
+              "(2025-01-01..2025-06-30)."
+
+router = Router(tags=["statistics"])
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+class CellOut(Schema):
+    value: int | float | None = Field(description="null when suppressed")
+    flag: str = Field(description="'', 'suppressed', 'secondary', 'rounded' or 'noisy'")
+
+
+class CategoryOut(Schema):
+    code: str
+    label: str
+
+
+class TableOut(Schema):
+    key: str
+    title: str
+    unit: str = Field(description="persons, cases, referrals or decisions")
+    kind: str = Field(description="count or indicator")
+    additive: bool = Field(description="false when only the overall total may be summed")
+    row_dimension: str
+    column_dimension: str
+    rows: list[CategoryOut]
+    columns: list[CategoryOut]
+    cells: list[list[CellOut]]
+    row_totals: list[CellOut]
+    column_totals: list[CellOut]
+    total: CellOut
+    total_label: str
+    notes: list[str]
+
+
+class TableSetOut(Schema):
+    key: str
+    title: str
+    period_start: date
+    period_end: date
+    controls: dict
+    small_cell_label: str
+    notes: list[str]
+    tables: list[TableOut]
+
+
+class PeriodQuery(Request):
+    period: str = Field(description=PERIOD_HELP, max_length=40)
+
+
+class TableQuery(PeriodQuery):
+    threshold: int = Field(5, ge=1, le=1000, description="Smallest count published")
+    rounding: int = Field(0, ge=0, le=1000, description="Round counts to this base (0: no)")
+
+
+class ExportQuery(Request):
+    format: Literal["csv", "xlsx", "pdf"] = "csv"
+    language: Literal["en", "ro", "uk", "ru"] = "en"
+
+
+class TableExportQuery(PeriodQuery, ExportQuery):
+    pass
+
+
+class TableSetInfo(Schema):
+    key: str
+    title: str
+    tables: list[str]
+
+
+class ReleaseIn(Request):
+    table_set: TableSetKey
+    period: str = Field(description=PERIOD_HELP, max_length=40)
+    threshold: int = Field(5, ge=1, le=1000, description="Smallest count published")
+    rounding: int = Field(0, ge=0, le=1000, description="Round counts to this base (0: no)")
+    epsilon: float | None = Field(None, gt=0, le=100,
+                                  description="Differential privacy ε spent by the release")
+
+
+class ReleaseOut(Schema):
+    id: int
+    table_set: str
+    title: str
+    period_start: date
+    period_end: date
+    published_at: datetime
+    published_by: str
+    controls: dict
+    epsilon_spent: float | None
+    inputs: dict
+
+
+class ReleaseDetailOut(ReleaseOut):
+    result: TableSetOut
+
+
+class VerificationOut(Schema):
+    inputs_match: bool
+    tables_match: bool
+    published_match: bool | None
+    ok: bool
+
+
+class BudgetOut(Schema):
+    table_set: str
+    period_start: date
+    period_end: date
+    epsilon_spent: float
+    epsilon_cap: float
+
+
+def _period(text: str) -> tuple[date, date]:
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        raise _Invalid(str(error), "period") from error
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _invalid(error: _Invalid) -> HttpResponse:
+    return problem_response(422, str(error), [{"field": error.field, "message": str(error)}])
+
+
+def _release_out(release: Release) -> dict:
+    return {
+        "id": release.pk, "table_set": release.table_set, "title": release.title,
+        "period_start": release.period_start, "period_end": release.period_end,
+        "published_at": release.published_at, "published_by": release.published_by.username,
+        "controls": release.controls, "epsilon_spent": release.epsilon_spent,
+        "inputs": release.inputs,
+    }
+
+
+def _download(result: TableSetResult, file_format: str, language: str) -> HttpResponse:
+    from opennrm.reports import formats, pdf
+
+    name = f"opennrm-{result.key}-{format_period(result.period_start, result.period_end)}"
+    if file_format == "csv":
+        body, content_type = formats.render_csv(result), "text/csv; charset=utf-8"
+    elif file_format == "xlsx":
+        body = formats.render_xlsx(result)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        from django.conf import settings
+
+        from opennrm.core import codelists
+
+        body = pdf.render_pdf([result], title=result.title,
+                              country_name=codelists.label("countries",
+                                                           settings.OPENNRM_COUNTRY, language),
+                              language=language)
+        content_type = "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
+
+
+FILE_RESPONSES = {200: {"description": "The file", "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        {"schema": {"type": "string", "format": "binary"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+# --- routes ------------------------------------------------------------------------------
+
+@router.get("/statistics", response={200: list[TableSetInfo], **problems(401, 403)},
+            operation_id="listTableSets", summary="The table sets this node computes")
+def list_table_sets(request: HttpRequest):
+    ensure_can_view_statistics(request.auth)
+    return [{"key": key, "title": title,
+             "tables": [t["key"] for t in engine.load_definition(key)["tables"]]}
+            for key, title in engine.table_set_choices()]
+
+
+@router.get("/statistics/{table_set}",
+            response={200: TableSetOut, **problems(401, 403, 404, 422)},
+            operation_id="getTableSet",
+            summary="The tables of a table set for a period, disclosure-controlled")
+def get_table_set(request: HttpRequest, table_set: TableSetKey, query: Query[TableQuery]):
+    ensure_can_view_statistics(request.auth)
+    try:
+        start, end = _period(query.period)
+        controls = releases.Controls(threshold=query.threshold, rounding=query.rounding)
+        result = releases.preview(request.auth, table_set, start, end, controls)
+    except _Invalid as error:
+        return _invalid(error)
+    except releases.ReleaseError as error:
+        return problem_response(422, str(error))
+    return result.to_dict()
+
+
+@router.get("/statistics/{table_set}/export",
+            response={200: None, **problems(401, 403, 404, 422)},
+            operation_id="exportTableSet",
+            summary="Download a table set as CSV, XLSX or a PDF report",
+            openapi_extra={"responses": FILE_RESPONSES})
+def export_table_set(request: HttpRequest, table_set: TableSetKey,
+                     query: Query[TableExportQuery]):
+    ensure_can_view_statistics(request.auth)
+    try:
+        start, end = _period(query.period)
+        result = releases.preview(request.auth, table_set, start, end)
+    except _Invalid as error:
+        return _invalid(error)
+    except releases.ReleaseError as error:
+        return problem_response(422, str(error))
+    record_event(request.auth, AuditEvent(Action.EXPORT, "statistics",
+                                          f"{table_set} {query.period}",
+                                          reason=query.format),
+                 channel=CHANNEL)
+    return _download(result, query.format, query.language)
+
+
+@router.get("/statistics/{table_set}/budget",
+            response={200: BudgetOut, **problems(401, 403, 422)},
+            operation_id="getPrivacyBudget",
+            summary="Differential-privacy budget spent on a table set for a period")
+def get_budget(request: HttpRequest, table_set: TableSetKey, query: Query[PeriodQuery]):
+    ensure_can_view_statistics(request.auth)
+    try:
+        start, end = _period(query.period)
+    except _Invalid as error:
+        return _invalid(error)
+    return {"table_set": table_set, "period_start": start, "period_end": end,
+            "epsilon_spent": releases.epsilon_spent(table_set, start, end),
+            "epsilon_cap": releases.privacy_budget_cap()}
+
+
+@router.get("/releases", response={200: list[ReleaseOut], **problems(401, 403)},
+            operation_id="listReleases", summary="Published releases, newest first")
+def list_releases(request: HttpRequest):
+    ensure_can_view_statistics(request.auth)
+    return [_release_out(r) for r in
+            Release.objects.select_related("published_by").defer("input_snapshot")[:200]]
+
+
+@router.post("/releases", response={201: ReleaseDetailOut, **problems(400, 401, 403, 422)},
+             operation_id="publishRelease",
+             summary="Publish a release: disclosure-controlled, immutable, reproducible")
+def publish(request: HttpRequest, release: ReleaseIn):
+    try:
+        start, end = _period(release.period)
+        controls = releases.Controls(threshold=release.threshold, rounding=release.rounding,
+                                     epsilon=release.epsilon)
+        published = releases.publish_release(request.auth, release.table_set, start, end,
+                                             controls, channel=CHANNEL)
+    except _Invalid as error:
+        return _invalid(error)
+    except releases.ReleaseError as error:
+        return problem_response(422, str(error))
+    return Status(201, {**_release_out(published), "result": published.result})
+
+
+def _get_release(user, release_id: int) -> Release:
+    ensure_can_view_statistics(user)
+    try:
+        return Release.objects.select_related("published_by").get(pk=release_id)
+    except Release.DoesNotExist as error:
+        raise Http404("There is no such release.") from error
+
+
+ReleaseId = Path[int, {"ge": 1, "le": 2**63 - 1}]
+
+
+@router.get("/releases/{release_id}", response={200: ReleaseDetailOut, **problems(401, 403, 404)},
+            operation_id="getRelease", summary="A release as published")
+def get_release(request: HttpRequest, release_id: ReleaseId):
+    release = _get_release(request.auth, release_id)
+    return {**_release_out(release), "result": release.result}
+
+
+@router.get("/releases/{release_id}/verification",
+            response={200: VerificationOut, **problems(401, 403, 404)},
+            operation_id="verifyRelease",
+            summary="Recompute a release from its recorded inputs and compare")
+def verify(request: HttpRequest, release_id: ReleaseId):
+    release = _get_release(request.auth, release_id)
+    check = releases.verify_release(release)
+    return {"inputs_match": check.inputs_match, "tables_match": check.tables_match,
+            "published_match": check.published_match, "ok": check.ok}
+
+
+@router.get("/releases/{release_id}/export",
+            response={200: None, **problems(401, 403, 404)},
+            operation_id="exportRelease", summary="Download a release as CSV, XLSX or PDF",
+            openapi_extra={"responses": FILE_RESPONSES})
+def export_release(request: HttpRequest, release_id: ReleaseId, query: Query[ExportQuery]):
+    release = _get_release(request.auth, release_id)
+    record_event(request.auth, AuditEvent(Action.EXPORT, "statistics_release",
+                                          str(release.pk), reason=query.format),
+                 channel=CHANNEL)
+    return _download(releases.release_result(release), query.format, query.language)
