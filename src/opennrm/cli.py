@@ -23,6 +23,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(services_app, name="services")
+stats_app = typer.Typer(help="Statistics and reports (disclosure-controlled).",
+                        no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
 console = Console()
 
 
@@ -383,6 +386,68 @@ def services_import(path: str, as_user: AsUser) -> None:
 def services_export(path: str, as_user: AsUser) -> None:
     """Write the whole directory to an HSDS 3.0 zip."""
     _directory_command("hsds_export", path, as_user)
+
+
+@stats_app.command("report")
+def stats_report(
+    period: Annotated[str, typer.Option(help="2025, 2025-Q3, 2025-03 or "
+                                             "2025-01-01..2025-06-30.")],
+    file_format: Annotated[str, typer.Option("--format", help="pdf, xlsx or csv.")] = "pdf",
+    table_set: Annotated[str, typer.Option(help="all, or one of eurostat, glotip, sdg, "
+                                                "ctdc, nrm (xlsx and csv: one set).")] = "all",
+    output: Annotated[str, typer.Option(help="File to write (default: a name from the "
+                                             "period).")] = "",
+    language: Annotated[str, typer.Option(help="en, ro, uk or ru.")] = "en",
+    threshold: Annotated[int, typer.Option(help="Smallest count published.")] = 5,
+    rounding: Annotated[int, typer.Option(help="Round counts to this base (0: no).")] = 0,
+) -> None:
+    """Write the statistical report of a period: tables after disclosure control."""
+    _setup()
+    from django.conf import settings
+
+    from opennrm.audit.models import Action
+    from opennrm.audit.services import AuditEvent, record_event
+    from opennrm.core import codelists
+    from opennrm.statistics import engine, releases
+    from opennrm.statistics.periods import PeriodError, format_period, parse_period
+
+    if file_format not in ("pdf", "xlsx", "csv"):
+        _fail("--format must be pdf, xlsx or csv")
+    if language not in ("en", "ro", "uk", "ru"):
+        _fail("--language must be en, ro, uk or ru")
+    keys = list(engine.TABLE_SETS) if table_set == "all" else [table_set]
+    if any(key not in engine.TABLE_SETS for key in keys):
+        _fail(f"unknown table set {table_set!r}")
+    if file_format != "pdf" and len(keys) != 1:
+        _fail(f"--format {file_format} writes one table set: add --table-set")
+    try:
+        start, end = parse_period(period)
+        results = releases.report(keys, start, end,
+                                  releases.Controls(threshold=threshold, rounding=rounding),
+                                  language=language)
+    except (PeriodError, releases.ReleaseError) as error:
+        _fail(str(error))
+    from opennrm.reports import formats, pdf
+
+    if file_format == "pdf":
+        country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
+        from django.utils import translation
+
+        with translation.override(language):
+            from django.utils.translation import gettext as _
+
+            title = _("Trafficking in human beings: national statistics")
+        body = pdf.render_pdf(results, title=title, country_name=country, language=language)
+    elif file_format == "xlsx":
+        body = formats.render_xlsx(results[0])
+    else:
+        body = formats.render_csv(results[0])
+    output = output or f"opennrm-{table_set}-{format_period(start, end)}.{file_format}"
+    with open(output, "wb") as handle:
+        handle.write(body)
+    record_event(None, AuditEvent(Action.EXPORT, "statistics", f"{table_set} {period}",
+                                  reason=f"report {file_format}"), channel="cli")
+    console.print(f"Wrote {output} ({len(body):,} bytes): {', '.join(keys)}, {start} – {end}.")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -134,6 +134,19 @@ def preview(user, key: str, start: date, end: date,
     return controlled(engine.compute(key, start, end), controls)
 
 
+def report(keys, start: date, end: date, controls: Controls | None = None,
+           *, language: str = "en") -> list[TableSetResult]:
+    """Several table sets for one period, disclosure-controlled, for a report (no noise).
+
+    The caller checks who asks: the pages and the API through `ensure_can_view_statistics`;
+    the command line is the server operator's.
+    """
+    _check_period(start, end)
+    controls = replace(controls or Controls(), epsilon=None)
+    with translation.override(language):
+        return [controlled(result, controls) for result in engine.compute_all(keys, start, end)]
+
+
 def _check_period(start: date, end: date) -> None:
     if end < start:
         raise ReleaseError("The period ends before it starts.")
