@@ -295,7 +295,8 @@ def _get_release(user, release_id: int) -> Release:
 ReleaseId = Path[int, {"ge": 1, "le": 2**63 - 1}]
 
 
-@router.get("/releases/{release_id}", response={200: ReleaseDetailOut, **problems(401, 403, 404)},
+@router.get("/releases/{release_id}",
+            response={200: ReleaseDetailOut, **problems(401, 403, 404, 422)},
             operation_id="getRelease", summary="A release as published")
 def get_release(request: HttpRequest, release_id: ReleaseId):
     release = _get_release(request.auth, release_id)
@@ -303,7 +304,7 @@ def get_release(request: HttpRequest, release_id: ReleaseId):
 
 
 @router.get("/releases/{release_id}/verification",
-            response={200: VerificationOut, **problems(401, 403, 404)},
+            response={200: VerificationOut, **problems(401, 403, 404, 422)},
             operation_id="verifyRelease",
             summary="Recompute a release from its recorded inputs and compare")
 def verify(request: HttpRequest, release_id: ReleaseId):
@@ -314,7 +315,7 @@ def verify(request: HttpRequest, release_id: ReleaseId):
 
 
 @router.get("/releases/{release_id}/export",
-            response={200: None, **problems(401, 403, 404)},
+            response={200: None, **problems(401, 403, 404, 422)},
             operation_id="exportRelease", summary="Download a release as CSV, XLSX or PDF",
             openapi_extra={"responses": FILE_RESPONSES})
 def export_release(request: HttpRequest, release_id: ReleaseId, query: Query[ExportQuery]):
