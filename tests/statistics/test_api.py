@@ -120,3 +120,34 @@ def test_the_statistics_routes_keep_to_their_schema(label, live_server, transact
     _, secret = ApiToken.issue(analyst, "schemathesis")
     operation = schema.find_operation_by_label(label)
     check_against_schema(operation, {"Authorization": f"Bearer {secret}"}, max_examples=10)
+
+
+def test_the_research_extract_is_k_anonymous_and_carries_no_identity(analyst_api):
+    import csv
+    import io
+
+    response = analyst_api.get("/api/statistics-extracts/ctdc", {"period": "2025", "k": 2})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    assert "yearOfRegistration" in reader.fieldnames
+    rows = list(reader)
+    # Five persons; each row's group of persons alike on the quasi-identifiers has >= 2.
+    assert len(rows) <= 5
+    for value in IDENTITY_VALUES:
+        assert value not in text
+    assert AuditEntry.objects.filter(object_type="research_extract").exists()
+
+
+def test_the_synthetic_extract_spends_the_extract_budget(analyst_api, settings):
+    settings.OPENNRM_DP_BUDGET = 1.0
+    body = {"period": "2025", "epsilon": 0.7}
+    first = analyst_api.post("/api/statistics-extracts/ctdc-synthetic", body)
+    assert first.status_code == 200, first.content
+    problem = assert_problem(analyst_api.post("/api/statistics-extracts/ctdc-synthetic", body),
+                             422)
+    assert "budget" in problem["detail"]
+    # The table sets' budgets are untouched.
+    budget = analyst_api.get("/api/statistics/eurostat/budget", {"period": "2025"}).json()
+    assert budget["epsilon_spent"] == 0

@@ -89,6 +89,16 @@ class TableExportQuery(PeriodQuery, ExportQuery):
     pass
 
 
+class ExtractQuery(PeriodQuery):
+    k: int = Field(11, ge=2, le=1000, description="Smallest group of persons alike on the "
+                                                  "quasi-identifiers")
+
+
+class SyntheticExtractIn(Request):
+    period: str = Field(description=PERIOD_HELP, max_length=40)
+    epsilon: float = Field(gt=0, le=100, description="Differential privacy ε spent")
+
+
 class TableSetInfo(Schema):
     key: str
     title: str
@@ -257,6 +267,50 @@ def get_budget(request: HttpRequest, table_set: TableSetKey, query: Query[Period
     return {"table_set": table_set, "period_start": start, "period_end": end,
             "epsilon_spent": releases.epsilon_spent(table_set, start, end),
             "epsilon_cap": releases.privacy_budget_cap()}
+
+
+CSV_RESPONSE = {200: {"description": "CSV, one row per person",
+                      "content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+def _extract_response(result, name: str) -> HttpResponse:
+    from opennrm.statistics.extracts import render_extract_csv
+
+    response = HttpResponse(render_extract_csv(result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@router.get("/statistics-extracts/ctdc",
+            response={200: None, **problems(401, 403, 422)}, operation_id="getCtdcExtract",
+            summary="A k-anonymous, CTDC-compatible case-level extract (no identity field)",
+            openapi_extra={"responses": CSV_RESPONSE})
+def ctdc_extract(request: HttpRequest, query: Query[ExtractQuery]):
+    try:
+        start, end = _period(query.period)
+        result = releases.research_extract(request.auth, start, end, query.k, channel=CHANNEL)
+    except _Invalid as error:
+        return _invalid(error)
+    except releases.ReleaseError as error:
+        return problem_response(422, str(error))
+    return _extract_response(result, f"opennrm-ctdc-{format_period(start, end)}-k{query.k}")
+
+
+@router.post("/statistics-extracts/ctdc-synthetic",
+             response={200: None, **problems(400, 401, 403, 422)},
+             operation_id="makeSyntheticExtract",
+             summary="A differentially private synthetic extract (spends privacy budget)",
+             openapi_extra={"responses": CSV_RESPONSE})
+def synthetic_extract(request: HttpRequest, body: SyntheticExtractIn):
+    try:
+        start, end = _period(body.period)
+        result = releases.synthetic_extract(request.auth, start, end, body.epsilon,
+                                            channel=CHANNEL)
+    except _Invalid as error:
+        return _invalid(error)
+    except releases.ReleaseError as error:
+        return problem_response(422, str(error))
+    return _extract_response(result, f"opennrm-ctdc-synthetic-{format_period(start, end)}")
 
 
 @router.get("/releases", response={200: list[ReleaseOut], **problems(401, 403)},

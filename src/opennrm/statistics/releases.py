@@ -253,5 +253,58 @@ def verify_release(release: Release) -> Verification:
                         published_match=published_match)
 
 
+# --- research extracts -------------------------------------------------------------------
+
+EXTRACT_DATASET = "ctdc_extract"
+
+
+def _registration_years(start: date, end: date) -> list[int]:
+    return list(range(start.year, end.year + 1))
+
+
+def research_extract(user, start: date, end: date, k: int = 11, channel: str = "web"):
+    """The k-anonymous CTDC-style extract of the persons first contacted in the period."""
+    from opennrm.statistics.extracts import ctdc_extract
+
+    ensure_can_view_statistics(user)
+    _check_period(start, end)
+    if k < 2:
+        raise ReleaseError("k must be at least 2.")
+    cases = extract.cases_frame(start, end)
+    result = ctdc_extract(cases, k=k, registration_years=_registration_years(start, end))
+    record_event(user, AuditEvent(Action.EXPORT, "research_extract", f"ctdc {start}–{end}",
+                                  reason=f"k={k}, {result.report.rows} rows, "
+                                         f"{result.report.rows_suppressed} suppressed"),
+                 channel=channel)
+    return result
+
+
+def synthetic_extract(user, start: date, end: date, epsilon: float, channel: str = "web"):
+    """A differentially private synthetic extract; spends ε from the extract's budget."""
+    from opennrm.statistics.synthetic import dp_synthetic_extract
+
+    ensure_can_publish_releases(user)
+    _check_period(start, end)
+    if not epsilon or epsilon <= 0:
+        raise ReleaseError("ε must be greater than 0.")
+    with transaction.atomic():
+        list(PrivacyBudgetSpend.objects.select_for_update().filter(dataset=EXTRACT_DATASET))
+        try:
+            dp.check_budget(epsilon_spent(EXTRACT_DATASET, start, end), epsilon,
+                            privacy_budget_cap())
+        except dp.BudgetExceeded as error:
+            raise ReleaseError(str(error)) from error
+        cases = extract.cases_frame(start, end)
+        result = dp_synthetic_extract(cases, epsilon=epsilon,
+                                      registration_years=_registration_years(start, end))
+        PrivacyBudgetSpend.objects.create(
+            dataset=EXTRACT_DATASET, period_start=start, period_end=end, epsilon=epsilon,
+            purpose="synthetic research extract", spent_by=user)
+        record_event(user, AuditEvent(Action.EXPORT, "research_extract",
+                                      f"ctdc-synthetic {start}–{end}",
+                                      reason=f"epsilon={epsilon:g}"), channel=channel)
+    return result
+
+
 def release_result(release: Release) -> TableSetResult:
     return TableSetResult.from_dict(release.result)
