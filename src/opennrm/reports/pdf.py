@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import override
+from django.utils.translation import get_language, override
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -51,7 +52,22 @@ def _svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def _table_context(table: Table, result: TableSetResult, number: str) -> dict:
+def _chart_images(results: list[TableSetResult]) -> dict[int, str]:
+    """Every table's chart as an SVG, keyed by id(table), drawn side by side: vl-convert
+    works outside Python's lock, and a report holds dozens of charts."""
+    tables = [table for result in results for table in result.tables if has_chart(table)]
+    language = get_language()  # the active language is per thread: hand it over
+
+    def draw(table: Table) -> str:
+        with override(language):
+            return chart_svg(table)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip((id(t) for t in tables), pool.map(draw, tables), strict=True))
+
+
+def _table_context(table: Table, result: TableSetResult, number: str,
+                   charts: dict[int, str]) -> dict:
     label = small_cell_label(table, result)
     grid = table_grid(table)
     rows = []
@@ -70,8 +86,8 @@ def _table_context(table: Table, result: TableSetResult, number: str) -> dict:
     # stands apart.
     added_total = len(grid.columns) > len(table.columns)
     chart = None
-    if has_chart(table):
-        chart = {"src": _svg_data_uri(chart_svg(table)),
+    if id(table) in charts:
+        chart = {"src": _svg_data_uri(charts[id(table)]),
                  "alt": chart_description(table, chart_values(table))}
     return {
         "number": number,
@@ -93,14 +109,14 @@ def _table_context(table: Table, result: TableSetResult, number: str) -> dict:
     }
 
 
-def _chapter_context(result: TableSetResult, number: int) -> dict:
+def _chapter_context(result: TableSetResult, number: int, charts: dict[int, str]) -> dict:
     return {
         "number": number,
         "anchor": f"chapter-{number}",
         "title": result.title,
         "period": result.period_label,
         "notes": list(result.notes),
-        "tables": [_table_context(table, result, f"{number}.{index}")
+        "tables": [_table_context(table, result, f"{number}.{index}", charts)
                    for index, table in enumerate(result.tables, start=1)],
         "controls": controls_summary(result),
         "explanations": controls_explanations(result),
@@ -118,6 +134,7 @@ def _period(results: list[TableSetResult]) -> str:
 def report_html(results: list[TableSetResult], *, title: str, country_name: str,
                 published_on: date) -> str:
     """The report as one self-contained HTML document (in the active language)."""
+    charts = _chart_images(results)
     css = render_to_string("reports/annual_report.css", {"title": title,
                                                          "country_name": country_name})
     context = {
@@ -126,7 +143,7 @@ def report_html(results: list[TableSetResult], *, title: str, country_name: str,
         "country_name": country_name,
         "period": _period(results),
         "published_on": date_format(published_on, "DATE_FORMAT"),
-        "chapters": [_chapter_context(result, number)
+        "chapters": [_chapter_context(result, number, charts)
                      for number, result in enumerate(results, start=1)],
         "methods_anchor": "methods",
     }
