@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	-scripts/pdf-libraries.sh
 	$(VENV)/bin/opennrm run
 
 test: $(STAMP)

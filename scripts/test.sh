@@ -20,13 +20,7 @@ if ! command -v xgettext >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext >/dev/null
 fi
 
-if ! command -v pdftotext >/dev/null 2>&1 || ! ldconfig -p | grep -q libpangoft2-1.0; then
-  echo "== installing Pango (WeasyPrint's PDF reports) and poppler-utils (pdftotext)"
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
-    poppler-utils >/dev/null
-fi
+scripts/pdf-libraries.sh
 
 echo "== axe-core for the accessibility tests (npm, pinned in package-lock.json)"
 npm ci --no-audit --no-fund --silent

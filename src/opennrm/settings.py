@@ -174,6 +174,10 @@ OTP_TOTP_ISSUER = "OpenNRM"
 
 OPENNRM_KEYRING = Path(os.environ.get("OPENNRM_KEYRING", VAR_DIR / "keyring.json"))
 OPENNRM_COUNTRY = os.environ.get("OPENNRM_COUNTRY", "MD")
+# Statistics: the most differential-privacy budget (ε) one dataset may spend on one period,
+# and the resident population for SDG 16.2.2 rates (see docs/statistics.md).
+OPENNRM_DP_BUDGET = float(os.environ.get("OPENNRM_DP_BUDGET", "1.0"))
+OPENNRM_POPULATION_FILE = os.environ.get("OPENNRM_POPULATION_FILE", "")
 # The node's own address, for links in e-mail notifications.
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000")
 # Who decides formal identification ("role:agency type", "*" = any type). Each country
