@@ -25,10 +25,10 @@ lint: $(STAMP)
 # (once they are translated) compile them. tests/core/test_translation_catalogues.py checks both.
 messages: $(STAMP)
 	cd src/opennrm && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) \
-	  $(CURDIR)/$(VENV)/bin/python -m django makemessages --no-location --no-obsolete \
+	  $(CURDIR)/$(VENV)/bin/python -P -m django makemessages --no-location --no-obsolete \
 	  --ignore 'migrations/*' -l ro -l uk -l ru
 	cd src/opennrm && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) \
-	  $(CURDIR)/$(VENV)/bin/python -m django compilemessages
+	  $(CURDIR)/$(VENV)/bin/python -P -m django compilemessages
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_node.py --cases 100000

@@ -7,7 +7,7 @@ so each such disclosure is in the audit trail.
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Path, Query, Router
 from ninja.responses import Status
@@ -22,15 +22,20 @@ from opennrm.api.schemas import (
     CaseSummary,
     Closure,
     NameSearch,
+    SamePersonLinkOut,
+    SamePersonLinkRemoval,
+    SamePersonLinkRequest,
     VictimStatusDecision,
 )
-from opennrm.cases import access, services
+from opennrm.cases import access, same_person, services
 from opennrm.cases.models import Case
 
 CHANNEL = "api"
 
 CaseNumber = Path[str, {"max_length": 32, "pattern": r"^[A-Za-z0-9][A-Za-z0-9-]*$",
                         "examples": ["MD-26-7KQ3M9XA"]}]
+
+LinkId = Path[int, {"ge": 1, "le": 2**63 - 1}]
 
 router = Router(tags=["cases"])
 
@@ -141,3 +146,55 @@ def decide_victim_status(request: HttpRequest, case_number: CaseNumber,
     except ValidationError as error:
         raise with_field_names(error, {"victim_status_decided_on": "decided_on"}) from error
     return _detail(request, case_number)
+
+
+# --- same person as ------------------------------------------------------------------------
+
+@router.get("/{case_number}/same-person",
+            response={200: list[SamePersonLinkOut], **problems(401, 404, 422)},
+            operation_id="listSamePersonLinks",
+            summary="List the cases linked as the same person")
+def list_same_person_links(request: HttpRequest, case_number: CaseNumber):
+    """Only links to cases you may see; a link to a case you may not see is left out."""
+    case = access.get_visible_case(request.auth, case_number)
+    with_reasons = access.can_see_identity(request.auth)
+    return [SamePersonLinkOut.from_link(link, case,
+                                        reason=link.reason if with_reasons else None)
+            for link in same_person.read_same_person_links(request.auth, case,
+                                                           channel=CHANNEL)]
+
+
+@router.post("/{case_number}/same-person",
+             response={201: SamePersonLinkOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="linkSamePerson",
+             summary="Link another case as the same person")
+def link_same_person(request: HttpRequest, case_number: CaseNumber,
+                     link: SamePersonLinkRequest):
+    """The statistics then count the persons of both cases (and of any case already linked
+    to them) as one person."""
+    case = access.get_visible_case(request.auth, case_number)
+    try:
+        created = same_person.link_same_person(request.auth, case, link.case_number,
+                                               link.reason, channel=CHANNEL)
+    except ValidationError as error:
+        raise with_field_names(error, {"same_as_case": "case_number"}) from error
+    return Status(201, SamePersonLinkOut.from_link(created, case, reason=created.reason))
+
+
+@router.post("/{case_number}/same-person/{link_id}/remove",
+             response={200: SamePersonLinkOut, **problems(400, 401, 403, 404, 422)},
+             operation_id="removeSamePersonLink", summary="Remove a wrong same-person link")
+def remove_same_person_link(request: HttpRequest, case_number: CaseNumber, link_id: LinkId,
+                            removal: SamePersonLinkRemoval):
+    """The link stays on record, marked removed, with the reason."""
+    case = access.get_visible_case(request.auth, case_number)
+    link = next((link for link in same_person.same_person_links(request.auth, case)
+                 if link.pk == link_id), None)
+    if link is None:
+        raise Http404("This case has no active same-person link with this id.")
+    try:
+        same_person.remove_same_person_link(request.auth, link, removal.reason,
+                                            channel=CHANNEL)
+    except ValidationError as error:
+        raise with_field_names(error, {"removal_reason": "reason"}) from error
+    return SamePersonLinkOut.from_link(link, case, reason=None)

@@ -107,6 +107,18 @@ class ConsentWithdrawal(Request):
     withdrawn_on: date
 
 
+class SamePersonLinkRequest(Request):
+    case_number: str = Field(max_length=32, description="Number of the other case of the "
+                                                        "same person.",
+                             examples=["MD-26-7KQ3M9XA"])
+    reason: str = Field("", max_length=2000,
+                        description="Why they are the same person (optional; encrypted).")
+
+
+class SamePersonLinkRemoval(Request):
+    reason: str = Field(max_length=2000, description="Why the link was wrong.")
+
+
 class CaseFilters(Schema):
     status: CaseStatus | None = None
     victim_status: VictimStatus | None = None
@@ -169,6 +181,27 @@ class ConsentOut(Schema):
             "recipient_node": consent.recipient_node, "recorded_at": consent.recorded_at,
             "withdrawn_on": consent.withdrawn_on, "is_active": consent.is_active,
         }
+
+
+class SamePersonLinkOut(Schema):
+    id: int
+    case_number: str = Field(description="The other case of the same person.")
+    owner_agency: str = Field(description="Code of the agency that owns the other case.")
+    reason: str | None = Field(description="Why they are the same person (a reason may "
+                                           "describe the person). Null for roles that may "
+                                           "not see who the person is, and in the answer "
+                                           "to a removal.")
+    recorded_by: str = Field(description="Username of who linked the cases.")
+    recorded_at: datetime
+    removed_at: datetime | None
+
+    @staticmethod
+    def from_link(link, case: Case, *, reason: str | None) -> dict:
+        other = link.same_as_case if link.case_id == case.pk else link.case
+        return {"id": link.pk, "case_number": other.case_number,
+                "owner_agency": other.owner_agency.code, "reason": reason,
+                "recorded_by": link.recorded_by.username, "recorded_at": link.recorded_at,
+                "removed_at": link.removed_at}
 
 
 class IdentityDocumentOut(Schema):

@@ -218,3 +218,26 @@ def get_case_for_identification(user, case_number: str) -> Case:
     if case is None:
         raise CaseNotFound(case_number)
     return case
+
+
+def get_case_for_same_person_link(user, case_number: str) -> Case:
+    """The other case of a "same person as" link: one `user` may see, or one referred to
+    `user`'s agency whose shared fields `user` may see now (open referral, consent in force).
+
+    That second path is how two agencies' records of one person get linked: the shelter
+    registers the person it received and links its case to the referred one. It reveals
+    nothing more than the referral already shows. CaseNotFound otherwise.
+    """
+    try:
+        return get_visible_case(user, case_number)
+    except CaseNotFound:
+        pass
+    from opennrm.referrals.models import OPEN_STATES, Referral
+
+    referrals = Referral.objects.filter(incoming_referrals(user), state__in=OPEN_STATES,
+                                        case__case_number=case_number).select_related(
+        "consent", "case", "case__person", "case__owner_agency")
+    for referral in referrals:
+        if can_see_shared_fields(user, referral):
+            return referral.case
+    raise CaseNotFound(case_number)

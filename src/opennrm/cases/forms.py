@@ -242,6 +242,24 @@ class WithdrawConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class SamePersonForm(forms.Form):
+    """Link the case to another case of the same person (`same_person.link_same_person`)."""
+
+    same_as_case = forms.CharField(
+        required=False, max_length=32, label=_("Case number of the other case"),
+        help_text=_("A case of the same person registered separately, for example by "
+                    "another agency."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    reason = forms.CharField(
+        required=False, max_length=2000, label=_("Why they are the same person (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RemoveSamePersonLinkForm(forms.Form):
+    removal_reason = forms.CharField(required=False, max_length=2000,
+                                     label=_("Reason for removing the link"))
+
+
 class CloseCaseForm(forms.Form):
     closure_reason = forms.ChoiceField(
         choices=_with_blank(codelists.choices("closure_reasons")), required=False,

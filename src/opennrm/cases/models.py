@@ -7,6 +7,7 @@ assistance, each owned by one agency. Statistics count persons, not cases.
 import uuid_utils.compat as uuid_compat
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,10 @@ class Person(models.Model):
     citizenships = models.JSONField(default=list, blank=True)
     languages = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The person counted for statistics: the smallest id among the persons joined to this
+    # one by active same-person links (see `cases.same_person`); NULL when none is linked.
+    # The statistics count COALESCE(statistical_person_id, id).
+    statistical_person_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         # Never the name: this string ends up in logs and error reports.
@@ -156,3 +161,41 @@ class Consent(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_on is None
+
+
+class SamePersonLink(models.Model):
+    """A caseworker's statement that two cases are about the same person, though they were
+    registered as separate persons (an NGO, the police and the social service often each
+    register the person). A wrong link is removed, never deleted: the history stays."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="same_person_links")
+    same_as_case = models.ForeignKey(Case, on_delete=models.PROTECT,
+                                     related_name="same_person_links_to")
+    # Why the caseworker thinks so; it may describe the person, so it is encrypted.
+    reason = EncryptedTextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    removal_reason = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            # One active link per pair of cases, whichever side it was recorded from.
+            models.UniqueConstraint(Least("case", "same_as_case"),
+                                    Greatest("case", "same_as_case"),
+                                    condition=models.Q(removed_at__isnull=True),
+                                    name="same_person_link_active_pair"),
+            models.CheckConstraint(condition=~models.Q(case=models.F("same_as_case")),
+                                   name="same_person_link_not_to_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"same person: case {self.case_id} and case {self.same_as_case_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None

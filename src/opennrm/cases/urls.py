@@ -13,4 +13,7 @@ urlpatterns = [
     path("cases/<str:case_number>/consents/new/", views.consent_new, name="consent-new"),
     path("cases/<str:case_number>/consents/<int:consent_id>/withdraw/",
          views.consent_withdraw, name="consent-withdraw"),
+    path("cases/<str:case_number>/same-person/", views.same_person_new, name="same-person-new"),
+    path("cases/<str:case_number>/same-person/<int:link_id>/remove/",
+         views.same_person_remove, name="same-person-remove"),
 ]

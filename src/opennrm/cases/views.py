@@ -8,16 +8,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opennrm.cases import access, listing, services
+from opennrm.cases import access, listing, same_person, services
 from opennrm.cases.forms import (
     CaseFilterForm,
     CaseForm,
     CloseCaseForm,
     ConsentForm,
     NameSearchForm,
+    RemoveSamePersonLinkForm,
+    SamePersonForm,
     WithdrawConsentForm,
 )
 from opennrm.core.forms import add_service_errors
@@ -46,8 +49,30 @@ def _withdraw_form(consent, data=None) -> WithdrawConsentForm:
     return WithdrawConsentForm(data, prefix=f"consent-{consent.pk}")
 
 
+def _removal_form(link, data=None) -> RemoveSamePersonLinkForm:
+    return RemoveSamePersonLinkForm(data, prefix=f"same-person-{link.pk}")
+
+
+def _same_person_context(user, case, form=None, failed_removal=None) -> dict:
+    """The case page's "Same person as" list: only links to cases `user` can see."""
+    may_change = same_person.may_change_links(user, case)
+    links = same_person.same_person_links(user, case)
+    for link in links:
+        if failed_removal is not None and failed_removal.prefix == f"same-person-{link.pk}":
+            link.removal_form = failed_removal
+        elif may_change:
+            link.removal_form = _removal_form(link)
+    return {
+        "same_person_links": links,
+        "may_change_same_person": may_change,
+        "same_person_form": form or SamePersonForm(prefix="same-person"),
+        "failed_same_person_removal": failed_removal,
+    }
+
+
 def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None,
-                   identity_shown: bool = False):
+                   identity_shown: bool = False, same_person_form=None,
+                   failed_same_person_removal=None):
     # Imported here: these apps' pages import `case_view` from this module.
     from opennrm.protection.views import protection_context
     from opennrm.referrals.views import referral_context
@@ -75,6 +100,8 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         **identification_context(request.user, case),
         **referral_context(request.user, case),
         **protection_context(request.user, case),
+        **_same_person_context(request.user, case, same_person_form,
+                               failed_same_person_removal),
     })
 
 
@@ -240,3 +267,48 @@ def case_reopen(request, case_number):
     else:
         messages.success(request, _("Case reopened."))
     return redirect("case-detail", case_number=case.case_number)
+
+
+def _same_person_section(case) -> str:
+    return reverse("case-detail", args=[case.case_number]) + "#same-person"
+
+
+@require_POST
+@case_view
+def same_person_new(request, case_number):
+    case = access.get_visible_case(request.user, case_number)
+    form = SamePersonForm(request.POST, prefix="same-person")
+    if form.is_valid():
+        try:
+            link = same_person.link_same_person(
+                request.user, case, form.cleaned_data["same_as_case"],
+                form.cleaned_data["reason"], channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Recorded: case %(number)s is about the same person.")
+                             % {"number": link.same_as_case.case_number})
+            return redirect(_same_person_section(case))
+    return _render_detail(request, case_number, same_person_form=form)
+
+
+@require_POST
+@case_view
+def same_person_remove(request, case_number, link_id):
+    case = access.get_visible_case(request.user, case_number)
+    link = next((link for link in same_person.same_person_links(request.user, case)
+                 if link.pk == link_id), None)
+    if link is None:
+        raise Http404(_("This case has no such link."))
+    form = _removal_form(link, request.POST)
+    if form.is_valid():
+        try:
+            same_person.remove_same_person_link(
+                request.user, link, form.cleaned_data["removal_reason"], channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Link to case %(number)s removed.") % {
+                "number": link.other_case.case_number})
+            return redirect(_same_person_section(case))
+    return _render_detail(request, case_number, failed_same_person_removal=form)
