@@ -9,8 +9,8 @@ persons it touches, so it is always exact.
 
 Who may link: whoever may edit the case and can see the other one, or holds an open referral
 of it (the shelter links its own record of a person referred to it); the national
-coordinator any two cases it can see. A case the user cannot see answers exactly like a case number that
-does not exist. Each function validates, writes and audits in one transaction.
+coordinator any two cases it can see. A case the user cannot see answers exactly like a
+case number that does not exist. Each function validates, writes and audits in one transaction.
 """
 
 from django.core.exceptions import ValidationError
