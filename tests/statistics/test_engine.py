@@ -129,3 +129,13 @@ def test_every_definition_names_known_dimensions_and_units():
             assert spec.get("unit", "persons") in engine.UNIT_KEYS
             assert spec["frame"] in ("cases", "referrals", "assistance", "closures",
                                      "returns", "decisions")
+
+
+def test_a_code_list_s_own_other_is_its_own_row_not_unknown(dataset):
+    from opennrm.cases.models import Case
+
+    Case.objects.filter(pk=dataset["cases"]["ana"].pk).update(
+        exploitation_forms=["other"], recruiter_relation="other")
+    result = engine.compute("ctdc", *YEAR)
+    assert grid(table(result, "exploitation_by_gender"))["other"]["total"] == 1
+    assert grid(table(result, "recruiter_relation_by_majority"))["other"]["total"] == 1

@@ -134,9 +134,10 @@ def _mapping(dimension: dict, categories: list[Category]) -> tuple[dict, str | N
     mapping: dict[str, str] = {}
     other = None
     if "codelist" in dimension:
+        # Every code of the list is its own category, "other" and "unknown" included when
+        # the list has them; with `top`, "other" also takes every code not in the top.
         for category in categories:
-            if category.code not in ("other", "unknown"):
-                mapping[category.code] = category.code
+            mapping[category.code] = category.code
         if "top" in dimension:
             other = "other"
     for entry in dimension.get("categories", []):
