@@ -24,7 +24,8 @@ def extracted(tmp_path_factory) -> Path:
     """The catalogues as `makemessages` leaves them after a fresh extraction."""
     copy = tmp_path_factory.mktemp("src") / "opennrm"
     shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
-    command = [sys.executable, "-m", "django", "makemessages", "--no-location",
+    # -P: run from inside the package, `opennrm/statistics` must not hide the standard library.
+    command = [sys.executable, "-P", "-m", "django", "makemessages", "--no-location",
                "--no-obsolete", "--ignore", "migrations/*",
                *(f"--locale={language}" for language in LANGUAGES)]
     subprocess.run(command, cwd=copy, check=True, capture_output=True, text=True,
