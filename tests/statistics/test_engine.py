@@ -139,3 +139,17 @@ def test_a_code_list_s_own_other_is_its_own_row_not_unknown(dataset):
     result = engine.compute("ctdc", *YEAR)
     assert grid(table(result, "exploitation_by_gender"))["other"]["total"] == 1
     assert grid(table(result, "recruiter_relation_by_majority"))["other"]["total"] == 1
+
+
+def test_a_case_closed_at_midnight_on_new_year_counts_in_the_new_year(dataset):
+    from datetime import UTC, datetime
+
+    from opennrm.cases.models import Case
+
+    Case.objects.filter(pk=dataset["cases"]["bogdana"].pk).update(
+        status="closed", closure_reason="assistance_completed",
+        closed_at=datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC))
+    closed_2025 = engine.compute("nrm", *YEAR)
+    closed_2026 = engine.compute("nrm", date(2026, 1, 1), date(2026, 12, 31))
+    assert table(closed_2025, "cases_closed_by_reason").total.value == 0
+    assert table(closed_2026, "cases_closed_by_reason").total.value == 1

@@ -19,6 +19,7 @@ dimension is listed, with 0 when no unit falls in it.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -200,32 +201,54 @@ def _apply_where(frame: pl.DataFrame, where: dict) -> pl.DataFrame:
 
 
 def _one_row_per_person(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """Each person once: the earliest case for single values, the union for lists."""
+    """Each person once: the earliest case for single values, the union for lists.
+
+    Only the columns a table needs are sorted, and only persons with several cases have
+    their lists merged: most persons have one case.
+    """
     order = [c for c in ORDER_COLUMNS if c in frame.columns][:1] + ["case_id"]
-    aggregations = []
-    for column in columns:
-        if column == "person_key":
-            continue
-        if isinstance(frame.schema[column], pl.List):
-            aggregations.append(pl.col(column).flatten().drop_nulls().unique(maintain_order=True))
-        else:
-            aggregations.append(pl.col(column).first())
-    return frame.sort(order).group_by("person_key", maintain_order=True).agg(aggregations)
+    wanted = [c for c in dict.fromkeys(columns) if c != "person_key"]
+    lists = [c for c in wanted if isinstance(frame.schema[c], pl.List)]
+    people = (frame.select(list(dict.fromkeys(["person_key", *order, *wanted])))
+              .sort(order).unique("person_key", keep="first", maintain_order=True)
+              .select(["person_key", *wanted]))
+    if lists and people.height < frame.height:
+        several = frame.filter(pl.col("person_key").is_duplicated())
+        unions = several.group_by("person_key").agg(
+            [pl.col(c).flatten().drop_nulls().unique(maintain_order=True).alias(f"{c}__all")
+             for c in lists])
+        people = people.join(unions, on="person_key", how="left").with_columns(
+            [pl.coalesce(f"{c}__all", c).alias(c) for c in lists]
+        ).drop([f"{c}__all" for c in lists])
+    return people
 
 
-def _population(table: dict, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    frame = _apply_where(frame, table.get("where", {}))
+def _population(table: dict, frame: pl.DataFrame, columns: list[str],
+                cache: dict | None = None) -> pl.DataFrame:
+    """The units a table counts: the frame's rows that meet `where`, one per person when
+    the table counts persons. Tables of one population share it through `cache`."""
+    where = table.get("where", {})
     unit = table.get("unit", "persons")
-    if unit == "persons" and table.get("count_persons") != "per_category":
-        return _one_row_per_person(frame, sorted(set(columns)))
+    per_person = unit == "persons" and table.get("count_persons") != "per_category"
+    key = (id(frame), json.dumps(where, sort_keys=True), per_person)
+    if cache is not None and key in cache:
+        population = cache[key]
+    else:
+        population = _apply_where(frame, where)
+        if per_person:
+            population = _one_row_per_person(population, population.columns)
+        if cache is not None:
+            cache[key] = population
     if unit == "decisions":
-        frame = frame.with_row_index("_row")
-    return frame
+        population = population.with_row_index("_row")
+    keep = [c for c in (*UNIT_KEYS.values(), *columns) if c in population.columns]
+    return population.select(list(dict.fromkeys(keep)))
 
 
 # --- tables ------------------------------------------------------------------------------
 
-def compute_table(table: dict, definition: dict, frames: dict[str, pl.DataFrame]) -> Table:
+def compute_table(table: dict, definition: dict, frames: dict[str, pl.DataFrame],
+                  cache: dict | None = None) -> Table:
     frame = frames[table["frame"]]
     dimensions = definition.get("dimensions", {})
     row_dim = dimensions[table["rows"]]
@@ -235,7 +258,17 @@ def compute_table(table: dict, definition: dict, frames: dict[str, pl.DataFrame]
         if extra in table:
             needed += [c for c in (table[extra].get("from"), table[extra].get("to"),
                                    table[extra].get("column")) if c]
-    population = _population(table, frame, needed)
+    population = _population(table, frame, needed, cache)
+    if table.get("kind", "count") == "count":
+        # A multi-valued dimension: one row per value (a person with none: one row of
+        # null, counted as unknown). Counting distinct units keeps each unit once a cell.
+        for dimension in (row_dim, col_dim):
+            column = dimension["column"] if dimension else None
+            if column and isinstance(population.schema[column], pl.List):
+                population = population.with_columns(
+                    pl.when(pl.col(column).list.len() > 0).then(pl.col(column))
+                    .otherwise(pl.lit(None, dtype=pl.List(pl.Utf8))).alias(column)
+                ).explode(column)
     rows = _categories(row_dim, population)
     columns = _categories(col_dim, population) if col_dim else []
     population = population.with_columns(
@@ -386,13 +419,16 @@ def population_figures() -> dict:
 # --- table sets --------------------------------------------------------------------------
 
 def compute(key: str, start: date, end: date,
-            frames: dict[str, pl.DataFrame] | None = None) -> TableSetResult:
+            frames: dict[str, pl.DataFrame] | None = None,
+            cache: dict | None = None) -> TableSetResult:
     """Every table of the table set `key` for the period, exact counts (not for publishing:
     `releases.controlled` applies disclosure control)."""
     definition = load_definition(key)
     if frames is None:
         frames = extract.read_frames(frames_needed([key]), start, end)
-    tables = [compute_table(table, definition, frames) for table in definition["tables"]]
+    cache = {} if cache is None else cache
+    tables = [compute_table(table, definition, frames, cache)
+              for table in definition["tables"]]
     return TableSetResult(
         key=key, title=_(definition["title"]), period_start=start, period_end=end,
         tables=tables, small_cell_label=definition.get("small_cell_label", ""),
@@ -403,4 +439,5 @@ def compute(key: str, start: date, end: date,
 def compute_all(keys, start: date, end: date) -> list[TableSetResult]:
     """Several table sets for one period, reading each frame once."""
     frames = extract.read_frames(frames_needed(keys), start, end)
-    return [compute(key, start, end, frames) for key in keys]
+    cache: dict = {}  # the populations tables share, across the sets
+    return [compute(key, start, end, frames, cache) for key in keys]

@@ -35,7 +35,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
-from django.db import connection
+from django.db import connection, transaction
 
 LIST_COLUMNS = ("citizenships", "exploitation_forms", "exploitation_countries",
                 "recruitment_countries", "means_of_control")
@@ -84,7 +84,10 @@ def _read(sql: str, params: list, schema: dict) -> pl.DataFrame:
     raw_schema = {name: (pl.Int64 if dtype in (pl.Int64, pl.Int32, pl.Boolean) else pl.Utf8)
                   for name, dtype in schema.items()}
     if _is_postgres():
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The planner's cost for a year of a large node is above the JIT threshold, and
+            # compiling the query took longer than running it (2.5 of 2.9 s at 200,000 cases).
+            cursor.execute("SET LOCAL jit = off")
             # COPY takes no bind parameters: interpolate them as quoted literals. They are
             # dates produced by the code, never text a user typed.
             literal = cursor.mogrify(sql, params) if params else sql
@@ -253,9 +256,14 @@ def read_frames(names, start: date, end: date) -> dict[str, pl.DataFrame]:
     return {name: FRAMES[name](start, end) for name in sorted(set(names))}
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _start_of(day: date) -> datetime | str:
+    """Midnight UTC starting `day`, as the database compares timestamps. SQLite keeps them as
+    text "YYYY-MM-DD HH:MM:SS[.ffffff]": a parameter with "+00:00" would sort after a
+    timestamp of exactly midnight and put it in the day before."""
+    if _is_postgres():
+        return datetime.combine(day, time.min, tzinfo=UTC)
+    return f"{day.isoformat()} 00:00:00"
 
 
-def _start_of_next(day: date) -> datetime:
+def _start_of_next(day: date) -> datetime | str:
     return _start_of(day + timedelta(days=1))
