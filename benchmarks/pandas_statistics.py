@@ -1,0 +1,415 @@
+"""The five statistics table sets computed naively in pandas: the comparison for
+bench_statistics.py ("the same computation written naively in pandas").
+
+What a data analyst with a database connection and pandas would write: read every table the
+statistics use whole (`pandas.read_sql("SELECT * FROM …")`: cases_case, cases_person,
+accounts_agency, referrals_referral, services_service, referrals_assistance,
+screening_identificationdecision, protection_reflectionperiod, protection_residencepermit,
+protection_returnplan), parse the JSON lists row by row (`json.loads`), join with `merge`,
+filter the period in pandas, then compute every table of the definitions files
+(`statistics/definitions/*.toml`, the same ones the engine reads) with plain pandas:
+`.map`/`.apply` to categories, `sort_values` + `drop_duplicates` for one row per person
+(the earliest case; the union of the person's cases for lists: `explode` +
+`drop_duplicates`), `explode` of multi-valued categories, `groupby().nunique()` for counts,
+`quantile(interpolation="nearest")` for medians and 90th percentiles, shares and rates.
+
+It follows the engine's documented rules (docs of `statistics.engine`), so both should give
+the same figures; bench_statistics.py compares them. A known difference: a tie in a
+percentile (pandas rounds the position half to even, Polars half up) may pick the
+neighbouring value.
+
+Standalone, in the node's environment (DATABASE_URL, OPENNRM_KEYRING):
+
+    .venv/bin/python benchmarks/pandas_statistics.py --year 2025
+"""
+
+import argparse
+import json
+import os
+import time
+import tomllib
+import warnings
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TABLE_SETS = ("eurostat", "glotip", "sdg", "ctdc", "nrm")
+TABLES = ("cases_case", "cases_person", "accounts_agency", "referrals_referral",
+          "services_service", "referrals_assistance", "screening_identificationdecision",
+          "protection_reflectionperiod", "protection_residencepermit", "protection_returnplan")
+CASE_LISTS = ("exploitation_forms", "exploitation_countries", "recruitment_countries",
+              "means_of_control")
+UNIT_KEYS = {"persons": "person_key", "cases": "case_id", "referrals": "referral_id",
+             "decisions": "_row"}
+# EU member states, for Eurostat's "other EU" (the engine's list; not imported from it, which
+# would load Polars into the pandas process).
+EU_MEMBERS = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+)
+ORDER_COLUMNS = ("first_contact_on", "sent_on", "delivered_on", "closed_on", "returned_on",
+                 "decided_on")
+
+
+def definitions_dir() -> Path:
+    import opennrm.statistics
+
+    return Path(opennrm.statistics.__file__).parent / "definitions"
+
+
+def load_toml(name: str) -> dict:
+    with (definitions_dir() / f"{name}.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def read_tables(connection) -> dict[str, pd.DataFrame]:
+    """Every table whole, through the DB-API connection (pandas warns it is not SQLAlchemy)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return {name: pd.read_sql(f"SELECT * FROM {name}", connection) for name in TABLES}
+
+
+def parse_list(value) -> list:
+    """A JSON column: text on SQLite, already a list on PostgreSQL."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value if isinstance(value, list) else []
+
+
+def to_day(series: pd.Series) -> pd.Series:
+    """A date column as datetime64 (midnight)."""
+    return pd.to_datetime(series)
+
+
+def utc_day(series: pd.Series) -> pd.Series:
+    """The UTC date of a timestamp column (aware on PostgreSQL, naive UTC on SQLite)."""
+    return pd.to_datetime(series, utc=True).dt.tz_localize(None).dt.normalize()
+
+
+def build_frames(t: dict[str, pd.DataFrame], start: date, end: date) -> dict:
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+
+    person = t["cases_person"].rename(columns={"id": "person_id"})
+    person["person_key"] = person["statistical_person_id"].fillna(person["person_id"])
+    person["person_key"] = person["person_key"].astype("int64")
+    person["citizenships"] = person["citizenships"].apply(parse_list)
+    agency = t["accounts_agency"].rename(columns={"id": "agency_id"})
+
+    cases = t["cases_case"].rename(columns={"id": "case_id"})
+    for column in CASE_LISTS:
+        cases[column] = cases[column].apply(parse_list)
+    cases = cases.merge(person[["person_id", "person_key", "gender", "birth_year",
+                                "citizenships"]], on="person_id")
+    cases = cases.merge(agency[["agency_id", "agency_type"]], left_on="owner_agency_id",
+                        right_on="agency_id")
+    cases["first_contact_on"] = to_day(cases["first_contact_on"])
+    cases["closed_on"] = utc_day(cases["closed_at"])
+    cases["is_child"] = cases["is_child"].astype(bool)
+    cases["age"] = cases["first_contact_on"].dt.year - cases["birth_year"]
+    cases["citizenship"] = cases["citizenships"].apply(lambda v: v[0] if v else "")
+    cases["main_form"] = cases["exploitation_forms"].apply(lambda v: v[0] if v else "")
+    cases["country_of_exploitation"] = cases["exploitation_countries"].apply(
+        lambda v: v[0] if v else "")
+
+    referrals = t["referrals_referral"].rename(columns={"id": "referral_id"})
+    referrals["sent_on"] = utc_day(referrals["sent_at"])
+    referrals["answered_on"] = utc_day(referrals["answered_at"])
+    decisions = t["screening_identificationdecision"].copy()
+    decisions["decided_on"] = to_day(decisions["decided_on"])
+    periods = t["protection_reflectionperiod"].copy()
+    periods["starts_on"] = to_day(periods["starts_on"])
+    permits = t["protection_residencepermit"].copy()
+    permits["decided_on"] = to_day(permits["decided_on"])
+
+    # The first of each step per case, over all time.
+    firsts = {
+        "first_referral_on": referrals.groupby("case_id")["sent_on"].min(),
+        "identified_on": decisions[decisions["decision"] == "identified"]
+        .groupby("case_id")["decided_on"].min(),
+        "reflection_started_on": periods.groupby("case_id")["starts_on"].min(),
+        "permit_granted_on": permits[permits["status"].isin(["granted", "renewed", "expired"])]
+        .groupby("case_id")["decided_on"].min(),
+    }
+    for name, values in firsts.items():
+        cases = cases.merge(values.rename(name), left_on="case_id", right_index=True,
+                            how="left")
+
+    case_facts = cases[["case_id", "person_key", "is_child"]]
+    in_year = cases[(cases["first_contact_on"] >= first) & (cases["first_contact_on"] <= last)]
+
+    services = t["services_service"].rename(columns={"id": "service_id"})
+    sent = referrals[(referrals["sent_on"] >= first) & (referrals["sent_on"] <= last)]
+    sent = sent.merge(services[["service_id", "service_type"]], on="service_id")
+    sent = sent.merge(case_facts, on="case_id")
+
+    assistance = t["referrals_assistance"].copy()
+    assistance["delivered_on"] = to_day(assistance["delivered_on"])
+    assistance = assistance[(assistance["delivered_on"] >= first)
+                            & (assistance["delivered_on"] <= last)]
+    assistance = assistance.merge(referrals[["referral_id", "case_id"]],
+                                  left_on="referral_id", right_on="referral_id")
+    assistance = assistance.merge(case_facts, on="case_id")
+
+    closures = cases[(cases["closed_on"] >= first) & (cases["closed_on"] <= last)]
+
+    returns = t["protection_returnplan"].copy()
+    returns["returned_on"] = to_day(returns["returned_on"])
+    returns = returns[(returns["returned_on"] >= first) & (returns["returned_on"] <= last)]
+    returns["risk_assessed"] = returns["risk_assessed_on"].notna()
+    returns = returns.merge(case_facts, on="case_id")
+
+    decided = decisions[(decisions["decided_on"] >= first) & (decisions["decided_on"] <= last)]
+    decided = decided.merge(case_facts, on="case_id")
+    decided = decided.merge(agency[["agency_id", "agency_type"]],
+                            left_on="deciding_agency_id", right_on="agency_id")
+
+    return {"cases": in_year, "referrals": sent, "assistance": assistance,
+            "closures": closures, "returns": returns, "decisions": decided}
+
+
+# --- dimensions --------------------------------------------------------------------------
+
+def expand(values: list, country: str, eu: frozenset) -> list:
+    expanded = []
+    for value in values:
+        if value == "@national":
+            expanded.append(country)
+        elif value == "@eu":
+            expanded.extend(sorted(eu - {country}))
+        else:
+            expanded.append(str(value).lower() if isinstance(value, bool) else value)
+    return expanded
+
+
+def is_list_column(series: pd.Series) -> bool:
+    return len(series) > 0 and isinstance(series.iloc[0], list)
+
+
+def categories(dimension: dict, population: pd.DataFrame) -> list[str]:
+    from opennrm.core import codelists
+
+    codes = []
+    if "codelist" in dimension:
+        codes = [entry["code"] for entry in codelists.load(dimension["codelist"])["codes"]]
+        if "top" in dimension:
+            values = population[dimension["column"]]
+            if is_list_column(values):
+                values = values.explode()
+            values = values[values.notna() & (values != "")]
+            counts = values.value_counts().rename("n").rename_axis("code").reset_index()
+            counts = counts.sort_values(["n", "code"], ascending=[False, True])
+            codes = list(counts["code"].head(dimension["top"])) + ["other"]
+    codes += [entry["code"] for entry in dimension.get("categories", [])]
+    if dimension.get("unknown", True) and "unknown" not in codes:
+        codes.append("unknown")
+    return codes
+
+
+def categoriser(dimension: dict, codes: list[str], country: str, eu: frozenset):
+    """A function from one value to its category code."""
+    unknown = "unknown" if "unknown" in codes else None
+    if "bins" in dimension:
+        bins = dimension["bins"]
+
+        def binned(value):
+            if pd.isna(value):
+                return unknown
+            for low, high, code in bins:
+                if low <= value <= high:
+                    return code
+            return unknown
+
+        return binned
+    mapping, other = {}, None
+    if "codelist" in dimension:
+        # Every code of the list is its own category; with `top`, the rest go to "other".
+        mapping = {code: code for code in codes}
+        if "top" in dimension:
+            other = "other"
+    for entry in dimension.get("categories", []):
+        for value in expand(entry.get("values", []), country, eu):
+            if value == "*":
+                other = entry["code"]
+            else:
+                mapping[value] = entry["code"]
+    fallback = other if other is not None else unknown
+
+    def mapped(value):
+        if isinstance(value, bool | np.bool_):
+            value = str(bool(value)).lower()
+        if value is None or value == "" or (not isinstance(value, str) and pd.isna(value)):
+            return unknown
+        return mapping.get(value, fallback)
+
+    return mapped
+
+
+def categorise(series: pd.Series, function) -> pd.Series:
+    if is_list_column(series):
+        def each(values):
+            found = list(dict.fromkeys(function(value) for value in values))
+            return found or [function(None)]
+
+        return series.apply(each)
+    return series.map(function)
+
+
+# --- populations -------------------------------------------------------------------------
+
+def apply_where(frame: pd.DataFrame, where: dict, country: str, eu: frozenset) -> pd.DataFrame:
+    for column, condition in where.items():
+        if condition == "set":
+            frame = frame[frame[column].notna()]
+        elif condition == "not set":
+            frame = frame[frame[column].isna()]
+        elif isinstance(condition, dict):
+            values = expand(condition["not"], country, eu)
+            frame = frame[~frame[column].isin(values) | frame[column].isna()]
+        else:
+            values = expand(condition, country, eu)
+            if frame[column].dtype == bool:
+                frame = frame[frame[column].map(lambda v: str(v).lower()).isin(values)]
+            else:
+                frame = frame[frame[column].isin(values)]
+    return frame
+
+
+def one_row_per_person(frame: pd.DataFrame, list_columns: list[str]) -> pd.DataFrame:
+    """The person's earliest case; lists are the union over the person's cases."""
+    order = [column for column in ORDER_COLUMNS if column in frame.columns][:1] + ["case_id"]
+    first = frame.sort_values(order, kind="stable").drop_duplicates("person_key").copy()
+    for column in list_columns:
+        values = frame[["person_key", column]].explode(column).dropna().drop_duplicates()
+        union = values.groupby("person_key")[column].agg(list)
+        first[column] = first["person_key"].map(union).apply(
+            lambda v: v if isinstance(v, list) else [])
+    return first
+
+
+# --- tables ------------------------------------------------------------------------------
+
+def quantile(days: pd.Series, q: float):
+    days = days.dropna()
+    return float(days.quantile(q, interpolation="nearest")) if len(days) else None
+
+
+def statistic(part: pd.DataFrame, name: str, table: dict, figures: dict, row: str | None):
+    if len(part) == 0:
+        return None
+    if name == "median":
+        return quantile(part["_days"], 0.5)
+    if name == "p90":
+        return quantile(part["_days"], 0.9)
+    if name == "share":
+        return round(100.0 * part["_hit"].sum() / len(part), 1)
+    if name == "rate":
+        group = table.get("population", "total")
+        base = (figures["total"]["total"] if group == "total" or row is None
+                else figures.get(group, {}).get(row))
+        return round(len(part) * 100_000 / base, 2) if base else None
+    raise ValueError(name)
+
+
+def compute_table(table: dict, definition: dict, frames: dict, figures: dict,
+                  country: str, eu: frozenset) -> dict:
+    dimensions = definition.get("dimensions", {})
+    row_dim = dimensions[table["rows"]]
+    col_dim = dimensions.get(table["columns"]) if table.get("columns") else None
+    unit = table.get("unit", "persons")
+    key = UNIT_KEYS[unit]
+
+    frame = apply_where(frames[table["frame"]], table.get("where", {}), country, eu)
+    if unit == "persons" and table.get("count_persons") != "per_category":
+        lists = [dim["column"] for dim in (row_dim, col_dim)
+                 if dim and is_list_column(frame[dim["column"]])]
+        population = one_row_per_person(frame, lists)
+    else:
+        population = frame.reset_index(drop=True)
+        population["_row"] = population.index
+
+    rows = categories(row_dim, population)
+    population["_r"] = categorise(population[row_dim["column"]],
+                                  categoriser(row_dim, rows, country, eu))
+    columns = ["total"]
+    if col_dim:
+        columns = categories(col_dim, population)
+        population["_c"] = categorise(population[col_dim["column"]],
+                                      categoriser(col_dim, columns, country, eu))
+    else:
+        population["_c"] = "total"
+
+    if table.get("kind", "count") == "count":
+        cells = population[[key, "_r", "_c"]].explode("_r").explode("_c")
+        by_cell = cells.groupby(["_r", "_c"])[key].nunique().to_dict()
+        by_row = cells.groupby("_r")[key].nunique().to_dict()
+        by_column = cells.groupby("_c")[key].nunique().to_dict()
+        return {"rows": rows, "columns": columns,
+                "cells": [[by_cell.get((r, c), 0) for c in columns] for r in rows],
+                "row_totals": [by_row.get(r, 0) for r in rows],
+                "column_totals": [by_column.get(c, 0) for c in columns],
+                "total": population[key].nunique()}
+
+    # Indicator: rows of one dimension, columns are statistics.
+    names = table["statistics"]
+    if "measure" in table:
+        measure = table["measure"]
+        population["_days"] = (population[measure["to"]]
+                               - population[measure["from"]]).dt.days
+    if "share" in table:
+        share = table["share"]
+        if share.get("values") is None:
+            population["_hit"] = population[share["column"]].notna()
+        else:
+            population["_hit"] = population[share["column"]].isin(
+                expand(share["values"], country, eu))
+    population = population.explode("_r")
+    parts = {r: population[population["_r"] == r] for r in rows}
+    return {"rows": rows, "columns": list(names),
+            "cells": [[statistic(parts[r], s, table, figures, r) for s in names] for r in rows],
+            "row_totals": [len(parts[r]) for r in rows],
+            "column_totals": [statistic(population, s, table, figures, None) for s in names],
+            "total": len(population)}
+
+
+def compute_all(connection, start: date, end: date) -> dict[str, dict]:
+    """Every table of the five table sets: {"set.table": {rows, columns, cells, …}}."""
+    from django.conf import settings
+
+    country = settings.OPENNRM_COUNTRY
+    figures = load_toml("population")
+    frames = build_frames(read_tables(connection), start, end)
+    results = {}
+    for name in TABLE_SETS:
+        definition = load_toml(name)
+        for table in definition["tables"]:
+            results[f"{name}.{table['key']}"] = compute_table(
+                table, definition, frames, figures, country, EU_MEMBERS)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--year", type=int, default=2025)
+    args = parser.parse_args()
+    os.environ.setdefault("OPENNRM_CLI", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    connection.ensure_connection()
+    began = time.perf_counter()
+    results = compute_all(connection.connection, date(args.year, 1, 1),
+                          date(args.year, 12, 31))
+    seconds = time.perf_counter() - began
+    for key, table in results.items():
+        print(f"{key}: total {table['total']}")
+    print(f"{len(results)} tables in {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
