@@ -114,6 +114,9 @@ class Case(models.Model):
     class Meta:
         ordering = ["-registered_at", "-id"]
         indexes = [
+            # The statistics read a period of first contacts and of closures.
+            models.Index(fields=["first_contact_on"], name="case_first_contact_on"),
+            models.Index(fields=["closed_at"], name="case_closed_at"),
             models.Index(fields=["owner_agency", "-registered_at", "-id"],
                          name="case_agency_recent"),
             models.Index(fields=["owner_agency", "status"], name="case_agency_status"),

@@ -234,6 +234,7 @@ class ReturnPlan(DecidedStep):
     follow_up_on = models.DateField(null=True, blank=True)
 
     class Meta:
+        indexes = [models.Index(fields=["returned_on"], name="return_returned_on")]
         ordering = ["-decided_on", "-id"]
 
     def __str__(self) -> str:

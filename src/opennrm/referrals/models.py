@@ -60,6 +60,8 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         indexes = [
+            # The statistics read the referrals sent in a period.
+            models.Index(fields=["sent_at"], name="referral_sent_at"),
             # The recipient's inbox: awaiting an answer / in progress, nearest deadline first.
             models.Index(fields=["recipient_agency", "state", "respond_by", "id"],
                          name="referral_inbox"),
@@ -116,6 +118,7 @@ class Assistance(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        indexes = [models.Index(fields=["delivered_on"], name="assistance_delivered_on")]
         ordering = ["-delivered_on", "-id"]
         verbose_name_plural = "assistance"
 

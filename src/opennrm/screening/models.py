@@ -65,6 +65,7 @@ class IdentificationDecision(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        indexes = [models.Index(fields=["decided_on"], name="decision_decided_on")]
         ordering = ["-decided_on", "-id"]
 
     def __str__(self) -> str:
