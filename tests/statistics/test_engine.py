@@ -153,3 +153,20 @@ def test_a_case_closed_at_midnight_on_new_year_counts_in_the_new_year(dataset):
     closed_2026 = engine.compute("nrm", date(2026, 1, 1), date(2026, 12, 31))
     assert table(closed_2025, "cases_closed_by_reason").total.value == 0
     assert table(closed_2026, "cases_closed_by_reason").total.value == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frames_read_side_by_side_equal_frames_read_one_by_one(dataset):
+    from django.db import connection, transaction
+
+    from opennrm.statistics import extract
+
+    names = engine.frames_needed(engine.TABLE_SETS)
+    assert not connection.in_atomic_block  # PostgreSQL: read on several connections
+    side_by_side = extract.read_frames(names, *YEAR)
+    with transaction.atomic():  # one connection, one after the other
+        one_by_one = extract.read_frames(names, *YEAR)
+    assert side_by_side.keys() == one_by_one.keys()
+    for name in names:
+        assert side_by_side[name].sort("case_id").equals(one_by_one[name].sort("case_id"))
+    assert side_by_side["cases"].height == 7
