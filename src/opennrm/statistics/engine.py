@@ -223,23 +223,52 @@ def _one_row_per_person(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame
     return people
 
 
+def _population_key(table: dict, frame: pl.DataFrame) -> tuple:
+    per_person = (table.get("unit", "persons") == "persons"
+                  and table.get("count_persons") != "per_category")
+    return (id(frame), json.dumps(table.get("where", {}), sort_keys=True), per_person)
+
+
+def _columns_read(table: dict, definition: dict) -> list[str]:
+    """The columns of its frame a table reads for its rows, columns and figures."""
+    dimensions = definition.get("dimensions", {})
+    names = [table["rows"]] + ([table["columns"]] if table.get("columns") else [])
+    columns = [dimensions[name]["column"] for name in names]
+    for extra in ("measure", "share"):
+        if extra in table:
+            columns += [c for c in (table[extra].get("from"), table[extra].get("to"),
+                                    table[extra].get("column")) if c]
+    return columns
+
+
+def _plan_columns(keys, frames: dict[str, pl.DataFrame], cache: dict) -> None:
+    """Note in `cache` which columns each shared population needs, over all the tables."""
+    plan = cache.setdefault("_columns", {})
+    for key in keys:
+        definition = load_definition(key)
+        for table in definition["tables"]:
+            frame = frames[table["frame"]]
+            plan.setdefault(_population_key(table, frame), set()).update(
+                ["case_id", *ORDER_COLUMNS, *_columns_read(table, definition)])
+
+
 def _population(table: dict, frame: pl.DataFrame, columns: list[str],
                 cache: dict | None = None) -> pl.DataFrame:
     """The units a table counts: the frame's rows that meet `where`, one per person when
     the table counts persons. Tables of one population share it through `cache`."""
-    where = table.get("where", {})
-    unit = table.get("unit", "persons")
-    per_person = unit == "persons" and table.get("count_persons") != "per_category"
-    key = (id(frame), json.dumps(where, sort_keys=True), per_person)
+    key = _population_key(table, frame)
     if cache is not None and key in cache:
         population = cache[key]
     else:
-        population = _apply_where(frame, where)
-        if per_person:
-            population = _one_row_per_person(population, population.columns)
+        population = _apply_where(frame, table.get("where", {}))
+        if key[2]:  # one row per person
+            # Only the columns the tables of this population read (all, if not known).
+            wanted = (cache or {}).get("_columns", {}).get(key) or population.columns
+            population = _one_row_per_person(
+                population, [c for c in population.columns if c in wanted])
         if cache is not None:
             cache[key] = population
-    if unit == "decisions":
+    if table.get("unit", "persons") == "decisions":
         population = population.with_row_index("_row")
     keep = [c for c in (*UNIT_KEYS.values(), *columns) if c in population.columns]
     return population.select(list(dict.fromkeys(keep)))
@@ -253,12 +282,7 @@ def compute_table(table: dict, definition: dict, frames: dict[str, pl.DataFrame]
     dimensions = definition.get("dimensions", {})
     row_dim = dimensions[table["rows"]]
     col_dim = dimensions.get(table["columns"]) if table.get("columns") else None
-    needed = [row_dim["column"]] + ([col_dim["column"]] if col_dim else [])
-    for extra in ("measure", "share"):
-        if extra in table:
-            needed += [c for c in (table[extra].get("from"), table[extra].get("to"),
-                                   table[extra].get("column")) if c]
-    population = _population(table, frame, needed, cache)
+    population = _population(table, frame, _columns_read(table, definition), cache)
     if table.get("kind", "count") == "count":
         # A multi-valued dimension: one row per value (a person with none: one row of
         # null, counted as unknown). Counting distinct units keeps each unit once a cell.
@@ -426,7 +450,9 @@ def compute(key: str, start: date, end: date,
     definition = load_definition(key)
     if frames is None:
         frames = extract.read_frames(frames_needed([key]), start, end)
-    cache = {} if cache is None else cache
+    if cache is None:
+        cache = {}
+        _plan_columns([key], frames, cache)
     tables = [compute_table(table, definition, frames, cache)
               for table in definition["tables"]]
     return TableSetResult(
@@ -440,4 +466,5 @@ def compute_all(keys, start: date, end: date) -> list[TableSetResult]:
     """Several table sets for one period, reading each frame once."""
     frames = extract.read_frames(frames_needed(keys), start, end)
     cache: dict = {}  # the populations tables share, across the sets
+    _plan_columns(keys, frames, cache)
     return [compute(key, start, end, frames, cache) for key in keys]
