@@ -349,3 +349,9 @@ def test_the_recipient_of_a_referral_links_its_own_record_of_the_person(casework
     with pytest.raises(ValidationError) as error:
         link_same_person(shelter_worker, link_same_person_again, case.case_number)
     assert message_on(error, "same_as_case") == [NO_SUCH_CASE]
+
+
+def test_a_case_number_with_a_nul_character_is_a_case_that_does_not_exist(caseworker, case):
+    with pytest.raises(ValidationError) as error:
+        link_same_person(caseworker, case, "MD-26-\x00ABC")
+    assert message_on(error, "same_as_case") == [NO_SUCH_CASE]

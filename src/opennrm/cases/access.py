@@ -231,7 +231,8 @@ def get_case_for_same_person_link(user, case_number: str) -> Case:
     try:
         return get_visible_case(user, case_number)
     except CaseNotFound:
-        pass
+        if "\x00" in case_number:  # PostgreSQL rejects NUL in text; no case has one
+            raise
     from opennrm.referrals.models import OPEN_STATES, Referral
 
     referrals = Referral.objects.filter(incoming_referrals(user), state__in=OPEN_STATES,
