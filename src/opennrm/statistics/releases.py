@@ -75,6 +75,17 @@ def epsilon_spent(dataset: str, start: date, end: date) -> float:
     return float(spent or 0.0)
 
 
+def _ensure_budget_left(dataset: str, start: date, end: date, epsilon: float) -> None:
+    """ReleaseError unless `epsilon` more fits in the dataset's budget for the period. Call
+    inside the transaction that records the spending: the dataset's ledger rows stay locked
+    until it ends, so two releases cannot both take the last of the budget."""
+    list(PrivacyBudgetSpend.objects.select_for_update().filter(dataset=dataset))
+    try:
+        dp.check_budget(epsilon_spent(dataset, start, end), epsilon, privacy_budget_cap())
+    except dp.BudgetExceeded as error:
+        raise ReleaseError(str(error)) from error
+
+
 # --- disclosure control ------------------------------------------------------------------
 
 def _noisy_table(table: Table, epsilon: float) -> Table:
@@ -191,13 +202,7 @@ def publish_release(user, key: str, start: date, end: date, controls: Controls,
     _check_period(start, end)
     with translation.override("en"), transaction.atomic():
         if controls.epsilon is not None:
-            # One budget at a time: the ledger rows of this dataset are locked while we add.
-            list(PrivacyBudgetSpend.objects.select_for_update().filter(dataset=key))
-            try:
-                dp.check_budget(epsilon_spent(key, start, end), controls.epsilon,
-                                privacy_budget_cap())
-            except dp.BudgetExceeded as error:
-                raise ReleaseError(str(error)) from error
+            _ensure_budget_left(key, start, end, controls.epsilon)
         frames = extract.read_frames(engine.frames_needed([key]), start, end)
         exact = engine.compute(key, start, end, frames)
         published = controlled(exact, controls)
@@ -288,12 +293,7 @@ def synthetic_extract(user, start: date, end: date, epsilon: float, channel: str
     if not epsilon or epsilon <= 0:
         raise ReleaseError("ε must be greater than 0.")
     with transaction.atomic():
-        list(PrivacyBudgetSpend.objects.select_for_update().filter(dataset=EXTRACT_DATASET))
-        try:
-            dp.check_budget(epsilon_spent(EXTRACT_DATASET, start, end), epsilon,
-                            privacy_budget_cap())
-        except dp.BudgetExceeded as error:
-            raise ReleaseError(str(error)) from error
+        _ensure_budget_left(EXTRACT_DATASET, start, end, epsilon)
         cases = extract.cases_frame(start, end)
         result = dp_synthetic_extract(cases, epsilon=epsilon,
                                       registration_years=_registration_years(start, end))
