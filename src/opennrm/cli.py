@@ -427,21 +427,16 @@ def stats_report(
                                   language=language)
     except (PeriodError, releases.ReleaseError) as error:
         _fail(str(error))
-    from opennrm.reports import formats, pdf
+    from django.utils import translation
+    from django.utils.translation import gettext as _
 
-    if file_format == "pdf":
-        country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
-        from django.utils import translation
+    from opennrm.reports import formats
 
-        with translation.override(language):
-            from django.utils.translation import gettext as _
-
-            title = _("Trafficking in human beings: national statistics")
-        body = pdf.render_pdf(results, title=title, country_name=country, language=language)
-    elif file_format == "xlsx":
-        body = formats.render_xlsx(results[0])
-    else:
-        body = formats.render_csv(results[0])
+    with translation.override(language):
+        title = _("Trafficking in human beings: national statistics")
+    country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
+    body = formats.render(file_format, results, title=title, country_name=country,
+                          language=language)
     output = output or f"opennrm-{table_set}-{format_period(start, end)}.{file_format}"
     with open(output, "wb") as handle:
         handle.write(body)

@@ -174,24 +174,16 @@ def _release_out(release: Release) -> dict:
 
 
 def _download(result: TableSetResult, file_format: str, language: str) -> HttpResponse:
-    from opennrm.reports import formats, pdf
+    from django.conf import settings
+
+    from opennrm.core import codelists
+    from opennrm.reports import formats
 
     name = f"opennrm-{result.key}-{format_period(result.period_start, result.period_end)}"
-    if file_format == "csv":
-        body, content_type = formats.render_csv(result), "text/csv; charset=utf-8"
-    elif file_format == "xlsx":
-        body = formats.render_xlsx(result)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        from django.conf import settings
-
-        from opennrm.core import codelists
-
-        body = pdf.render_pdf([result], title=result.title,
-                              country_name=codelists.label("countries",
-                                                           settings.OPENNRM_COUNTRY, language),
-                              language=language)
-        content_type = "application/pdf"
+    country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
+    body = formats.render(file_format, [result], title=result.title, country_name=country,
+                          language=language)
+    content_type = formats.CONTENT_TYPES[file_format]
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response

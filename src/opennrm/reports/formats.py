@@ -263,3 +263,25 @@ def render_xlsx(result: TableSetResult) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def render(file_format: str, results: list[TableSetResult], *, title: str,
+           country_name: str, language: str) -> bytes:
+    """The file of `file_format` (csv, xlsx: the first table set; pdf: all of them as the
+    report). One place for the pages, the API and the command line."""
+    if file_format == "csv":
+        return render_csv(results[0])
+    if file_format == "xlsx":
+        return render_xlsx(results[0])
+    if file_format == "pdf":
+        from opennrm.reports.pdf import render_pdf
+
+        return render_pdf(results, title=title, country_name=country_name, language=language)
+    raise ValueError(f"unknown format {file_format!r}")

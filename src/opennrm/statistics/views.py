@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
 from opennrm.core import codelists
+from opennrm.reports.formats import CONTENT_TYPES
 from opennrm.statistics import dp, releases
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
 from opennrm.statistics.engine import TABLE_SETS, table_set_choices
@@ -41,11 +42,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
 PER_PAGE = 25
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
+FORMATS = CONTENT_TYPES  # the formats a table set downloads as
 
 # The messages `releases` gives in a ReleaseError, marked here so that they are translated
 # (the page shows them through gettext), with the field each one is about.
@@ -240,18 +237,10 @@ def _period_in_name(result: TableSetResult) -> str:
 
 
 def _render(fmt: str, results: list[TableSetResult], *, title: str) -> bytes:
-    if fmt == "csv":
-        from opennrm.reports.formats import render_csv
+    from opennrm.reports.formats import render
 
-        return render_csv(results[0])
-    if fmt == "xlsx":
-        from opennrm.reports.formats import render_xlsx
-
-        return render_xlsx(results[0])
-    from opennrm.reports.pdf import render_pdf
-
-    return render_pdf(results, title=title, country_name=_country_name(),
-                      language=get_language() or "en")
+    return render(fmt, results, title=title, country_name=_country_name(),
+                  language=get_language() or "en")
 
 
 def _download(request, fmt: str, results: list[TableSetResult], *, title: str,
