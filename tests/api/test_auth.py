@@ -8,7 +8,7 @@ from opennrm.cases.models import Case
 from tests.api.conftest import ApiClient, as_json, assert_problem
 from tests.conftest import person_data
 
-SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+SESSION_BACKEND = "opennrm.accounts.backends.AgencyModelBackend"
 CSRF_SECRET = "a" * 32
 
 

@@ -64,9 +64,17 @@ def can_edit_case(user, case: Case) -> bool:
     )
 
 
-def ensure_can_edit(user, case: Case) -> None:
+def ensure_visible(user, case: Case) -> None:
+    """CaseNotFound unless `user` may see `case` (a case loaded earlier, checked again)."""
+    # Whoever may edit a case may see it: the owning agency's caseworkers need no query.
+    if can_edit_case(user, case):
+        return
     if not cases_visible_to(user).filter(pk=case.pk).exists():
         raise CaseNotFound(case.case_number)
+
+
+def ensure_can_edit(user, case: Case) -> None:
+    ensure_visible(user, case)
     if not can_edit_case(user, case):
         raise CaseAccessDenied(_("You may read this case but not change it."))
 

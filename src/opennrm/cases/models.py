@@ -123,6 +123,10 @@ class Case(models.Model):
             # The case list sorted by first contact walks this index and stops after a page.
             models.Index(fields=["owner_agency", "-first_contact_on", "-id"],
                          name="case_agency_first_contact"),
+            # Children (the list's age filter) in that order: the count and page of a
+            # filtered list read the agency's child cases, not all of them.
+            models.Index(fields=["owner_agency", "is_child", "-first_contact_on", "-id"],
+                         name="case_agency_child_contact"),
         ]
 
     def __str__(self) -> str:

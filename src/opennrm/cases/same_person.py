@@ -225,9 +225,8 @@ def remove_same_person_link(user, link: SamePersonLink, reason: str,
 def _visible_links(user, case: Case) -> QuerySet[SamePersonLink]:
     """Active links of `case` whose other case `user` may see; CaseNotFound if `user` may not
     see `case` itself."""
+    access.ensure_visible(user, case)
     visible = access.cases_visible_to(user)
-    if not visible.filter(pk=case.pk).exists():
-        raise access.CaseNotFound(case.case_number)
     return (SamePersonLink.objects.filter(removed_at__isnull=True)
             .filter(Q(case=case, same_as_case__in=visible)
                     | Q(same_as_case=case, case__in=visible))

@@ -136,7 +136,7 @@ def get_referral(user, referral_id: int) -> Referral:
 
 def case_referrals(user, case: Case) -> QuerySet[Referral]:
     """The referrals of a case, for those who may see the case (its owning agency)."""
-    case = access.get_visible_case(user, case.case_number)
+    access.ensure_visible(user, case)
     return case.referrals.select_related("service", "recipient_agency")
 
 
