@@ -350,7 +350,8 @@ class Loader:
                                             "recorded_at", "referral_id"), assistance_rows())
         notifications = copy_rows(Notification, (
             "user_id", "kind", "key", "message", "params", "case_number", "link",
-            "created_at", "emailed_at", "read_at"), self.notification_rows(referrals))
+            "created_at", "email_pending", "emailed_at", "read_at"),
+            self.notification_rows(referrals))
         return {"referrals": len(referrals), "consents": len(consents), "events": events,
                 "assistance": assistance, "notifications": notifications,
                 "states": dict(Counter(r["state"] for r in referrals)),
@@ -373,7 +374,7 @@ class Loader:
                 read = moment + timedelta(hours=20) if moment < week_ago else None
                 for user in people:
                     yield (user, f"referral_{state}", f"referral-{state}:{r['id']}", message,
-                           params, r["case_number"], link, moment, None, read)
+                           params, r["case_number"], link, moment, False, None, read)
 
     # --- protection deadlines ------------------------------------------------------------------
 
@@ -444,7 +445,7 @@ def probe_sweep(today: date) -> dict:
     """The open deadlines on `today` by kind; how long listing them, the sweep itself
     (rolled back: it changes nothing) and the e-mail step take in-process."""
     from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from opennrm.reminders.deadlines import open_deadlines
     from opennrm.reminders.services import reminder_sweep, send_pending_emails
@@ -466,9 +467,13 @@ def probe_sweep(today: date) -> dict:
         found["sweep_cpu_seconds"] = time.process_time() - cpu
         found["sweep_queries"] = len(queries)
         transaction.set_rollback(True)
-    began = time.perf_counter()
-    found["emailed"] = send_pending_emails()
-    found["email_seconds"] = time.perf_counter() - began
+    # Rolled back too, into a mailbox in memory: the JSON on stdout must stay alone there.
+    with transaction.atomic(), override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        began = time.perf_counter()
+        found["emailed"] = send_pending_emails()
+        found["email_seconds"] = time.perf_counter() - began
+        transaction.set_rollback(True)
     return found
 
 

@@ -188,12 +188,15 @@ def assistance_new(request, pk):
 
 
 def _page(referrals, request, name: str):
-    rows = referrals.select_related("case", "service", "referring_agency",
-                                    "recipient_agency").only(*ROW_COLUMNS)
-    page = Paginator(rows, INBOX_PER_PAGE).get_page(request.GET.get(name))
+    """One page of an inbox table, as plain rows (a dict per referral: no model instances
+    for the referral, its case, service and agencies, which cost a fifth of the page)."""
+    paginator = Paginator(referrals.values(*ROW_COLUMNS), INBOX_PER_PAGE)
+    # Counted without the rows' joins, which PostgreSQL would otherwise count through.
+    paginator.count = referrals.count()
+    page = paginator.get_page(request.GET.get(name))
     today = timezone.localdate()
     for referral in page.object_list:
-        referral.days_left = (referral.respond_by - today).days
+        referral["days_left"] = (referral["respond_by"] - today).days
     for link, number in (("previous_url", page.has_previous() and page.number - 1),
                          ("next_url", page.has_next() and page.number + 1)):
         query = request.GET.copy()

@@ -1,23 +1,21 @@
 """Presentation helpers for code lists and durations."""
 
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import timedelta
 from html import escape
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from opennrm.accounts import provisioning
 from opennrm.audit.services import can_read_audit_trail
 from opennrm.cases import access
 from opennrm.cases.models import CaseStatus, VictimStatus
 from opennrm.core import codelists
+from opennrm.core.dates import short_date
 
 register = template.Library()
 
@@ -108,13 +106,6 @@ def isodate(value):
     return parse_date(value) if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=8192)
-def _short_date(value: date, language: str) -> str:
-    """A date in the active language's short format; list pages show the same few thousand
-    dates over and over (`language` is part of the key: the format depends on it)."""
-    return date_format(value, "SHORT_DATE_FORMAT")
-
-
 @register.simple_tag
 def case_table_rows(cases):
     """The rows of a case table (case number, tags, age band, forms, first contact, registered).
@@ -123,7 +114,6 @@ def case_table_rows(cases):
     (what Django's `escape` calls) rather than a template per row or `format_html` per cell,
     which took most of the page's time with 50 rows.
     """
-    language = get_language()
     unknown = escape(gettext("Unknown"))
     labels = {name: escape(label) for name, label in _tag_labels().items()}
     # Every case URL has the same shape: reverse once, not per row.
@@ -139,9 +129,8 @@ def case_table_rows(cases):
         age_band = escape(codelists.label("age_bands", case.age_band)) if case.age_band \
             else unknown
         forms = escape(codelabels(case.exploitation_forms, "exploitation_forms") or "—")
-        first_contact = escape(_short_date(case.first_contact_on, language))
-        registered = escape(_short_date(timezone.localtime(case.registered_at).date(),
-                                        language))
+        first_contact = escape(short_date(case.first_contact_on))
+        registered = escape(short_date(case.registered_at))
         rows.append(
             f'<tr><td><a href="{escape(url.replace("CASE-NUMBER", case.case_number))}">'
             f"{number}</a></td><td>{tags}</td><td>{age_band}</td><td>{forms}</td>"
