@@ -246,6 +246,7 @@ def test_links_to_cases_the_user_cannot_see_are_left_out(caseworker, case, other
     police_case = register(police_officer)
     SamePersonLink.objects.create(case=police_case, same_as_case=case, recorded_by=police_officer)
     link_same_person(caseworker, case, other.case_number)
+    case = access.get_visible_case(caseworker, case.case_number)  # as the page reads it
 
     shown = same_person_links(caseworker, case)
     assert [link.other_case for link in shown] == [other]

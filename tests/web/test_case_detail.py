@@ -88,3 +88,20 @@ def test_it_shows_withdraw_buttons_for_active_consents(client, caseworker, case)
     content = as_user(client, caseworker).get(url(case)).content.decode()
     assert f"/cases/{case.case_number}/consents/{consent.pk}/withdraw/" in content
     assert "Receive assistance" in content
+
+
+def test_it_knows_which_lists_of_a_case_hold_rows(caseworker, case):
+    lists = ("consents", "referrals", "reflection_periods", "support_plan")
+    assert services.relations_with_rows(case, lists) == frozenset()
+    services.record_consent(caseworker, case, "assistance", "2026-03-02")
+    assert services.relations_with_rows(case, lists) == {"consents"}
+    assert services.relations_with_rows(case, ()) == frozenset()
+
+
+def test_an_empty_case_page_reads_only_what_it_shows(client, caseworker, case,
+                                                     django_assert_max_num_queries):
+    """Session, user, case, the audit entry and one query for all the empty lists."""
+    as_user(client, caseworker).get(url(case))  # warm-up
+    with django_assert_max_num_queries(10):
+        response = client.get(url(case))
+    assert response.status_code == 200

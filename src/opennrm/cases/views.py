@@ -26,6 +26,10 @@ from opennrm.cases.forms import (
 from opennrm.core.forms import add_service_errors
 
 CASES_PER_PAGE = 50
+# The case page's lists: one query tells which hold rows, and only those are read.
+CASE_PAGE_RELATIONS = ("consents", "screenings", "identification_decisions", "referrals",
+                       "reflection_periods", "residence_permits", "support_plan",
+                       "return_plans", "proceedings", "compensation_claims")
 CHANNEL = "web"
 
 
@@ -82,7 +86,9 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         case = services.reveal_identity(request.user, case_number, channel=CHANNEL)
     else:
         case = services.read_case(request.user, case_number, channel=CHANNEL, identity=False)
-    consents = list(case.consents.select_related("recipient_agency"))
+    present = services.relations_with_rows(case, CASE_PAGE_RELATIONS)
+    consents = (list(case.consents.select_related("recipient_agency"))
+                if "consents" in present else [])
     for consent in consents:
         if failed_withdrawal is not None and failed_withdrawal.prefix == f"consent-{consent.pk}":
             consent.withdraw_form = failed_withdrawal
@@ -97,9 +103,9 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         "consents": consents,
         "close_form": close_form or CloseCaseForm(),
         "failed_withdrawal": failed_withdrawal,
-        **identification_context(request.user, case),
-        **referral_context(request.user, case),
-        **protection_context(request.user, case),
+        **identification_context(request.user, case, present),
+        **referral_context(request.user, case, present),
+        **protection_context(request.user, case, present),
         **_same_person_context(request.user, case, same_person_form,
                                failed_same_person_removal),
     })

@@ -28,19 +28,26 @@ RETURN_SECRETS = ("risk_summary", "no_assessment_reason", "reintegration_follow_
 SUPPORT_SECRETS = ("objectives", "actions.description", "reviews.note")
 
 
-def protection_context(user, case) -> dict:
+def protection_context(user, case, present) -> dict:
     """What the case page's Protection and Proceedings sections show to `user` (nothing
-    encrypted is read: the detail pages show it, and record that they did)."""
+    encrypted is read: the detail pages show it, and record that they did); `present` names
+    the case's lists that hold rows (`relations_with_rows`): the others are not read."""
     today = timezone.localdate()
-    period = case.reflection_periods.select_related("deciding_agency").first()
+    period = None
+    if "reflection_periods" in present:
+        period = case.reflection_periods.select_related("deciding_agency").first()
     if period is not None:
         period.days_left_today = period.days_left(today)
-    permits = list(case.residence_permits.select_related("deciding_agency"))
+    permits = []
+    if "residence_permits" in present:
+        permits = list(case.residence_permits.select_related("deciding_agency"))
     for permit in permits:
         permit.expired_by_date = (permit.status == PermitStatus.GRANTED and permit.expires_on
                                   and permit.expires_on < today)
-    plan = (SupportPlan.objects.filter(case=case).defer("objectives")
-            .select_related("responsible_agency").first())
+    plan = None
+    if "support_plan" in present:
+        plan = (SupportPlan.objects.filter(case=case).defer("objectives")
+                .select_related("responsible_agency").first())
     if plan is not None:
         actions = list(plan.actions.defer("description"))
         plan.open_actions = sum(1 for action in actions if not action.is_done)
@@ -52,11 +59,14 @@ def protection_context(user, case) -> dict:
         "reflection_period": period,
         "reflection_minimum_days": services.minimum_reflection_days(),
         "residence_permits": permits,
-        "return_plans": list(case.return_plans.defer(*RETURN_SECRETS)),
+        "return_plans": (list(case.return_plans.defer(*RETURN_SECRETS))
+                         if "return_plans" in present else []),
         "support_plan": plan,
-        "proceedings": list(case.proceedings.defer(*PROCEEDING_SECRETS)
-                            .select_related("deciding_agency")),
-        "compensation_claims": list(case.compensation_claims.select_related("deciding_agency")),
+        "proceedings": (list(case.proceedings.defer(*PROCEEDING_SECRETS)
+                             .select_related("deciding_agency"))
+                        if "proceedings" in present else []),
+        "compensation_claims": (list(case.compensation_claims.select_related("deciding_agency"))
+                                if "compensation_claims" in present else []),
         "may_record_protection": access.can_edit_case(user, case) and not case.is_closed,
     }
 

@@ -45,13 +45,14 @@ DONE_MESSAGES = {
 ACTION_OF_STATE = {state: action for action, (state, _function) in ACTIONS.items()}
 
 
-def referral_context(user, case) -> dict:
-    """What the case page's referral list shows to `user` (no encrypted field is read)."""
+def referral_context(user, case, present) -> dict:
+    """What the case page's referral list shows to `user` (no encrypted field is read);
+    `present` names the case's lists that hold rows (`relations_with_rows`)."""
     referrals = (services.case_referrals(user, case)
                  .only("id", "state", "sent_at", "respond_by", "service__name",
                        "recipient_agency__name"))
     return {
-        "referrals": list(referrals),
+        "referrals": list(referrals) if "referrals" in present else [],
         "may_refer": access.can_edit_case(user, case) and not case.is_closed,
     }
 

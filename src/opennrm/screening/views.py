@@ -41,15 +41,17 @@ def _list_label(set_id: str, version: str, language: str) -> str:
     return indicator_set.label(indicator_set.data, language)
 
 
-def identification_context(user, case) -> dict:
-    """What the Identification section of the case page shows (no encrypted field read)."""
+def identification_context(user, case, present) -> dict:
+    """What the Identification section of the case page shows (no encrypted field read);
+    `present` names the case's lists that hold rows (`relations_with_rows`)."""
     language = _language()
-    screenings = list(case.screenings.defer("notes"))
+    screenings = list(case.screenings.defer("notes")) if "screenings" in present else []
     for screening in screenings:
         screening.list_label = _list_label(screening.indicator_set,
                                            screening.indicator_set_version, language)
-    decisions = list(case.identification_decisions.defer("grounds", "appeal")
-                     .select_related("deciding_agency"))
+    decisions = (list(case.identification_decisions.defer("grounds", "appeal")
+                      .select_related("deciding_agency"))
+                 if "identification_decisions" in present else [])
     return {
         "screenings": screenings,
         "identification_decisions": decisions,
