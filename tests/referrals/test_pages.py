@@ -252,6 +252,22 @@ def test_the_inbox_marks_overdue_referrals(client, referral, shelter_worker):
     assert "Overdue" in text
 
 
+def test_the_inbox_pages_keep_the_nearest_deadline_first(client, caseworker, case, consent,
+                                                         shelter, shelter_worker):
+    """27 referrals waiting: page 1 has the 25 nearest deadlines in order, page 2 the rest."""
+    referrals = [services.refer_case(caseworker, case, make_service(shelter, f"Room {number}"),
+                                     ["gender"]) for number in range(27)]
+    for days, referral in zip(range(27, 0, -1), referrals, strict=True):
+        Referral.objects.filter(pk=referral.pk).update(respond_by=date(2026, 12, days))
+    as_user(client, shelter_worker)
+    first = client.get("/referrals/").context["awaiting"]
+    second = client.get("/referrals/", {"awaiting_page": 2}).context["awaiting"]
+    deadlines = [row["respond_by"] for row in [*first.object_list, *second.object_list]]
+    assert deadlines == [date(2026, 12, day) for day in range(1, 28)]
+    assert len(first.object_list) == 25 and first.paginator.count == 27
+    assert "Page 2 of 2" in client.get("/referrals/", {"awaiting_page": 2}).content.decode()
+
+
 def test_the_inbox_shows_nothing_of_other_agencies(client, referral, police_officer):
     text = as_user(client, police_officer).get("/referrals/").content.decode()
     assert "Casa Luminii shelter" not in text

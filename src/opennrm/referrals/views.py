@@ -17,7 +17,7 @@ from opennrm.core import codelists
 from opennrm.core.forms import add_service_errors
 from opennrm.referrals import services
 from opennrm.referrals.forms import AssistanceForm, ReasonForm, ReferralForm, ServiceTypeForm
-from opennrm.referrals.models import ReferralState
+from opennrm.referrals.models import Referral, ReferralState
 from opennrm.services.models import ContactChannel
 from opennrm.services.services import matching_services
 
@@ -189,12 +189,15 @@ def assistance_new(request, pk):
 
 
 def _page(referrals, request, name: str):
-    """One page of an inbox table, as plain rows (a dict per referral: no model instances
-    for the referral, its case, service and agencies, which cost a fifth of the page)."""
-    paginator = Paginator(referrals.values(*ROW_COLUMNS), INBOX_PER_PAGE)
-    # Counted without the rows' joins, which PostgreSQL would otherwise count through.
-    paginator.count = referrals.count()
-    page = paginator.get_page(request.GET.get(name))
+    """One page of an inbox table (`referrals` ordered), as plain rows (a dict per referral:
+    no model instances for the referral, its case, service and agencies, which cost a fifth
+    of the page)."""
+    # The page is found on the ids alone (an index-only scan however deep the page), then its
+    # rows are read with their joins: joined first, PostgreSQL walked a page 40 row by row.
+    page = Paginator(referrals.values_list("pk", flat=True), INBOX_PER_PAGE).get_page(
+        request.GET.get(name))
+    page.object_list = list(Referral.objects.filter(pk__in=page.object_list)
+                            .order_by(*referrals.query.order_by).values(*ROW_COLUMNS))
     today = timezone.localdate()
     for referral in page.object_list:
         referral["days_left"] = (referral["respond_by"] - today).days
