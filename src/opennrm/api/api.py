@@ -16,6 +16,7 @@ from opennrm.api import (
 )
 from opennrm.api.auth import ApiTokenAuth, SessionAuth
 from opennrm.api.parser import JsonParser
+from opennrm.api.renderer import OrjsonRenderer
 
 
 class OpenNrmApi(NinjaAPI):
@@ -39,6 +40,7 @@ api = OpenNrmApi(
                 "API token: `Authorization: Bearer <token>` (`opennrm tokens create`).",
     auth=[ApiTokenAuth(), SessionAuth()],
     parser=JsonParser(),
+    renderer=OrjsonRenderer(),
     urls_namespace="api",
 )
 for exception, handler in problems.HANDLERS.items():
