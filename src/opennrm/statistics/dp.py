@@ -13,9 +13,8 @@ counts protected together: 1 when each person is counted once.
 
 from __future__ import annotations
 
-import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import opendp.prelude as dp
 
@@ -104,81 +103,44 @@ def discrete_laplace_standard_deviation(scale: float) -> float:
 
 # --- a table -----------------------------------------------------------------------------
 
-def add_noise_to_table(table: Table, epsilon: float, sensitivity: int = 1) -> Table:
-    """A copy of a count table with noise added to every count; the table's privacy loss
-    is at most `epsilon`.
+def add_noise_to_table(table: Table, epsilon: float) -> Table:
+    """A copy of an additive count table of persons with noise on every cell, at a privacy
+    loss of at most `epsilon`: what a release publishes.
 
-    The counts fall into groups that one person touches once each: the cells, the row
-    totals, the column totals and the overall total (in a table without a column
-    dimension, each row's cell is its row total and the one column total is the overall
-    total: two groups, and each such pair publishes the same noisy count). Each group
-    gets an equal share of epsilon; `sensitivity` is how much one person can change the
-    counts of one group together (1 when each person is counted once). A non-additive
-    table, where one person may fall in several rows, needs the caller to state that
-    bound: a sensitivity of 1 is refused for it.
+    Each person is counted in one cell, so one person changes the cells by at most 1
+    together (sensitivity 1) and each cell gets discrete Laplace noise of scale 1/epsilon.
+    The row, column and overall totals are the sums of the noisy cells: the table still
+    adds up, and sums of published numbers cost no further privacy. A noisy count below
+    zero is published as 0 (post-processing too); that pushes small counts up on average,
+    which the note tells the reader with the size of the noise. Every count is flagged
+    NOISY.
 
-    Every noisy count is flagged NOISY; hidden counts stay hidden. A noisy count below
-    zero is published as 0. That is post-processing and costs no privacy, but it pushes
-    small counts up on average: the noise itself is centred on zero, the published
-    counts near zero are not. The notes tell the reader how large the noise is.
+    Refused: figures such as medians or shares, a table where one person may fall in several
+    cells (the loss would be larger than `epsilon`), and a table with hidden cells (noise
+    comes before suppression).
     """
     if table.kind == "indicator":
         raise ValueError(f"table {table.key!r} holds figures such as medians or shares: "
                          f"noise can only be added to a count table")
     _check_epsilon(epsilon)
-    if not table.additive and sensitivity < 2:
+    if not table.additive:
         raise ValueError(f"table {table.key!r} is not additive (one person may fall in "
-                         f"several rows or columns): give as sensitivity the most counts "
-                         f"of one group that one person can fall in")
-    result = copy.deepcopy(table)
-    groups = _count_groups(result)
-    mechanism = count_mechanism(epsilon / len(groups), sensitivity)
-    for group in groups:
-        for cells in group:
-            _add_noise(cells, mechanism)
-    result.notes += noise_notes(mechanism, epsilon)
-    return result
-
-
-def _count_groups(table: Table) -> list[list[list[Cell]]]:
-    """The groups of counts, each a list of counts; a count is a list of the cells that
-    publish it (two cells when the table shows the same count twice)."""
-    one_column = len(table.columns) == 1 and table.columns[0] == "total"
-    if not table.columns:
-        return [[[cell] for cell in table.row_totals], [[table.total]]]
-    if one_column:
-        return [[[cells[0], row_total]
-                 for cells, row_total in zip(table.cells, table.row_totals, strict=True)],
-                [[table.column_totals[0], table.total]]]
-    return [[[cell] for row in table.cells for cell in row],
-            [[cell] for cell in table.row_totals],
-            [[cell] for cell in table.column_totals],
-            [[table.total]]]
-
-
-def _add_noise(cells: list[Cell], mechanism: CountMechanism) -> None:
-    """Draw one noisy value for a count and publish it in every cell showing that count."""
-    if cells[0].value is None:
-        return
-    noisy = max(0, mechanism.release(int(cells[0].value)))
-    for cell in cells:
-        cell.value = noisy
-        cell.flag = NOISY
-
-
-def noise_notes(mechanism: CountMechanism, epsilon: float) -> list[str]:
-    """What a reader needs to know about the noise in a table, in plain words."""
-    return [
-        f"Each count has noise added (differential privacy, privacy loss ε = {epsilon:g} "
-        f"for this table): 95% of counts are within ±{mechanism.margin(0.05)} of the true "
-        f"value.",
-        f"The noise is whole numbers from a discrete Laplace distribution of scale "
-        f"{mechanism.scale:.2f} (standard deviation {mechanism.standard_deviation:.1f}), "
-        f"centred on zero. Totals have noise of their own, so rows and columns may not add "
-        f"up exactly to the totals shown.",
-        "A count that came out below zero is shown as 0, so small counts lean slightly "
-        "upward.",
-    ]
+                         f"several rows or columns): its noise would not hold the privacy loss")
+    if any(cell.value is None for row in table.cells for cell in row):
+        raise ValueError(f"table {table.key!r} has hidden cells: add noise before suppression")
+    mechanism = count_mechanism(epsilon, sensitivity=1)
+    cells = [[Cell(max(0, mechanism.release(int(cell.value))), NOISY) for cell in row]
+             for row in table.cells]
+    row_totals = [Cell(sum(cell.value for cell in row), NOISY) for row in cells]
+    column_totals = [Cell(sum(row[j].value for row in cells), NOISY)
+                     for j in range(len(table.columns))]
+    note = (f"Differential privacy: ε = {epsilon:g} for this table; noise of scale "
+            f"{mechanism.scale:g} added to each cell; 95% of cells are within "
+            f"±{mechanism.margin(0.05)} of the true count; a cell below zero is shown as 0, "
+            f"so small counts lean slightly upward. Totals are sums of the noisy cells.")
+    return replace(table, cells=cells, row_totals=row_totals, column_totals=column_totals,
+                   total=Cell(sum(cell.value for cell in row_totals), NOISY),
+                   notes=[*table.notes, note])
 
 
 # --- the budget --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from opennrm.audit.services import AuditEvent, record_event
 from opennrm.statistics import disclosure, dp, engine, extract
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
-from opennrm.statistics.tables import NOISY, Cell, Table, TableSetResult
+from opennrm.statistics.tables import Table, TableSetResult
 
 DEFAULT_THRESHOLD = 5
 
@@ -88,23 +88,6 @@ def _ensure_budget_left(dataset: str, start: date, end: date, epsilon: float) ->
 
 # --- disclosure control ------------------------------------------------------------------
 
-def _noisy_table(table: Table, epsilon: float) -> Table:
-    """Noisy cells (discrete Laplace, sensitivity 1); totals are sums of the noisy cells."""
-    mechanism = dp.count_mechanism(epsilon, sensitivity=1)
-    cells = [[Cell(max(0, mechanism.measurement(int(c.value or 0))), NOISY) for c in row]
-             for row in table.cells]
-    row_totals = [Cell(sum(c.value for c in row), NOISY) for row in cells]
-    column_totals = [Cell(sum(row[j].value for row in cells), NOISY)
-                     for j in range(len(table.columns))]
-    accuracy = mechanism.accuracy(0.05)
-    note = (f"Differential privacy: ε = {epsilon:g} for this table; noise of scale "
-            f"{mechanism.scale:g} added to each cell; 95% of cells are within ±"
-            f"{accuracy:.0f} of the true count. Totals are sums of the noisy cells.")
-    return replace(table, cells=cells, row_totals=row_totals, column_totals=column_totals,
-                   total=Cell(sum(c.value for c in row_totals), NOISY),
-                   notes=[*table.notes, note])
-
-
 def dp_eligible(table: Table) -> bool:
     return table.kind == "count" and table.unit == "persons" and table.additive
 
@@ -119,7 +102,7 @@ def controlled(result: TableSetResult, controls: Controls) -> TableSetResult:
             raise ReleaseError("No table of this set can take differential privacy.")
         share = dp.split_epsilon(controls.epsilon, len(eligible))
         left_out = [t.title for t in tables if not dp_eligible(t)]
-        tables = [_noisy_table(t, share) for t in eligible]
+        tables = [dp.add_noise_to_table(t, share) for t in eligible]
         if left_out:
             notes.append("Left out of this differentially private release (no bounded "
                          "contribution per person): " + "; ".join(left_out) + ".")
