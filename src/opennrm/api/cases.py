@@ -53,12 +53,6 @@ def summaries(cases: QuerySet[Case]) -> QuerySet[dict]:
                         owner_agency_code=F("owner_agency__code"))
 
 
-def summary_of(case: Case) -> dict:
-    """The same columns as `summaries`, from a case loaded with its person and agency."""
-    return {**{column: getattr(case, column) for column in SUMMARY_COLUMNS},
-            "gender": case.person.gender, "owner_agency_code": case.owner_agency.code}
-
-
 def _detail(request: HttpRequest, case_number: str) -> dict:
     case = services.read_case(request.auth, case_number, channel=CHANNEL)
     return CaseDetail.from_case(case, with_identity=access.can_see_identity(request.auth))
@@ -84,9 +78,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
             operation_id="searchCases", summary="Find cases by exact name and birth date")
 def search_cases(request: HttpRequest, search: Query[NameSearch]):
     """Name order, case, diacritics and script do not matter (Иванов finds Ivanov)."""
-    found = services.find_cases_by_name(request.auth, search.given_name, search.family_name,
-                                        search.birth_date, channel=CHANNEL)
-    return [summary_of(case) for case in found]
+    return services.find_cases_by_name(request.auth, search.given_name, search.family_name,
+                                       search.birth_date, channel=CHANNEL, read=summaries)
 
 
 @router.post("", response={201: CaseDetail, **problems(400, 401, 403, 422)},
