@@ -3,9 +3,12 @@
 Drops and recreates the benchmark database (never point it at a real one), migrates,
 times `opennrm demo --cases N`, starts gunicorn, and measures at 1, 8 and 32 concurrent
 clients the p50/p95 latency of `GET /api/cases` (first page of the caller's agency) and of
-`GET /api/cases/search` (exact name and birth date of existing persons), each beside the
-same SQL run directly through psycopg at the same concurrency. Prints a Markdown report
-and writes it to benchmarks/results/latest.md.
+`GET /api/cases/search` (exact name and birth date of existing persons), each beside two
+yardsticks run directly through psycopg at the same concurrency: the request's query (the
+count and page; the blind-index lookup) and the whole request's SQL (with the token lookup,
+and for the search its committed audit append). Checks the audit chain afterwards
+(`opennrm audit verify`). Prints a Markdown report and writes it to
+benchmarks/results/latest.md.
 
     .venv/bin/python benchmarks/bench_node.py --cases 100000 \\
         --database-url postgres://postgres@127.0.0.1:5432/opennrm_bench
@@ -16,6 +19,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import secrets
 import socket
 import statistics
@@ -32,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -253,6 +258,209 @@ def sql_worker(url: str, statements: Callable[[int], list[tuple[str, tuple]]]):
     return make
 
 
+# --- the whole request's SQL ---------------------------------------------------------------
+#
+# Beside the request's query alone, every request also runs SQL that is database work, not
+# framework overhead: the API token lookup, and for the search an audit append in its own
+# committed transaction (a WAL flush). The probe captures every statement; the workers below
+# replay them, after a check that the captured request still has the shape they replay.
+
+# Tables a statement reads (FROM, JOIN) or writes (INSERT INTO, UPDATE): the first word
+# after the keyword, quoted or not; "FOR UPDATE" at the end of a SELECT names no table.
+_TABLES = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+"?([A-Za-z_]\w*)"?', re.IGNORECASE)
+
+
+def statement_shape(statement: str) -> tuple[str, frozenset[str]]:
+    """(kind, tables) of a captured statement: ("SELECT", {"cases_case", …}), ("BEGIN", {})."""
+    words = statement.split(None, 1)
+    kind = words[0].upper().rstrip(";") if words else ""
+    kind = "BEGIN" if kind == "START" else kind  # START TRANSACTION
+    tables = frozenset(name.lower() for name in _TABLES.findall(statement)
+                       if name.upper() not in ("SELECT", "SKIP", "NOWAIT", "OF"))
+    return kind, tables
+
+
+def is_token_touch(statement: str) -> bool:
+    """The `UPDATE accounts_apitoken SET last_used_at` a token gets at most once a minute."""
+    return statement_shape(statement) == ("UPDATE", frozenset({"accounts_apitoken"}))
+
+
+def is_token_lookup(statement: str) -> bool:
+    kind, tables = statement_shape(statement)
+    return kind == "SELECT" and "accounts_apitoken" in tables
+
+
+def request_mismatch(endpoint: str, captured: list[str], expected: list[str]) -> SystemExit:
+    shapes = "\n".join(f"  {kind} {', '.join(sorted(tables))}"
+                       for kind, tables in map(statement_shape, captured))
+    return SystemExit(
+        f"The {endpoint} request's SQL is not the shape bench_node.py replays as its whole "
+        f"request's SQL (update the whole-request worker):\n expected "
+        f"{'; '.join(expected)}\n captured (kind, tables):\n{shapes}")
+
+
+def list_request_statements(captured: list[str]) -> list[str]:
+    """The list's statements to replay: all it ran but the token's once-a-minute touch.
+
+    All must be reads (replayed verbatim, any number of them) and one the token lookup.
+    """
+    replayed = [statement for statement in captured if not is_token_touch(statement)]
+    expected = ["the token lookup (SELECT … accounts_apitoken)", "then only SELECTs"]
+    if (not replayed or not is_token_lookup(replayed[0])
+            or any(statement_shape(s)[0] != "SELECT" for s in replayed)):
+        raise request_mismatch("list", captured, expected)
+    return replayed
+
+
+@dataclass
+class SearchRequest:
+    token_lookup: str  # as captured, with the benchmark token's digest
+    insert_returning: str  # " RETURNING id" if the captured INSERT returned the ids, or ""
+
+
+def search_request_shape(captured: list[str]) -> SearchRequest:
+    """Check the search ran: token lookup, blind-index lookup, BEGIN, head FOR UPDATE,
+    INSERT audit_auditentry, UPDATE audit_audithead, COMMIT (the token touch allowed)."""
+    expected = [
+        ("the token lookup (SELECT … accounts_apitoken)",
+         lambda s, kind, tables: kind == "SELECT" and "accounts_apitoken" in tables),
+        ("the lookup (SELECT … cases_case)",
+         lambda s, kind, tables: kind == "SELECT" and "cases_case" in tables),
+        ("BEGIN", lambda s, kind, tables: kind == "BEGIN"),
+        ("SELECT … audit_audithead … FOR UPDATE",
+         lambda s, kind, tables: kind == "SELECT" and "audit_audithead" in tables
+         and re.search(r"\bFOR\s+UPDATE\b", s, re.IGNORECASE) is not None),
+        ("INSERT INTO audit_auditentry",
+         lambda s, kind, tables: kind == "INSERT" and "audit_auditentry" in tables),
+        ("UPDATE audit_audithead",
+         lambda s, kind, tables: kind == "UPDATE" and "audit_audithead" in tables),
+        ("COMMIT", lambda s, kind, tables: kind == "COMMIT"),
+    ]
+    statements = [statement for statement in captured if not is_token_touch(statement)]
+    if len(statements) != len(expected) or not all(
+            matches(statement, *statement_shape(statement))
+            for statement, (_, matches) in zip(statements, expected, strict=True)):
+        raise request_mismatch("search", captured, [name for name, _ in expected])
+    returning = re.search(r"\bRETURNING\b", statements[4], re.IGNORECASE)
+    return SearchRequest(token_lookup=statements[0],
+                         insert_returning=" RETURNING id" if returning else "")
+
+
+def replayable(statement: str) -> str:
+    """A captured statement (values inlined) as a psycopg query without parameters."""
+    return statement.replace("%", "%%")
+
+
+# What a search writes for each case found (opennrm.cases.services.find_cases_by_name).
+SEARCH_AUDIT = {"action": "search", "object_type": "case",
+                "fields": sorted(["given_name", "family_name", "birth_date"]),
+                "reason": "exact name search", "channel": "api"}
+AUDIT_COLUMNS = ("sequence", "at", "actor_id", "actor_username", "agency_id", "action",
+                 "object_type", "object_ref", "fields", "reason", "channel", "previous_hash",
+                 "entry_hash")
+AUDIT_LOCK_HEAD = "SELECT last_sequence, last_hash FROM audit_audithead WHERE id = 1 FOR UPDATE"
+AUDIT_INSERT = (f"INSERT INTO audit_auditentry ({', '.join(AUDIT_COLUMNS)}) VALUES "
+                "{rows}{returning}")
+AUDIT_ROW = "(" + ", ".join(["%s"] * len(AUDIT_COLUMNS)) + ")"
+AUDIT_UPDATE_HEAD = ("UPDATE audit_audithead SET last_sequence = %s, last_hash = %s "
+                     "WHERE id = 1")
+
+
+def audit_entry_hasher(env: dict) -> Callable[[str, dict], str]:
+    """`opennrm.audit.services._entry_hash` (the chain's one rule), for entries as dicts.
+
+    Sets up Django in this process, with the node's environment, on first use.
+    """
+    import django
+
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
+    django.setup()
+    from opennrm.audit.models import AuditEntry
+    from opennrm.audit.services import _entry_hash
+
+    def entry_hash(previous_hash: str, values: dict) -> str:
+        return _entry_hash(previous_hash, AuditEntry(**values))
+    return entry_hash
+
+
+def whole_search_worker(url: str, request: SearchRequest, lookup: str,
+                        params: Callable[[int], tuple], caller: dict,
+                        entry_hash: Callable[[str, dict], str]):
+    """The search's whole SQL: token lookup, blind-index lookup, then a real audit append
+    for the cases found (head FOR UPDATE, one multi-row INSERT, head UPDATE) in a committed
+    transaction that keeps the hash chain valid."""
+    def make() -> Callable[[int], bool]:
+        conn = psycopg.connect(url, autocommit=True)
+        column = lookup_column(conn, lookup, params(0), "case_number")
+        token_lookup = replayable(request.token_lookup)
+
+        def call(i: int) -> bool:
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute(token_lookup, ())
+                    cursor.fetchall()
+                    cursor.execute(lookup, params(i))
+                    numbers = [row[column] for row in cursor.fetchall()]
+                    if numbers:  # as record_events: nothing found, nothing written
+                        with conn.transaction():
+                            append_search_entries(cursor, request, caller, numbers,
+                                                  entry_hash)
+            except psycopg.Error as error:
+                print(f"  whole-request search SQL failed: {error}", file=sys.stderr,
+                      flush=True)
+                return False
+            return True
+        return call
+    return make
+
+
+def lookup_column(conn: psycopg.Connection, lookup: str, params: tuple, name: str) -> int:
+    """Position of column `name` in the lookup's result (from the cursor's description)."""
+    with conn.cursor() as cursor:
+        cursor.execute(lookup, params)
+        cursor.fetchall()
+        names = [column.name for column in cursor.description or []]
+    if name not in names:
+        raise SystemExit(f"the captured search lookup selects no column {name!r} (it selects "
+                         f"{', '.join(names)}); the whole-request worker needs it to write "
+                         "the audit entries of the cases found")
+    return names.index(name)
+
+
+def append_search_entries(cursor: psycopg.Cursor, request: SearchRequest, caller: dict,
+                          numbers: list[str], entry_hash: Callable[[str, dict], str]) -> None:
+    cursor.execute(AUDIT_LOCK_HEAD)
+    last_sequence, previous = cursor.fetchone()
+    at = datetime.now(UTC)
+    values: list = []
+    for offset, number in enumerate(numbers, start=1):
+        entry = {"sequence": last_sequence + offset, "at": at, "actor_id": caller["id"],
+                 "actor_username": caller["username"], "agency_id": caller["agency_id"],
+                 **SEARCH_AUDIT, "object_ref": number, "previous_hash": previous}
+        entry["entry_hash"] = previous = entry_hash(previous, entry)
+        values += [Jsonb(entry[name]) if name == "fields" else entry[name]
+                   for name in AUDIT_COLUMNS]
+    cursor.execute(AUDIT_INSERT.format(rows=", ".join([AUDIT_ROW] * len(numbers)),
+                                       returning=request.insert_returning), values)
+    if request.insert_returning:
+        cursor.fetchall()
+    cursor.execute(AUDIT_UPDATE_HEAD, (last_sequence + len(numbers), previous))
+
+
+def verify_audit_chain(env: dict, log: Path) -> tuple[bool, str]:
+    """`opennrm audit verify` on the benchmark database: (intact, its last line)."""
+    result = subprocess.run([str(BIN / "opennrm"), "audit", "verify"], env=env, cwd=ROOT,
+                            capture_output=True, text=True)
+    log.write_text(result.stdout + result.stderr, encoding="utf-8")
+    lines = [line.strip() for line in (result.stdout + result.stderr).splitlines()
+             if line.strip()]
+    intact = result.returncode == 0
+    summary = (lines[-1] if intact and lines else
+               f"exit {result.returncode}: " + " / ".join(lines[-5:]))
+    return intact, summary
+
+
 # --- report --------------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -295,18 +503,29 @@ def report(args, load: dict, rows: list[dict], info: dict) -> str:
     lines += [f"| {step} | {seconds:.1f} |" for step, seconds in load.items()]
     lines += [
         "",
+        "Beside each API level, the request's SQL runs directly through psycopg at the same "
+        "concurrency, measured two ways: **SQL** is the request's query alone (the list's "
+        "count and page; the search's blind-index lookup); **whole-request SQL** is every "
+        "statement the request runs (the token lookup too, and for the search its audit "
+        "append in a committed transaction).",
+        "",
         "| Endpoint | Clients | API p50 ms | API p95 ms | API req/s | server CPU ms/req "
-        "| SQL p50 ms | SQL p95 ms | API/SQL (p50) | Errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| SQL p50 ms | SQL p95 ms | API/SQL (p50) "
+        "| whole-request SQL p50 ms | whole-request SQL p95 ms "
+        "| API/whole-request SQL (p50) | Errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
-        api, raw = row["api"], row["sql"]
+        api, raw, whole = row["api"], row["sql"], row["whole"]
         sql_cells = (f"{raw.p50_ms:.2f} | {raw.p95_ms:.2f} | {api.p50_ms / raw.p50_ms:.1f}"
                      if raw else "— | — | —")
+        whole_cells = (f"{whole.p50_ms:.2f} | {whole.p95_ms:.2f} "
+                       f"| {api.p50_ms / whole.p50_ms:.1f}" if whole else "— | — | —")
+        errors = api.errors + sum(figures.errors for figures in (raw, whole) if figures)
         lines.append(
             f"| {row['endpoint']} | {row['clients']} | {api.p50_ms:.1f} | {api.p95_ms:.1f} "
-            f"| {api.per_second:.0f} | {row['cpu_ms']:.1f} | {sql_cells} "
-            f"| {api.errors + (raw.errors if raw else 0)} |"
+            f"| {api.per_second:.0f} | {row['cpu_ms']:.1f} | {sql_cells} | {whole_cells} "
+            f"| {errors} |"
         )
     search8 = next((r for r in rows if r["endpoint"].startswith("search") and r["clients"] == 8),
                    None)
@@ -317,11 +536,18 @@ def report(args, load: dict, rows: list[dict], info: dict) -> str:
                      f"| {demo:.1f} s |")
     if search8:
         lines.append(f"| search p95 at 8 clients | ≤ 100 ms | {search8['api'].p95_ms:.1f} ms |")
-    compared = [r for r in rows if r["sql"]]
-    worst = max(compared, key=lambda r: r["api"].p50_ms / r["sql"].p50_ms)
-    ratio = worst["api"].p50_ms / worst["sql"].p50_ms
-    lines.append(f"| API / raw SQL (median) | ≤ 5 | worst {ratio:.1f} "
-                 f"({worst['endpoint']}, {worst['clients']} clients) |")
+    for key, title in (("sql", "API / raw SQL (median)"),
+                       ("whole", "API / whole-request SQL (median)")):
+        compared = [r for r in rows if r[key]]
+        if not compared:
+            continue
+        worst = max(compared, key=lambda r: r["api"].p50_ms / r[key].p50_ms)
+        ratio = worst["api"].p50_ms / worst[key].p50_ms
+        lines.append(f"| {title} | ≤ 5 | worst {ratio:.1f} "
+                     f"({worst['endpoint']}, {worst['clients']} clients) |")
+    intact, summary = info["audit_verify"]
+    lines += ["", f"Audit chain after the run (`opennrm audit verify`): "
+              f"{'**intact**' if intact else '**BROKEN**'} — {summary}"]
     lines += ["", "SQL timed beside the API (captured from the ORM by "
               "`benchmarks/probe_queries.py`):", ""]
     for title, statements in info["sql"].items():
@@ -365,68 +591,107 @@ def main() -> None:
     probe = json.loads(out)
     targets = probe["targets"]
     list_sql = [(statement.replace("%", "%%"), ()) for statement in probe["list_sql"]]
+    # The second yardstick: the whole request's SQL, checked against the shape replayed.
+    list_request = list_request_statements(probe["list_request_sql"])
+    whole_list_sql = [(replayable(statement), ()) for statement in list_request]
+    search_request = search_request_shape(probe["search_request_sql"])
+    entry_hash = audit_entry_hasher(env)
+
+    def search_params(i: int) -> tuple:
+        return (targets[i % len(targets)]["name_index"],)
 
     with psycopg.connect(args.database_url) as conn:
         postgres = conn.execute("SELECT version()").fetchone()[0].split(" on ")[0]
         visible = conn.execute(
             "SELECT count(*) FROM cases_case c JOIN accounts_user u "
             "ON u.agency_id = c.owner_agency_id WHERE u.username = %s", (CALLER,)).fetchone()[0]
+        caller = dict(zip(("id", "username", "agency_id"), conn.execute(
+            "SELECT id, username, agency_id FROM accounts_user WHERE username = %s",
+            (CALLER,)).fetchone(), strict=True))
+        lookup_column(conn, probe["search_sql"], search_params(0), "case_number")
 
     port = free_port()
     print(f"Starting gunicorn on 127.0.0.1:{port} …", flush=True)
     server = start_server(env, port, args.gunicorn_workers, args.gunicorn_threads,
                           results, args.gunicorn_worker_class)
     base = f"http://127.0.0.1:{port}"
+    # (endpoint, API, its query alone, the whole request's SQL)
     endpoints = [
         ("list `GET /api/cases?page=1&page_size=50`",
          api_worker(base, token, "/api/cases", lambda i: {"page": 1, "page_size": 50}),
-         sql_worker(args.database_url, lambda i: list_sql)),
+         sql_worker(args.database_url, lambda i: list_sql),
+         sql_worker(args.database_url, lambda i: whole_list_sql)),
         ("search `GET /api/cases/search` (exact name)",
          api_worker(base, token, "/api/cases/search", lambda i: {
              k: targets[i % len(targets)][k] for k in ("given_name", "family_name",
                                                         "birth_date")}),
-         sql_worker(args.database_url, lambda i: [
-             (probe["search_sql"], (targets[i % len(targets)]["name_index"],))])),
+         sql_worker(args.database_url, lambda i: [(probe["search_sql"], search_params(i))]),
+         whole_search_worker(args.database_url, search_request, probe["search_sql"],
+                             search_params, caller, entry_hash)),
     ]
     floor = ("floor: `GET /api/cases` without a token (401: HTTP, middleware, auth)",
-             api_worker(base, None, "/api/cases", lambda i: {}, expected=401), None)
+             api_worker(base, None, "/api/cases", lambda i: {}, expected=401), None, None)
     runs: dict[tuple[str, int], dict[str, list]] = {}
     load_before = load_average()
     try:
         workers = children(server.pid)
-        for _, api, raw in endpoints:  # warm every worker process and the caches
+        for _, api, raw, whole in endpoints:  # warm every worker process and the caches
             measure(args.gunicorn_workers * args.gunicorn_threads, 40, api)
             measure(4, 40, raw)
+            measure(4, 40, whole)
         for repeat in range(1, args.repeat + 1):
             print(f"Run {repeat} of {args.repeat}", flush=True)
-            for endpoint, api, raw in [*endpoints, floor]:
+            for endpoint, api, raw, whole in [*endpoints, floor]:
                 for clients in levels:
                     cpu_before = cpu_seconds(workers)
                     api_figures = measure(clients, args.requests, api)
                     cpu_ms = (cpu_seconds(workers) - cpu_before) / args.requests * 1000
                     sql_figures = measure(clients, args.requests, raw) if raw else None
+                    whole_figures = measure(clients, args.requests, whole) if whole else None
                     figures = runs.setdefault((endpoint, clients),
-                                              {"api": [], "sql": [], "cpu": []})
+                                              {"api": [], "sql": [], "whole": [], "cpu": []})
                     figures["api"].append(api_figures)
                     figures["cpu"].append(cpu_ms)
                     if sql_figures:
                         figures["sql"].append(sql_figures)
+                    if whole_figures:
+                        figures["whole"].append(whole_figures)
                     print(f"  {endpoint.split()[0]:7} {clients:>2} clients: API p50 "
                           f"{api_figures.p50_ms:.1f} ms p95 {api_figures.p95_ms:.1f} ms, "
                           f"{cpu_ms:.1f} ms CPU"
-                          + (f" | SQL p50 {sql_figures.p50_ms:.2f} ms" if sql_figures else ""),
+                          + (f" | SQL p50 {sql_figures.p50_ms:.2f} ms" if sql_figures else "")
+                          + (f" | whole-request SQL p50 {whole_figures.p50_ms:.2f} ms"
+                             if whole_figures else ""),
                           flush=True)
     finally:
         stop_server(server)
     rows = [{"endpoint": endpoint, "clients": clients, "api": median_figures(got["api"]),
              "sql": median_figures(got["sql"]) if got["sql"] else None,
+             "whole": median_figures(got["whole"]) if got["whole"] else None,
              "cpu_ms": statistics.median(got["cpu"])}
             for (endpoint, clients), got in runs.items()]
 
+    print("Verifying the audit chain (opennrm audit verify) …", flush=True)
+    audit_verify = verify_audit_chain(env, results / "audit-verify.log")
+    print(f"  {'intact' if audit_verify[0] else 'BROKEN'}: {audit_verify[1]}", flush=True)
+
+    append = (AUDIT_LOCK_HEAD, AUDIT_INSERT.format(
+        rows=f"{AUDIT_ROW}, … (one row per case found)",
+        returning=search_request.insert_returning), AUDIT_UPDATE_HEAD)
+    touched = any(map(is_token_touch, probe["list_request_sql"] + probe["search_request_sql"]))
     info = {"commit": git_commit(), "machine": machine(), "postgres": postgres,
             "visible": visible, "load_before": load_before, "load_after": load_average(),
+            "audit_verify": audit_verify,
             "sql": {"list (its statements on cases_case)": probe["list_sql"],
-                    "search (blind-index lookup)": [probe["search_sql"]]}}
+                    "search (blind-index lookup)": [probe["search_sql"]],
+                    "list, whole request (as captured"
+                    + (", without the token's once-a-minute `UPDATE accounts_apitoken SET "
+                       "last_used_at`" if touched else "") + ")": list_request,
+                    "search, whole request (the token lookup as captured, the blind-index "
+                    "lookup, then in one transaction the audit append for the cases found, "
+                    "hashes chained by `opennrm.audit.services._entry_hash`)":
+                    [search_request.token_lookup, probe["search_sql"], "BEGIN", *append,
+                     "COMMIT"]}}
     text = report(args, load, rows, info)
     args.output.write_text(text, encoding="utf-8")
     print()

@@ -3,7 +3,12 @@
 Prints JSON: persons to search for (names decrypted from a random sample of the caller's
 agency's cases) and the SQL the API emits for the case list and for the exact-name
 search, captured from one in-process request each, so that the benchmark can time the
-same SQL directly against PostgreSQL.
+same SQL directly against PostgreSQL:
+
+* `list_sql`: the list's statements on cases_case (the count and the page);
+* `search_sql`: the search's blind-index lookup, with the blind index as `%s`;
+* `list_request_sql`, `search_request_sql`: every statement each request ran, in order, as
+  captured (the token lookup, and for the search BEGIN … COMMIT of its audit append).
 
 Usage: python benchmarks/probe_queries.py USERNAME TOKEN SAMPLES
 """
@@ -45,8 +50,8 @@ def main() -> None:
     user = User.objects.get(username=username)
     targets = sample_persons(user, count)
     client = Client(HTTP_HOST="127.0.0.1")
-    list_sql = [sql for sql in captured(client, "/api/cases", {"page": 1, "page_size": 50},
-                                        token)
+    list_request = captured(client, "/api/cases", {"page": 1, "page_size": 50}, token)
+    list_sql = [sql for sql in list_request
                 if '"cases_case"' in sql and "api_token" not in sql]
     target = targets[0]
     search = captured(client, "/api/cases/search",
@@ -58,7 +63,7 @@ def main() -> None:
     # A psycopg query with one parameter: the blind index of the person searched for.
     search_sql = lookup[0].replace("%", "%%").replace(f"'{target['name_index']}'", "%s")
     json.dump({"targets": targets, "list_sql": list_sql, "search_sql": search_sql,
-               "all_search_sql": search}, sys.stdout)
+               "list_request_sql": list_request, "search_request_sql": search}, sys.stdout)
 
 
 if __name__ == "__main__":
