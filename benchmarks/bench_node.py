@@ -3,7 +3,7 @@
 Drops and recreates the benchmark database (never point it at a real one), migrates,
 times `opennrm demo --cases N`, starts gunicorn, and measures at 1, 8 and 32 concurrent
 clients the p50/p95 latency of `GET /api/cases` (first page of the caller's agency) and of
-`GET /api/cases/search` (exact name and birth date of existing persons), each beside two
+`POST /api/cases/search` (exact name and birth date of existing persons), each beside two
 yardsticks run directly through psycopg at the same concurrency: the request's query (the
 count and page; the blind-index lookup) and the whole request's SQL (with the token lookup,
 and for the search its committed audit append). Checks the audit chain afterwards
@@ -15,6 +15,7 @@ benchmarks/results/latest.md.
 """
 
 import argparse
+import http.client
 import itertools
 import json
 import os
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -61,6 +62,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--gunicorn-worker-class", default="",
                         help="e.g. gthread: keeps client connections open (the default sync "
                              "worker closes each one after its response)")
+    parser.add_argument("--http-client", choices=["stdlib", "httpx"], default="stdlib",
+                        help="the benchmark's HTTP client: stdlib (http.client, the least "
+                             "client CPU) or httpx (heavier: its CPU shares the cores)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database and key ring of the previous run (no load)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
@@ -125,7 +129,7 @@ def start_server(env: dict, port: int, workers: int, threads: int, results: Path
     log = (results / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "opennrm.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--threads", str(threads), "--access-logfile", "-",
+         "--threads", str(threads),
          *(["--worker-class", worker_class] if worker_class else [])],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -233,13 +237,39 @@ def children(pid: int) -> list[int]:
 
 
 def api_worker(base: str, token: str | None, path: str, params: Callable[[int], dict],
-               expected: int = 200):
+               expected: int = 200, client: str = "stdlib",
+               body: Callable[[int], dict] | None = None):
+    """Clients of the API: `stdlib` (http.client, the least client CPU per request, so that
+    the figures are the node's) or `httpx` (about 1–2 ms of CPU per request on this kind of
+    machine, spent on the same two cores as the node). With `body`, a POST of that JSON."""
     def make() -> Callable[[int], bool]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = httpx.Client(base_url=base, headers=headers, timeout=60)
+        if client == "httpx":
+            session = httpx.Client(base_url=base, headers=headers, timeout=60)
+
+            def call_httpx(i: int) -> bool:
+                if body:
+                    response = session.post(path, params=params(i), json=body(i))
+                else:
+                    response = session.get(path, params=params(i))
+                return response.status_code == expected
+            return call_httpx
+        address = urlsplit(base)
+        # Reconnects by itself when gunicorn's sync worker has closed the connection.
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        json_headers = {**headers, "Content-Type": "application/json"}
 
         def call(i: int) -> bool:
-            return client.get(path, params=params(i)).status_code == expected
+            query = urlencode(params(i))
+            target = f"{path}?{query}" if query else path
+            if body:
+                connection.request("POST", target, body=json.dumps(body(i)),
+                                   headers=json_headers)
+            else:
+                connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status == expected
         return call
     return make
 
@@ -493,6 +523,7 @@ def report(args, load: dict, rows: list[dict], info: dict) -> str:
         f"measurements, {info['load_after']} after (other work on the machine skews figures)",
         f"* gunicorn {args.gunicorn_workers} workers × {args.gunicorn_threads} threads"
         f"{f' ({args.gunicorn_worker_class})' if args.gunicorn_worker_class else ''}; "
+        f"HTTP client `{args.http_client}`; "
         f"{args.requests} requests per endpoint and level, medians of {args.repeat} "
         f"runs; caller `{CALLER}` "
         f"({info['visible']:,} visible cases); client, server and database on one machine",
@@ -618,19 +649,22 @@ def main() -> None:
     # (endpoint, API, its query alone, the whole request's SQL)
     endpoints = [
         ("list `GET /api/cases?page=1&page_size=50`",
-         api_worker(base, token, "/api/cases", lambda i: {"page": 1, "page_size": 50}),
+         api_worker(base, token, "/api/cases", lambda i: {"page": 1, "page_size": 50},
+                    client=args.http_client),
          sql_worker(args.database_url, lambda i: list_sql),
          sql_worker(args.database_url, lambda i: whole_list_sql)),
-        ("search `GET /api/cases/search` (exact name)",
-         api_worker(base, token, "/api/cases/search", lambda i: {
-             k: targets[i % len(targets)][k] for k in ("given_name", "family_name",
-                                                        "birth_date")}),
+        ("search `POST /api/cases/search` (exact name)",
+         api_worker(base, token, "/api/cases/search", lambda i: {},
+                    client=args.http_client, body=lambda i: {
+                        k: targets[i % len(targets)][k]
+                        for k in ("given_name", "family_name", "birth_date")}),
          sql_worker(args.database_url, lambda i: [(probe["search_sql"], search_params(i))]),
          whole_search_worker(args.database_url, search_request, probe["search_sql"],
                              search_params, caller, entry_hash)),
     ]
     floor = ("floor: `GET /api/cases` without a token (401: HTTP, middleware, auth)",
-             api_worker(base, None, "/api/cases", lambda i: {}, expected=401), None, None)
+             api_worker(base, None, "/api/cases", lambda i: {}, expected=401,
+                        client=args.http_client), None, None)
     runs: dict[tuple[str, int], dict[str, list]] = {}
     load_before = load_average()
     try:

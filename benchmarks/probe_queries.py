@@ -37,9 +37,14 @@ def sample_persons(user: User, count: int) -> list[dict]:
              "birth_date": p.birth_date, "name_index": p.name_index} for p in persons]
 
 
-def captured(client: Client, path: str, params: dict, token: str) -> list[str]:
+def captured(client: Client, path: str, params: dict, token: str, post: bool = False
+             ) -> list[str]:
     with CaptureQueriesContext(connection) as context:
-        response = client.get(path, params, HTTP_AUTHORIZATION=f"Bearer {token}")
+        if post:
+            response = client.post(path, params, content_type="application/json",
+                                   HTTP_AUTHORIZATION=f"Bearer {token}")
+        else:
+            response = client.get(path, params, HTTP_AUTHORIZATION=f"Bearer {token}")
     if response.status_code != 200:
         raise SystemExit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
     return [query["sql"] for query in context.captured_queries]
@@ -56,7 +61,7 @@ def main() -> None:
     target = targets[0]
     search = captured(client, "/api/cases/search",
                       {k: target[k] for k in ("given_name", "family_name", "birth_date")},
-                      token)
+                      token, post=True)
     lookup = [sql for sql in search if target["name_index"] in sql]
     if len(lookup) != 1:
         raise SystemExit(f"expected one blind-index query, found {len(lookup)}: {search}")

@@ -19,13 +19,13 @@ key ring it was loaded with. The script issues an API token for the caller (name
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import secrets
 import statistics
 import sys
 import time
-from urllib.parse import urlencode
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
 os.environ.setdefault("OPENNRM_DEBUG", "0")
@@ -60,19 +60,23 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def environ(path: str, query: str = "", token: str | None = None) -> dict:
+def environ(path: str, query: str = "", token: str | None = None, body: bytes = b"") -> dict:
+    """A GET, or with `body` a POST of that JSON."""
     env = {
-        "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path,
+        "REQUEST_METHOD": "POST" if body else "GET", "SCRIPT_NAME": "", "PATH_INFO": path,
         "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
         "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1",
         "HTTP_ACCEPT": "*/*", "HTTP_ACCEPT_ENCODING": "gzip, deflate",
         "HTTP_CONNECTION": "keep-alive", "HTTP_USER_AGENT": "python-httpx/0.28.1",
-        "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+        "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": True,
         "wsgi.run_once": False,
     }
     if token:
         env["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if body:
+        env["CONTENT_TYPE"] = "application/json"
+        env["CONTENT_LENGTH"] = str(len(body))
     return env
 
 
@@ -147,11 +151,12 @@ def main() -> None:
     _, token = ApiToken.issue(user, "profile")
     persons = list(Person.objects.filter(cases__owner_agency_id=user.agency_id)
                    .exclude(birth_date="").exclude(name_index="").order_by("?")[:300])
-    targets = [urlencode({"given_name": p.given_name, "family_name": p.family_name,
-                          "birth_date": p.birth_date}) for p in persons]
+    targets = [json.dumps({"given_name": p.given_name, "family_name": p.family_name,
+                           "birth_date": p.birth_date}).encode() for p in persons]
     requests = {
         "list": (lambda i: environ("/api/cases", "page=1&page_size=50", token), "200"),
-        "search": (lambda i: environ("/api/cases/search", targets[i % len(targets)], token),
+        "search": (lambda i: environ("/api/cases/search", "", token,
+                                                     targets[i % len(targets)]),
                    "200"),
         "floor": (lambda i: environ("/api/cases"), "401"),
     }

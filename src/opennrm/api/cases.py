@@ -74,10 +74,14 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
             "page_size": filters.page_size}
 
 
-@router.get("/search", response={200: list[CaseSummary], **problems(401, 422)},
-            operation_id="searchCases", summary="Find cases by exact name and birth date")
-def search_cases(request: HttpRequest, search: Query[NameSearch]):
-    """Name order, case, diacritics and script do not matter (Иванов finds Ivanov)."""
+@router.post("/search", response={200: list[CaseSummary], **problems(400, 401, 422)},
+             operation_id="searchCases", summary="Find cases by exact name and birth date")
+def search_cases(request: HttpRequest, search: NameSearch):
+    """Name order, case, diacritics and script do not matter (Иванов finds Ivanov).
+
+    The name and birth date go in the JSON body, never in the address: web servers,
+    proxies and browsers keep addresses in their logs and history.
+    """
     return services.find_cases_by_name(request.auth, search.given_name, search.family_name,
                                        search.birth_date, channel=CHANNEL, read=summaries)
 
