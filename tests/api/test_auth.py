@@ -48,6 +48,24 @@ def test_it_rejects_an_expired_token(caseworker, case):
     assert_problem(ApiClient(secret=secret).get("/api/cases"), 401)
 
 
+def test_it_accepts_a_token_until_it_expires(caseworker, case):
+    _, secret = ApiToken.issue(caseworker, "laptop",
+                               expires_at=timezone.now() + timedelta(days=1))
+    assert ApiClient(secret=secret).get("/api/cases").status_code == 200
+
+
+def test_a_found_token_is_the_stored_one_with_its_user(caseworker):
+    token, secret = ApiToken.issue(caseworker, "laptop",
+                                   expires_at=timezone.now() + timedelta(days=1))
+    found = ApiToken.find(secret)
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert [(getattr(found, f.attname)) for f in ApiToken._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in ApiToken._meta.concrete_fields]
+    assert found.user == caseworker and found.user.agency_id == caseworker.agency_id
+    assert found.expires_at.tzinfo is not None
+    assert ApiToken.find(secret + "x") is None
+
+
 def test_it_rejects_the_token_of_an_inactive_user(caseworker, case):
     _, secret = ApiToken.issue(caseworker, "laptop")
     caseworker.is_active = False
