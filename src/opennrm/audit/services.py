@@ -105,8 +105,10 @@ def _lock_head(cursor) -> tuple[int, str]:
 
 
 def _insert_entries(cursor, entries: list[AuditEntry]) -> None:
-    for start in range(0, len(entries), _ENTRIES_PER_INSERT):
-        batch = entries[start:start + _ENTRIES_PER_INSERT]
+    # Within the database's limit on parameters per statement (SQLite's is the lower).
+    size = min(_ENTRIES_PER_INSERT, connection.ops.bulk_batch_size(_ENTRY_FIELDS, entries))
+    for start in range(0, len(entries), size):
+        batch = entries[start:start + size]
         # Each value as the ORM would send it (JSON, time zones), without its compiler.
         cursor.execute(_INSERT_ENTRIES + ", ".join([_ENTRY_ROW] * len(batch)), [
             field.get_db_prep_save(getattr(entry, field.attname), connection)
