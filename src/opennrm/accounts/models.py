@@ -3,7 +3,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -82,38 +82,56 @@ class ApiToken(models.Model):
         Every API request runs this, so it is one statement written in SQL: building the
         same join with the ORM cost more CPU than the database took to answer it.
         """
-        holders = User.objects.raw(_token_holder_sql(), [cls.digest_of(secret)])
-        user = next(iter(holders), None)
-        if user is None:
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            cursor.execute(_token_holder_sql(), [cls.digest_of(secret)])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        return cls(user=user, **{name: _from_db(cls, name, getattr(user, f"token_{name}"))
-                                 for name in _TOKEN_STATE})
+        values = [_from_db(db, field, value) for field, value in zip(_holder_fields(), row,
+                                                                       strict=True)]
+        user_fields = User._meta.concrete_fields
+        user = User.from_db(db.alias, [f.attname for f in user_fields],
+                            values[:len(user_fields)])
+        token = cls.from_db(db.alias, [f.attname for f in cls._meta.concrete_fields],
+                            values[len(user_fields):])
+        token.user = user
+        return token
 
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-_TOKEN_STATE = ("id", "name", "digest", "created_at", "last_used_at", "expires_at",
-                "revoked_at")
+@functools.cache
+def _holder_fields() -> tuple:
+    """The columns `_token_holder_sql` reads, in order: the user's, then the token's."""
+    return (*User._meta.concrete_fields, *ApiToken._meta.concrete_fields)
 
 
 @functools.cache
 def _token_holder_sql() -> str:
     quote = connection.ops.quote_name
-    token = ApiToken._meta
-    columns = ", ".join(f"t.{quote(token.get_field(name).column)} AS {quote('token_' + name)}"
-                        for name in _TOKEN_STATE)
-    return (f"SELECT u.*, {columns} FROM {quote(User._meta.db_table)} u "
+    user, token = User._meta, ApiToken._meta
+    columns = ", ".join([*(f"u.{quote(field.column)}" for field in user.concrete_fields),
+                         *(f"t.{quote(field.column)}" for field in token.concrete_fields)])
+    return (f"SELECT {columns} FROM {quote(user.db_table)} u "
             f"INNER JOIN {quote(token.db_table)} t ON t.{quote(token.get_field('user').column)}"
-            f" = u.{quote(User._meta.pk.column)} WHERE t.{quote(token.get_field('digest').column)}"
+            f" = u.{quote(user.pk.column)} WHERE t.{quote(token.get_field('digest').column)}"
             " = %s")
 
 
-def _from_db(model, name: str, value):
+def _from_db(db, field, value):
     """A value read by hand in SQL, converted as the ORM converts it (SQLite's dates)."""
-    column = model._meta.get_field(name).get_col(model._meta.db_table)
-    for convert in (connection.ops.get_db_converters(column)
-                    + column.get_db_converters(connection)):
-        value = convert(value, column, connection)
+    for convert, column in _converters(db.vendor, field):
+        value = convert(value, column, db)
     return value
+
+
+@functools.cache
+def _converters(vendor: str, field) -> list:
+    """What the ORM applies to a value of `field` read from the database (`vendor`'s)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    column = field.get_col(field.model._meta.db_table)
+    return [(convert, column)
+            for convert in db.ops.get_db_converters(column) + column.get_db_converters(db)]

@@ -94,7 +94,7 @@ def _lock_head(cursor) -> tuple[int, str]:
 
     SQLite has no row locks; its write transactions (IMMEDIATE, see settings) queue instead.
     """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR UPDATE" if cursor.db.features.has_select_for_update else ""
     cursor.execute(f"SELECT last_sequence, last_hash FROM {_HEAD_TABLE} WHERE id = 1{lock}")
     row = cursor.fetchone()
     if row is None:  # the first entry of a new node
@@ -105,13 +105,14 @@ def _lock_head(cursor) -> tuple[int, str]:
 
 
 def _insert_entries(cursor, entries: list[AuditEntry]) -> None:
+    db = cursor.db  # the connection itself: `connection` is a proxy, looked up on each use
     # Within the database's limit on parameters per statement (SQLite's is the lower).
-    size = min(_ENTRIES_PER_INSERT, connection.ops.bulk_batch_size(_ENTRY_FIELDS, entries))
+    size = min(_ENTRIES_PER_INSERT, db.ops.bulk_batch_size(_ENTRY_FIELDS, entries))
     for start in range(0, len(entries), size):
         batch = entries[start:start + size]
         # Each value as the ORM would send it (JSON, time zones), without its compiler.
         cursor.execute(_INSERT_ENTRIES + ", ".join([_ENTRY_ROW] * len(batch)), [
-            field.get_db_prep_save(getattr(entry, field.attname), connection)
+            field.get_db_prep_save(getattr(entry, field.attname), db)
             for entry in batch for field in _ENTRY_FIELDS
         ])
 
