@@ -12,7 +12,7 @@ def test_it_finds_a_case_across_scripts_and_name_order(api, caseworker):
     case = services.register_case(caseworker, person_data(
         given_name="Иван", family_name="Иванов", birth_date=date(1990, 1, 5)))
     response = api.post(SEARCH, {"given_name": "Ivanov", "family_name": "Ivan",
-                                "birth_date": "1990-01-05"})
+                                 "birth_date": "1990-01-05"})
     assert response.status_code == 200
     [item] = response.json()
     assert item["case_number"] == case.case_number
@@ -21,13 +21,13 @@ def test_it_finds_a_case_across_scripts_and_name_order(api, caseworker):
 
 def test_it_needs_the_exact_birth_date(api, caseworker, case):
     response = api.post(SEARCH, {"given_name": "Elena", "family_name": "Popescu",
-                                "birth_date": "1998-04-13"})
+                                 "birth_date": "1998-04-13"})
     assert response.json() == []
 
 
 def test_it_is_recorded_in_the_audit_trail(api, case):
     api.post(SEARCH, {"given_name": "Elena", "family_name": "Popescu",
-                     "birth_date": "1998-04-12"})
+                      "birth_date": "1998-04-12"})
     entry = AuditEntry.objects.get(action="search")
     assert (entry.object_ref, entry.channel) == (case.case_number, "api")
 
@@ -35,7 +35,7 @@ def test_it_is_recorded_in_the_audit_trail(api, case):
 def test_it_validates_ownership(case, officer_api, roles_without_cases):
     for client in [officer_api, *roles_without_cases]:
         response = client.post(SEARCH, {"given_name": "Elena", "family_name": "Popescu",
-                                       "birth_date": "1998-04-12"})
+                                        "birth_date": "1998-04-12"})
         assert response.json() == []
 
 
