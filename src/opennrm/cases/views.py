@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opennrm.cases import access, listing, same_person, services
+from opennrm.cases import access, listing, same_person, sections, services
 from opennrm.cases.forms import (
     CaseFilterForm,
     CaseForm,
@@ -26,10 +26,9 @@ from opennrm.cases.forms import (
 from opennrm.core.forms import add_service_errors
 
 CASES_PER_PAGE = 50
-# The case page's lists: one query tells which hold rows, and only those are read.
-CASE_PAGE_RELATIONS = ("consents", "screenings", "identification_decisions", "referrals",
-                       "reflection_periods", "residence_permits", "support_plan",
-                       "return_plans", "proceedings", "compensation_claims")
+# The case page's own lists; the registered sections add theirs (`sections`). One query
+# tells which hold rows, and only those are read.
+CASE_PAGE_RELATIONS = ("consents",)
 CHANNEL = "web"
 
 
@@ -77,16 +76,12 @@ def _same_person_context(user, case, form=None, failed_removal=None) -> dict:
 def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None,
                    identity_shown: bool = False, same_person_form=None,
                    failed_same_person_removal=None):
-    # Imported here: these apps' pages import `case_view` from this module.
-    from opennrm.protection.views import protection_context
-    from opennrm.referrals.views import referral_context
-    from opennrm.screening.views import identification_context
-
     if identity_shown:
         case = services.reveal_identity(request.user, case_number, channel=CHANNEL)
     else:
         case = services.read_case(request.user, case_number, channel=CHANNEL, identity=False)
-    present = services.relations_with_rows(case, CASE_PAGE_RELATIONS)
+    present = services.relations_with_rows(
+        case, CASE_PAGE_RELATIONS + sections.section_relations())
     consents = (list(case.consents.select_related("recipient_agency"))
                 if "consents" in present else [])
     for consent in consents:
@@ -103,9 +98,7 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         "consents": consents,
         "close_form": close_form or CloseCaseForm(),
         "failed_withdrawal": failed_withdrawal,
-        **identification_context(request.user, case, present),
-        **referral_context(request.user, case, present),
-        **protection_context(request.user, case, present),
+        **sections.sections_context(request.user, case, present),
         **_same_person_context(request.user, case, same_person_form,
                                failed_same_person_removal),
     })

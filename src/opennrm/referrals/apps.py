@@ -7,5 +7,10 @@ class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the receiver that stops referrals when their consent is withdrawn.
+        # Importing the services connects the receiver that stops referrals when their
+        # consent is withdrawn.
+        from opennrm.cases.sections import register_case_section
         from opennrm.referrals import services  # noqa: F401
+        from opennrm.referrals.views import referral_context
+
+        register_case_section("referrals", referral_context, 20, relations=("referrals",))

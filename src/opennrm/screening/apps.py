@@ -5,3 +5,10 @@ class ScreeningConfig(AppConfig):
     name = "opennrm.screening"
     verbose_name = "Screening and identification"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from opennrm.cases.sections import register_case_section
+        from opennrm.screening.views import identification_context
+
+        register_case_section("identification", identification_context, 10,
+                              relations=("screenings", "identification_decisions"))
