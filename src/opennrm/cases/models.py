@@ -137,6 +137,12 @@ class Case(models.Model):
         return self.status in (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED)
 
 
+class ConsentQuerySet(models.QuerySet):
+    def in_force(self) -> "ConsentQuerySet":
+        """The consents in force: given and not withdrawn."""
+        return self.filter(Consent.in_force_condition())
+
+
 class Consent(models.Model):
     """The person's consent for one purpose, as given; withdrawal is recorded on it."""
 
@@ -159,14 +165,24 @@ class Consent(models.Model):
         related_name="+",
     )
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         ordering = ["recorded_at", "id"]
 
     def __str__(self) -> str:
         return f"consent to {self.purpose} ({self.case_id})"
 
+    @staticmethod
+    def in_force_condition(through: str = "") -> models.Q:
+        """The one rule for "consent in force" (a consent holds until it is withdrawn), as a
+        filter; `through` names the relation when filtering another model ("consent")."""
+        prefix = f"{through}__" if through else ""
+        return models.Q(**{f"{prefix}withdrawn_on__isnull": True})
+
     @property
     def is_active(self) -> bool:
+        """In force: not withdrawn (the same rule as `in_force_condition`)."""
         return self.withdrawn_on is None
 
 

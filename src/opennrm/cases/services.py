@@ -596,4 +596,4 @@ def withdraw_consent(actor, consent: Consent, withdrawn_on, channel: str = "") -
 
 
 def has_active_consent(case: Case, purpose: str) -> bool:
-    return case.consents.filter(purpose=purpose, withdrawn_on__isnull=True).exists()
+    return case.consents.in_force().filter(purpose=purpose).exists()

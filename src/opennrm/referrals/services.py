@@ -223,8 +223,8 @@ def allowed_transitions(user, referral: Referral) -> list[str]:
 def referral_consent(case: Case, recipient_agency: Agency) -> Consent | None:
     """The consent a referral to `recipient_agency` rests on: purpose "referral", in force,
     naming that agency or no agency. One naming the agency is preferred."""
-    in_force = case.consents.filter(purpose=REFERRAL_CONSENT, withdrawn_on__isnull=True) \
-        .order_by("-given_on", "-id")
+    in_force = case.consents.in_force().filter(purpose=REFERRAL_CONSENT).order_by(
+        "-given_on", "-id")
     return (in_force.filter(recipient_agency=recipient_agency).first()
             or in_force.filter(recipient_agency__isnull=True).first())
 
