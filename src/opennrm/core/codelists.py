@@ -8,7 +8,6 @@ are translated with the gettext catalogues that pycountry ships.
 """
 
 import gettext
-import json
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +15,17 @@ import pycountry
 from django.utils import translation
 from django.utils.functional import lazy
 
+from opennrm.core import datafiles
+
 CODELIST_DIR = Path(__file__).parent / "codelists"
+
+# Every file is checked against core/schemas/codelist.schema.json when it loads.
+CODE_LISTS = datafiles.register(datafiles.DataKind(
+    name="code list",
+    schema=Path(__file__).parent / "schemas" / "codelist.schema.json",
+    folders=lambda: [CODELIST_DIR],
+    check=datafiles.checks(datafiles.name_is_file_name(), datafiles.unique("codes", "code")),
+))
 
 # The gettext domains of pycountry's catalogues (files in pycountry.LOCALES_DIR/xx/LC_MESSAGES).
 PYCOUNTRY_DOMAINS = {"countries": "iso3166-1", "languages": "iso639-3"}
@@ -44,8 +53,7 @@ def load(name: str) -> dict:
     # Only names of files in the folder: a name is never turned into an arbitrary path.
     if name not in {p.stem for p in CODELIST_DIR.glob("*.json")}:
         raise KeyError(f"unknown code list {name!r}")
-    path = CODELIST_DIR / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return CODE_LISTS.load(CODELIST_DIR / f"{name}.json")
 
 
 @cache
