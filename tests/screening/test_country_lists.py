@@ -2,7 +2,11 @@
 
 import json
 from datetime import date
+from pathlib import Path
 
+import pytest
+
+from opennrm.core import datafiles
 from opennrm.screening import indicator_sets, services
 from opennrm.screening.engine import score
 
@@ -47,3 +51,58 @@ def test_a_country_may_add_a_list_of_its_own(tmp_path, settings):
     (tmp_path / "md-forced-begging.json").write_text(json.dumps(data), encoding="utf-8")
     settings.OPENNRM_INDICATOR_DIRS = [str(tmp_path)]
     assert "md-forced-begging" in {s.data["id"] for s in indicator_sets.current()}
+
+
+def _country_file(tmp_path, settings, change) -> tuple[Path, str]:
+    data = json.loads(BUILT_IN.read_text(encoding="utf-8"))
+    data.update(id="md-adult-labour", version="2027.1")
+    change(data)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    path = tmp_path / "md-adult-labour.json"
+    path.write_text(text, encoding="utf-8")
+    settings.OPENNRM_INDICATOR_DIRS = [str(tmp_path)]
+    return path, text
+
+
+def _line(text: str, fragment: str) -> int:
+    return text[:text.index(fragment)].count("\n") + 1
+
+
+def test_a_country_list_with_a_wrong_value_stops_loading_with_its_line(tmp_path, settings):
+    def change(data):
+        data["dimensions"][1]["indicators"][2]["strength"] = "very strong"
+
+    path, text = _country_file(tmp_path, settings, change)
+    with pytest.raises(datafiles.DataFileError) as raised:
+        indicator_sets.all_sets()
+    assert (raised.value.path, raised.value.line) == (path, _line(text, '"very strong"'))
+    assert raised.value.reason.startswith("/dimensions/1/indicators/2/strength: ")
+
+
+def test_a_country_list_without_its_rule_stops_loading(tmp_path, settings):
+    path, _text = _country_file(tmp_path, settings, lambda data: data.pop("rule"))
+    with pytest.raises(datafiles.DataFileError) as raised:
+        indicator_sets.current()
+    assert raised.value.path == path and raised.value.line == 1
+    assert "rule" in raised.value.reason and "required" in raised.value.reason
+
+
+def test_a_country_list_with_an_unknown_field_stops_loading(tmp_path, settings):
+    path, text = _country_file(tmp_path, settings,
+                               lambda data: data.update(threshold=3))
+    with pytest.raises(datafiles.DataFileError) as raised:
+        indicator_sets.get("md-adult-labour", "2027.1")
+    assert raised.value.line == _line(text, '"threshold"')
+    assert raised.value.reason == "/threshold: unknown field 'threshold'"
+
+
+def test_a_country_list_with_an_indicator_code_twice_stops_loading(tmp_path, settings):
+    def change(data):
+        data["dimensions"][5]["indicators"][0]["code"] = "deceived_about_nature_of_job"
+
+    path, text = _country_file(tmp_path, settings, change)
+    with pytest.raises(datafiles.DataFileError) as raised:
+        indicator_sets.all_sets()
+    assert raised.value.line == text.count("\n", 0, text.rindex(
+        '"deceived_about_nature_of_job"')) + 1
+    assert "appears twice" in raised.value.reason

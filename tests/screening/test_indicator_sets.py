@@ -1,7 +1,7 @@
 """The indicator list data files: shape (schema.json), labels, rule and sample content.
 
-jsonschema_rs is the JSON Schema validator installed with schemathesis (the pure-Python
-`jsonschema` package is not a dependency of the project).
+jsonschema_rs is the JSON Schema validator the node itself checks every data file with
+when it loads (core/datafiles.py); these tests check the content beyond the schema.
 """
 
 import copy

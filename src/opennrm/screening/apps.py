@@ -12,3 +12,7 @@ class ScreeningConfig(AppConfig):
 
         register_case_section("identification", identification_context, 10,
                               relations=("screenings", "identification_decisions"))
+
+        # A bad indicator list (a country's too) stops start-up, not the first screening.
+        from opennrm.screening import indicator_sets
+        indicator_sets.all_sets()

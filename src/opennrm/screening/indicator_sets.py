@@ -1,18 +1,39 @@
 """Indicator lists: the built-in ILO/EC files plus a country's own (OPENNRM_INDICATOR_DIRS).
 
 A list is identified by id and version. A new version is a new file; screenings keep the
-version they were made with, so old results never change.
+version they were made with, so old results never change. Every file, a country's too, is
+checked against `indicators/schema.json` when it loads: a bad file stops the node with its
+path, the line and the reason (core.datafiles.DataFileError).
 """
 
-import json
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 
+from opennrm.core import datafiles
 from opennrm.screening.engine import IndicatorSet
 
 BUILT_IN = Path(__file__).parent / "indicators"
+
+
+def _indicator_codes_are_unique(path: Path, data: dict) -> None:
+    seen = set()
+    for d, dimension in enumerate(data["dimensions"]):
+        for i, indicator in enumerate(dimension["indicators"]):
+            if indicator["code"] in seen:
+                raise datafiles.error_at(path, ["dimensions", d, "indicators", i, "code"],
+                                         f"indicator code {indicator['code']!r} appears twice")
+            seen.add(indicator["code"])
+
+
+INDICATOR_LISTS = datafiles.register(datafiles.DataKind(
+    name="indicator list",
+    schema=BUILT_IN / "schema.json",
+    folders=lambda: [BUILT_IN, *map(Path, settings.OPENNRM_INDICATOR_DIRS)],
+    exclude=frozenset({"schema.json"}),
+    check=_indicator_codes_are_unique,
+))
 
 
 class UnknownIndicatorSet(LookupError):
@@ -22,12 +43,9 @@ class UnknownIndicatorSet(LookupError):
 @cache
 def _load(folders: tuple[str, ...]) -> dict[tuple[str, str], IndicatorSet]:
     sets = {}
-    for folder in (BUILT_IN, *map(Path, folders)):
-        for path in sorted(folder.glob("*.json")):
-            if path.name == "schema.json":
-                continue
-            indicator_set = IndicatorSet(json.loads(path.read_text(encoding="utf-8")))
-            sets[indicator_set.key] = indicator_set
+    for data in INDICATOR_LISTS.load_all([BUILT_IN, *map(Path, folders)]).values():
+        indicator_set = IndicatorSet(data)
+        sets[indicator_set.key] = indicator_set
     return sets
 
 
