@@ -160,3 +160,12 @@ def test_matching_services_validates_ownership(case, police_officer):
     response = ApiClient(police_officer).get(f"/api/cases/{case.case_number}/matching-services",
                                              {"service_type": "shelter"})
     assert response.status_code == 404
+
+
+def test_providers_are_listed_by_name(caseworker):
+    for name in ("Beta", "Alpha", "Gamma"):
+        Provider.objects.create(name=name, organisation_type="ngo", country="MD")
+
+    listing = ApiClient(caseworker).get("/api/providers").json()
+
+    assert [item["name"] for item in listing["items"]] == ["Alpha", "Beta", "Gamma"]

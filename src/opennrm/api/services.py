@@ -332,8 +332,10 @@ def list_matching_services(request: HttpRequest, case_number: CaseNumber, servic
             operation_id="listProviders", summary="List the providers in the directory")
 def list_providers(request: HttpRequest, filters: Query[ProviderFilters]):
     directory.ensure_can_read(request.auth)
+    # Ordered here: with GROUP BY (the count) the model's default ordering does not apply.
     providers = Provider.objects.select_related("agency").annotate(
-        service_count=Count("services", filter=Q(services__is_active=True)))
+        service_count=Count("services", filter=Q(services__is_active=True))
+    ).order_by("name", "id")
     if not filters.include_inactive:
         providers = providers.filter(is_active=True)
     if filters.q:
