@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from opennrm.accounts.models import User
 from opennrm.cases import services as case_services
-from opennrm.cases.access import IDENTIFICATION_SERVICE_TYPE
 from opennrm.cases.models import Case, CaseStatus
 from opennrm.protection import services as protection
 from opennrm.referrals import services as referrals
+from opennrm.referrals.access import IDENTIFICATION_SERVICE_TYPE
 from opennrm.screening import indicator_sets
 from opennrm.screening import services as screening
 from opennrm.services.models import Service

@@ -12,6 +12,7 @@ from opennrm.accounts.models import Role
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import access
 from opennrm.cases import services as case_services
+from opennrm.referrals import access as referral_access
 from opennrm.referrals import services
 from opennrm.referrals.models import Assistance, Referral, ReferralEvent, ReferralState
 from opennrm.reminders.models import Notification
@@ -221,7 +222,7 @@ def test_a_supervisor_overrides_a_missing_consent_with_a_reason_and_it_is_audite
     assert AuditEntry.objects.filter(object_ref=case.case_number,
                                      reason=f"referral {referral.pk}: consent overridden",
                                      fields=["consent"]).exists()
-    assert access.can_see_shared_fields(shelter_worker, referral)
+    assert referral_access.can_see_shared_fields(shelter_worker, referral)
 
 
 # --- what the recipient sees ---------------------------------------------------------------
@@ -270,7 +271,7 @@ def test_access_ends_at_once_even_before_the_state_changes(accepted, shelter_wor
     consent.withdrawn_on = timezone.localdate()
     consent.save()
     accepted.consent.refresh_from_db()
-    assert not access.can_see_shared_fields(shelter_worker, accepted)
+    assert not referral_access.can_see_shared_fields(shelter_worker, accepted)
 
 
 def test_withdrawing_another_consent_leaves_the_referral_alone(referral, caseworker, case):

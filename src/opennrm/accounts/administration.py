@@ -1,6 +1,7 @@
 """The administrator's pages (users, agencies) and everyone's own API tokens.
 
-Administrators manage accounts and see no cases; the rules live in `provisioning`.
+Administrators manage accounts and see no cases; who may is decided in `access`, the changes
+are made by `provisioning`.
 """
 
 from functools import wraps
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.accounts import provisioning
+from opennrm.accounts.access import can_manage_accounts
 from opennrm.accounts.forms import (
     AgencyCreateForm,
     AgencyEditForm,
@@ -38,7 +40,7 @@ def administrator_view(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not provisioning.can_manage_accounts(request.user):
+        if not can_manage_accounts(request.user):
             raise PermissionDenied(gettext("Only administrators manage users and agencies."))
         return view(request, *args, **kwargs)
 

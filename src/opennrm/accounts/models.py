@@ -5,9 +5,9 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from opennrm.core import codelists
+from opennrm.core.roles import Role  # in core for the access rules, imported from here too
 
 
 class Agency(models.Model):
@@ -25,17 +25,6 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Role(models.TextChoices):
-    # Translators: a social worker who handles the cases (files) of trafficked persons.
-    CASEWORKER = "caseworker", _("Frontline caseworker")
-    SUPERVISOR = "supervisor", _("Supervisor")
-    # Translators: NRM = National Referral Mechanism for trafficked persons.
-    NATIONAL_COORDINATOR = "national_coordinator", _("National coordinator (NRM focal point)")
-    ANALYST = "analyst", _("Analyst (aggregates only)")
-    AUDITOR = "auditor", _("Auditor (audit trail only)")
-    ADMINISTRATOR = "administrator", _("Administrator (users and agencies)")
 
 
 class User(AbstractUser):

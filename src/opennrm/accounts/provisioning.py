@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from opennrm.accounts.access import ensure_can_manage_accounts
 from opennrm.accounts.models import Agency, ApiToken, Role, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event, record_events
@@ -18,18 +19,6 @@ from opennrm.core import codelists
 ROLES_WITHOUT_AGENCY = {Role.AUDITOR, Role.ADMINISTRATOR, Role.ANALYST}
 DEFAULT_TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 365
-
-
-def can_manage_accounts(user: User | None) -> bool:
-    """Only administrators manage users and agencies (and see no cases for it)."""
-    return bool(user and user.is_authenticated and user.is_active
-                and user.role == Role.ADMINISTRATOR)
-
-
-def _ensure_can_manage(actor: User | None) -> None:
-    # No actor means the operator on the server (CLI, demo), who may do anything.
-    if actor is not None and not can_manage_accounts(actor):
-        raise PermissionDenied(gettext("Only administrators manage users and agencies."))
 
 
 def _check_agency_type_and_country(agency_type: str, country: str, errors: dict) -> None:
@@ -44,7 +33,7 @@ def _check_agency_type_and_country(agency_type: str, country: str, errors: dict)
 def create_agency(code: str, name: str, agency_type: str, country: str,
                   actor: User | None = None, channel: str = "") -> Agency:
     """Create an agency of the NRM with a type from the agency-type list."""
-    _ensure_can_manage(actor)
+    ensure_can_manage_accounts(actor)
     errors: dict[str, list[str]] = {}
     country = country.upper()
     _check_agency_type_and_country(agency_type, country, errors)
@@ -66,7 +55,7 @@ def create_agency(code: str, name: str, agency_type: str, country: str,
 def update_agency(actor: User | None, agency: Agency, name: str | None = None,
                   is_active: bool | None = None, channel: str = "") -> Agency:
     """Rename an agency or (de)activate it; `None` leaves a value as it is."""
-    _ensure_can_manage(actor)
+    ensure_can_manage_accounts(actor)
     changed = []
     if name is not None and name.strip() != agency.name:
         if not name.strip():
@@ -109,7 +98,7 @@ def create_user(username: str, password: str, role: str, agency_code: str = "",
                 email: str = "", validate: bool = True, actor: User | None = None,
                 channel: str = "") -> User:
     """Create a user with a role; case-handling roles must belong to an agency."""
-    _ensure_can_manage(actor)
+    ensure_can_manage_accounts(actor)
     errors: dict[str, list[str]] = {}
     agency = _check_role_and_agency(role, agency_code, errors)
     if not username:
@@ -140,7 +129,7 @@ def update_user(actor: User | None, user: User, role: str | None = None,
     Deactivating a user revokes their API tokens; their browser sessions end by
     themselves, because Django signs inactive users out on their next request.
     """
-    _ensure_can_manage(actor)
+    ensure_can_manage_accounts(actor)
     role = user.role if role is None else role
     if agency_code is None:
         agency_code = user.agency.code if user.agency else ""
@@ -179,7 +168,7 @@ def enrol_totp(user: User, actor: User | None = None, channel: str = "") -> str:
 
     Any earlier device stops working.
     """
-    _ensure_can_manage(actor)
+    ensure_can_manage_accounts(actor)
     TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     record_event(actor, AuditEvent(Action.UPDATE, "user", user.username, ("totp_device",),
@@ -190,7 +179,7 @@ def enrol_totp(user: User, actor: User | None = None, channel: str = "") -> str:
 @transaction.atomic
 def remove_totp(actor: User | None, user: User, channel: str = "") -> None:
     """Remove the user's authenticator app (lost phone); they sign in with a password only."""
-    _ensure_can_manage(actor)
+    ensure_can_manage_accounts(actor)
     if TOTPDevice.objects.filter(user=user).delete()[0]:
         record_event(actor, AuditEvent(Action.UPDATE, "user", user.username, ("totp_device",),
                                        reason="authenticator app removed"), channel=channel)

@@ -5,9 +5,12 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from opennrm.audit.access import ensure_can_read_audit_trail
 from opennrm.audit.models import Action, AuditEntry, AuditHead
+from opennrm.core.access import Staff
 
 GENESIS_HASH = "0" * 64
 
@@ -42,7 +45,8 @@ def _entry_hash(previous_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((previous_hash + content).encode("utf-8")).hexdigest()
 
 
-def record_events(actor, events: list[AuditEvent], channel: str = "") -> list[AuditEntry]:
+def record_events(actor: Staff | None, events: list[AuditEvent],
+                  channel: str = "") -> list[AuditEntry]:
     """Append events to the chain, in the caller's transaction.
 
     If the caller's transaction rolls back, its audit entries go with it: the trail records
@@ -117,7 +121,7 @@ def _insert_entries(cursor, entries: list[AuditEntry]) -> None:
         ])
 
 
-def record_event(actor, event: AuditEvent, channel: str = "") -> AuditEntry:
+def record_event(actor: Staff | None, event: AuditEvent, channel: str = "") -> AuditEntry:
     return record_events(actor, [event], channel)[0]
 
 
@@ -161,20 +165,10 @@ def verify_chain(max_problems: int = 20) -> ChainReport:
     return ChainReport(entries_checked=checked, problems=problems)
 
 
-class AuditAccessDenied(Exception):
-    pass
-
-
-def can_read_audit_trail(user) -> bool:
-    from opennrm.accounts.models import Role
-
-    return bool(user and user.is_authenticated and user.is_active and user.role == Role.AUDITOR)
-
-
-def audit_entries_for(user, *, case_number: str = "", username: str = "", action: str = ""):
+def audit_entries_for(user: Staff | None, *, case_number: str = "", username: str = "",
+                      action: str = "") -> QuerySet[AuditEntry]:
     """The audit trail as the auditor sees it, newest first, optionally filtered."""
-    if not can_read_audit_trail(user):
-        raise AuditAccessDenied("Only auditors may read the audit trail.")
+    ensure_can_read_audit_trail(user)
     entries = AuditEntry.objects.order_by("-sequence")
     if case_number:
         entries = entries.filter(object_ref=case_number.strip())
@@ -186,4 +180,4 @@ def audit_entries_for(user, *, case_number: str = "", username: str = "", action
 
 
 __all__ = ["Action", "AuditEvent", "record_event", "record_events", "verify_chain",
-           "audit_entries_for", "can_read_audit_trail"]
+           "audit_entries_for"]

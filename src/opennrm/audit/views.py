@@ -3,8 +3,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from opennrm.audit.access import AuditAccessDenied
 from opennrm.audit.models import Action
-from opennrm.audit.services import AuditAccessDenied, audit_entries_for, verify_chain
+from opennrm.audit.services import audit_entries_for, verify_chain
 
 
 @login_required

@@ -19,7 +19,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opennrm.accounts.models import Role
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
@@ -36,19 +35,10 @@ _ENCRYPTED = ("reason", "removal_reason", "case__notes", "same_as_case__notes")
 
 # --- who may link --------------------------------------------------------------------------
 
-def _ensure_may_change_links(user, case: Case) -> None:
-    """The national coordinator may link any case it can see; others must be allowed to edit
-    the case. CaseNotFound if the user cannot see it, CaseAccessDenied if only read it."""
-    if getattr(user, "role", None) == Role.NATIONAL_COORDINATOR:
-        access.get_visible_case(user, case.case_number)
-    else:
-        access.ensure_can_edit(user, case)
-
-
 def may_change_links(user, case: Case) -> bool:
     """Whether the case page offers `user` the forms to link and remove links."""
     try:
-        _ensure_may_change_links(user, case)
+        access.ensure_can_change_same_person_links(user, case)
     except (access.CaseNotFound, access.CaseAccessDenied):
         return False
     return True
@@ -147,7 +137,7 @@ def link_same_person(user, case: Case, other_case_number: str, reason: str = "",
                      channel: str = "web") -> SamePersonLink:
     """Record that `case` and the case numbered `other_case_number` are about the same
     person; both persons (and any already linked to them) are then counted as one."""
-    _ensure_may_change_links(user, case)
+    access.ensure_can_change_same_person_links(user, case)
     errors: dict = {}
     other = _other_case(user, other_case_number, errors)
     reason = _clean_reason(reason, "reason", errors, required=False)

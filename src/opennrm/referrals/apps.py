@@ -9,8 +9,15 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         # Importing the services connects the receiver that stops referrals when their
         # consent is withdrawn.
+        from opennrm.cases import access as case_access
         from opennrm.cases.sections import register_case_section
         from opennrm.referrals import services  # noqa: F401
+        from opennrm.referrals.access import (
+            case_shared_for_same_person_link,
+            cases_referred_for_identification,
+        )
         from opennrm.referrals.views import referral_context
 
         register_case_section("referrals", referral_context, 20, relations=("referrals",))
+        case_access.register_identification_grant(cases_referred_for_identification)
+        case_access.register_same_person_link_grant(case_shared_for_same_person_link)

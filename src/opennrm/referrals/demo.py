@@ -11,10 +11,10 @@ from itertools import cycle
 from django.utils import timezone
 
 from opennrm.accounts.models import Role, User
-from opennrm.cases import access
 from opennrm.cases import services as case_services
 from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.referrals import services
+from opennrm.referrals.access import IDENTIFICATION_SERVICE_TYPE
 from opennrm.referrals.models import Referral, ReferralState
 from opennrm.services.models import ContactChannel, Service
 from opennrm.services.services import matching_services
@@ -65,8 +65,7 @@ def create_demo_referrals(limit: int = 60, seed: int = 2026) -> int:
     service_types = sorted(set(Service.objects.filter(
         is_active=True, provider__is_active=True, provider__agency_id__in=caseworkers,
         contact_channel=ContactChannel.IN_SYSTEM).exclude(
-            service_type=access.IDENTIFICATION_SERVICE_TYPE).values_list("service_type",
-                                                                        flat=True)))
+            service_type=IDENTIFICATION_SERVICE_TYPE).values_list("service_type", flat=True)))
     if not service_types:
         return 0
     cases = (Case.objects.filter(owner_agency_id__in=caseworkers, status=CaseStatus.ACTIVE,
@@ -101,7 +100,7 @@ def create_demo_referrals(limit: int = 60, seed: int = 2026) -> int:
 def _refer_for_identification(caseworkers: dict[int, User]) -> int:
     """Screened presumed victims of other agencies referred to the police for formal
     identification, accepted: they wait on the police decision-makers' queue."""
-    service = (Service.objects.filter(service_type=access.IDENTIFICATION_SERVICE_TYPE,
+    service = (Service.objects.filter(service_type=IDENTIFICATION_SERVICE_TYPE,
                                       is_active=True, provider__agency_id__in=caseworkers,
                                       contact_channel=ContactChannel.IN_SYSTEM)
                .select_related("provider__agency").first())

@@ -26,6 +26,7 @@ from opennrm.cases.models import Case, Consent
 from opennrm.cases.signals import consent_withdrawn
 from opennrm.core import codelists
 from opennrm.core.validation import clean_date, clean_text
+from opennrm.referrals import access as referral_access
 from opennrm.referrals.models import (
     OPEN_STATES,
     Assistance,
@@ -110,17 +111,17 @@ _NOTICES = {
 
 def referrals_visible_to(user) -> QuerySet[Referral]:
     """Every referral `user` may see: sent by or addressed to their agency."""
-    return Referral.objects.filter(access.referrals_visible(user))
+    return Referral.objects.filter(referral_access.referrals_visible(user))
 
 
 def inbox(user) -> QuerySet[Referral]:
     """Referrals addressed to `user`'s agency that `user` may see."""
-    return Referral.objects.filter(access.incoming_referrals(user))
+    return Referral.objects.filter(referral_access.incoming_referrals(user))
 
 
 def outbox(user) -> QuerySet[Referral]:
     """Referrals `user`'s agency sent, of cases `user` may see."""
-    return Referral.objects.filter(access.outgoing_referrals(user))
+    return Referral.objects.filter(referral_access.outgoing_referrals(user))
 
 
 def get_referral(user, referral_id: int) -> Referral:
@@ -172,7 +173,7 @@ def read_referral(user, referral_id: int, channel: str = "") -> ReferralView:
 def shared_data(user, referral: Referral, channel: str = "") -> dict | None:
     """The fields the referral shares, for its recipient, recording the read in the audit
     trail; None when the recipient's access has ended (closed or consent withdrawn)."""
-    if not access.can_see_shared_fields(user, referral):
+    if not referral_access.can_see_shared_fields(user, referral):
         return None
     case, person = referral.case, referral.case.person
     values = {
@@ -206,9 +207,9 @@ def assistance_records(user, referral: Referral, channel: str = "") -> list[Assi
 
 def side_of(user, referral: Referral) -> str | None:
     """SENDER or RECIPIENT: which end of the referral `user` is at."""
-    if access.is_referral_recipient(user, referral):
+    if referral_access.is_referral_recipient(user, referral):
         return RECIPIENT
-    if access.is_referral_sender(user, referral):
+    if referral_access.is_referral_sender(user, referral):
         return SENDER
     return None
 
@@ -297,7 +298,7 @@ def refer_case(actor, case: Case, service: Service, shared_fields: Iterable[str]
         if consent is None:
             if not override_reason:
                 raise ValidationError({"consent": [_missing_consent_message(case, recipient)]})
-            if not access.can_override_referral_consent(actor, case):
+            if not referral_access.can_override_referral_consent(actor, case):
                 raise access.CaseAccessDenied(_(
                     "Only a supervisor or the national coordinator may refer without the "
                     "person's consent."))
@@ -392,19 +393,19 @@ def reason_required(to_state: str) -> bool:
 def accept_referral(actor, referral: Referral, reason: str = "",
                     channel: str = "") -> Referral:
     """The receiving agency takes the person on. Of two concurrent answers, one wins."""
-    access.ensure_referral_recipient(actor, referral)
+    referral_access.ensure_referral_recipient(actor, referral)
     return _transition(actor, referral, ReferralState.ACCEPTED, reason, channel, side=RECIPIENT)
 
 
 def decline_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
     """The receiving agency cannot take the person on; the reason is required."""
-    access.ensure_referral_recipient(actor, referral)
+    referral_access.ensure_referral_recipient(actor, referral)
     return _transition(actor, referral, ReferralState.DECLINED, reason, channel, side=RECIPIENT)
 
 
 def withdraw_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
     """The receiving agency ends an accepted referral early; the reason is required."""
-    access.ensure_referral_recipient(actor, referral)
+    referral_access.ensure_referral_recipient(actor, referral)
     return _transition(actor, referral, ReferralState.WITHDRAWN, reason, channel,
                        side=RECIPIENT)
 
@@ -412,7 +413,7 @@ def withdraw_referral(actor, referral: Referral, reason: str, channel: str = "")
 def complete_referral(actor, referral: Referral, reason: str = "",
                       channel: str = "") -> Referral:
     """The receiving agency closes the referral after recording the assistance delivered."""
-    access.ensure_referral_recipient(actor, referral)
+    referral_access.ensure_referral_recipient(actor, referral)
     if referral.state == ReferralState.ACCEPTED and not referral.assistance.exists():
         raise ValidationError({"state": [_(
             "Record the assistance delivered before closing the referral.")]})
@@ -422,7 +423,7 @@ def complete_referral(actor, referral: Referral, reason: str = "",
 
 def cancel_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
     """The referring agency calls the referral off; the reason is required."""
-    access.ensure_referral_sender(actor, referral)
+    referral_access.ensure_referral_sender(actor, referral)
     return _transition(actor, referral, ReferralState.CANCELLED, reason, channel, side=SENDER)
 
 
@@ -453,7 +454,7 @@ def _notify(referral: Referral, state: str) -> None:
 def record_assistance(actor, referral: Referral, service_type: str, description: str,
                       delivered_on, channel: str = "") -> Assistance:
     """Record assistance the receiving agency delivered, while the referral is accepted."""
-    access.ensure_referral_recipient(actor, referral)
+    referral_access.ensure_referral_recipient(actor, referral)
     errors: dict = {}
     if service_type not in codelists.entries("service_types"):
         errors["service_type"] = [_("Choose the kind of assistance.")]

@@ -1,6 +1,6 @@
 """Referral pages: the case's referrals, referring, one referral (sender's and recipient's
 view), answering it, recording assistance, and the agency's inbox. Every write goes through
-`referrals.services`; who sees what is decided in `cases.access`."""
+`referrals.services`; who sees what is decided in `referrals.access` and `cases.access`."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +15,7 @@ from opennrm.cases import access
 from opennrm.cases.views import case_view
 from opennrm.core import codelists
 from opennrm.core.forms import add_service_errors
+from opennrm.referrals import access as referral_access
 from opennrm.referrals import services
 from opennrm.referrals.forms import AssistanceForm, ReasonForm, ReferralForm, ServiceTypeForm
 from opennrm.referrals.models import Referral, ReferralState
@@ -75,8 +76,8 @@ def referral_new(request, case_number):
         service_type = type_form.cleaned_data["service_type"]
         candidates = _referable_services(case, service_type)
         form = ReferralForm(request.POST or None, services=candidates,
-                            may_override=access.can_override_referral_consent(request.user,
-                                                                              case),
+                            may_override=referral_access.can_override_referral_consent(
+                                request.user, case),
                             initial={"shared_fields": list(services.DEFAULT_SHARED_FIELDS)})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -171,7 +172,7 @@ def referral_change(request, pk, action):
 def assistance_new(request, pk):
     """The receiving agency records assistance it delivered under an accepted referral."""
     referral = services.get_referral(request.user, pk)
-    access.ensure_referral_recipient(request.user, referral)
+    referral_access.ensure_referral_recipient(request.user, referral)
     form = AssistanceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -9,8 +9,8 @@ from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext, pgettext
 
-from opennrm.accounts import provisioning
-from opennrm.audit.services import can_read_audit_trail
+from opennrm.accounts.access import can_manage_accounts
+from opennrm.audit.access import can_read_audit_trail
 from opennrm.cases import access
 from opennrm.cases.models import CaseStatus, VictimStatus
 from opennrm.core import codelists
@@ -98,7 +98,7 @@ def may_read_audit_trail(user) -> bool:
 
 @register.filter
 def may_manage_accounts(user) -> bool:
-    return provisioning.can_manage_accounts(user)
+    return can_manage_accounts(user)
 
 
 @register.filter
