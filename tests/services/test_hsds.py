@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from opennrm.services import hsds, services
+from opennrm.services.access import DirectoryAccessDenied
 from opennrm.services.models import Provider, Service
-from opennrm.services.services import DirectoryAccessDenied
 from tests.services.conftest import make_provider, make_service
 
 

@@ -1,7 +1,7 @@
 from datetime import date
 
 from opennrm.cases import services as case_services
-from opennrm.services.services import eligibility_notes, matching_services
+from opennrm.services.matching import eligibility_notes, matching_services
 from tests.conftest import person_data
 from tests.services.conftest import make_provider, make_service
 

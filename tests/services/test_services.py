@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 
 from opennrm.accounts.models import Role
 from opennrm.audit.models import AuditEntry
-from opennrm.services import services
+from opennrm.services import access, queries, services
+from opennrm.services.access import DirectoryAccessDenied
 from opennrm.services.models import Provider, Service
-from opennrm.services.services import DirectoryAccessDenied
 from tests.conftest import make_user
 
 PROVIDER = {"name": "Centrul de Asistență Juridică", "organisation_type": "ngo",
@@ -27,7 +27,7 @@ def test_a_coordinator_adds_a_provider_and_a_service(coordinator):
 
 
 def test_the_administrator_manages_the_directory(administrator):
-    assert services.can_manage_directory(administrator)
+    assert access.can_manage_directory(administrator)
     services.create_provider(administrator, PROVIDER)
 
 
@@ -46,9 +46,9 @@ def test_other_roles_cannot_change_the_directory(ngo, role, provider, service):
 
 
 def test_caseworkers_read_the_directory_but_analysts_do_not(caseworker, analyst, service):
-    assert list(services.directory(caseworker)) == [service]
+    assert list(queries.directory(caseworker)) == [service]
     with pytest.raises(DirectoryAccessDenied):
-        services.directory(analyst)
+        queries.directory(analyst)
 
 
 def test_it_names_each_wrong_field(coordinator):
@@ -88,10 +88,10 @@ def test_an_update_audits_only_what_changed(coordinator, service):
 
 def test_deactivated_services_leave_the_directory(coordinator, caseworker, service):
     services.deactivate_service(coordinator, service)
-    assert list(services.directory(caseworker)) == []
+    assert list(queries.directory(caseworker)) == []
 
     services.reactivate_service(coordinator, service)
-    assert list(services.directory(caseworker)) == [service]
+    assert list(queries.directory(caseworker)) == [service]
 
 
 def test_a_provider_keeps_its_agency_while_services_take_referrals_in_opennrm(
@@ -142,7 +142,7 @@ def test_the_directory_filters(caseworker, service):
                          languages=["en"], capacity=5, places_available=0)
 
     def found(**where):
-        return list(services.directory(caseworker, services.DirectoryFilter(**where)))
+        return list(queries.directory(caseworker, queries.DirectoryFilter(**where)))
 
     assert found(service_type="medical") == [other]
     assert found(region="cahul") == [other]

@@ -11,7 +11,6 @@ from datetime import datetime
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, UploadedFile
@@ -22,7 +21,8 @@ from opennrm.api.problems import problems
 from opennrm.api.schemas import AgencyCode, Request
 from opennrm.cases import access
 from opennrm.core import codelists
-from opennrm.services import hsds
+from opennrm.services import access as directory_access
+from opennrm.services import hsds, matching, queries
 from opennrm.services import services as directory
 from opennrm.services.models import ContactChannel, Provider, Service
 
@@ -221,24 +221,21 @@ def provider_out(provider: Provider, service_count: int) -> dict:
 
 
 def _service(user, service_id: UUID) -> Service:
-    directory.ensure_can_read(user)
-    service = Service.objects.select_related("provider", "provider__agency").filter(
-        hsds_id=service_id).first()
+    service = queries.get_service(user, service_id)
     if service is None:
         raise Http404("There is no service with this id.")
     return service
 
 
 def _provider(user, provider_id: UUID) -> Provider:
-    directory.ensure_can_read(user)
-    provider = Provider.objects.select_related("agency").filter(hsds_id=provider_id).first()
+    provider = queries.get_provider(user, provider_id)
     if provider is None:
         raise Http404("There is no provider with this id.")
     return provider
 
 
-def _provider_detail(provider: Provider) -> dict:
-    services = list(provider.services.select_related("provider"))
+def _provider_detail(user, provider: Provider) -> dict:
+    services = list(queries.provider_services(user, provider))
     return {**provider_out(provider, len(services)),
             "services": [service_out(service) for service in services]}
 
@@ -256,13 +253,13 @@ def _set_active(user, item, active: bool | None, activate, deactivate) -> None:
             operation_id="listServices", summary="Find services in the directory")
 def list_services(request: HttpRequest, filters: Query[ServiceFilters]):
     """Active services of active providers unless `include_inactive`; by name."""
-    where = directory.DirectoryFilter(
+    where = queries.DirectoryFilter(
         service_type=_no_nul(filters.service_type), country=_no_nul(filters.country),
         region=_no_nul(filters.region), language=filters.language, gender=filters.gender,
         age=filters.age, free_places=filters.free_places,
         provider=str(filters.provider_id or ""), text=_no_nul(filters.q),
         include_inactive=filters.include_inactive)
-    services = directory.directory(request.auth, where)
+    services = queries.directory(request.auth, where)
     count = services.count()
     start = (filters.page - 1) * filters.page_size
     items = list(services[start:start + filters.page_size]) if start < count else []
@@ -284,7 +281,7 @@ def update_service(request: HttpRequest, service_id: UUID, changes: ServiceChang
     service = _service(request.auth, service_id)
     values = changes.model_dump(exclude_unset=True)
     active = values.pop("is_active", None)
-    directory.ensure_can_manage(request.auth)
+    directory_access.ensure_can_manage(request.auth)
     service = directory.update_service(request.auth, service, values, channel=CHANNEL)
     _set_active(request.auth, service, active, directory.reactivate_service,
                 directory.deactivate_service)
@@ -322,8 +319,8 @@ def list_matching_services(request: HttpRequest, case_number: CaseNumber, servic
     return [{"service": service_out(service),
              "takes_referrals": (service.provider.agency_id is not None
                                  and service.contact_channel == ContactChannel.IN_SYSTEM),
-             "notes": directory.eligibility_notes(service, case)}
-            for service in directory.matching_services(case, service_type)]
+             "notes": matching.eligibility_notes(service, case)}
+            for service in matching.matching_services(case, service_type)]
 
 
 # --- providers ---------------------------------------------------------------------------
@@ -331,19 +328,10 @@ def list_matching_services(request: HttpRequest, case_number: CaseNumber, servic
 @router.get("/providers", response={200: ProviderPage, **problems(401, 403, 404, 422)},
             operation_id="listProviders", summary="List the providers in the directory")
 def list_providers(request: HttpRequest, filters: Query[ProviderFilters]):
-    directory.ensure_can_read(request.auth)
-    # Ordered here: with GROUP BY (the count) the model's default ordering does not apply.
-    providers = Provider.objects.select_related("agency").annotate(
-        service_count=Count("services", filter=Q(services__is_active=True))
-    ).order_by("name", "id")
-    if not filters.include_inactive:
-        providers = providers.filter(is_active=True)
-    if filters.q:
-        providers = providers.filter(name__icontains=_no_nul(filters.q))
-    if filters.country:
-        providers = providers.filter(country=_no_nul(filters.country).upper())
-    if filters.organisation_type:
-        providers = providers.filter(organisation_type=_no_nul(filters.organisation_type))
+    providers = queries.providers(request.auth, queries.ProviderFilter(
+        text=_no_nul(filters.q), country=_no_nul(filters.country),
+        organisation_type=_no_nul(filters.organisation_type),
+        include_inactive=filters.include_inactive))
     count = providers.count()
     start = (filters.page - 1) * filters.page_size
     items = list(providers[start:start + filters.page_size]) if start < count else []
@@ -357,7 +345,7 @@ def create_provider(request: HttpRequest, response: HttpResponse, provider: Prov
     created = directory.create_provider(request.auth, provider.model_dump(exclude_unset=True),
                                         channel=CHANNEL)
     response["Location"] = reverse("api:read_provider", args=[created.hsds_id])
-    return Status(201, _provider_detail(created))
+    return Status(201, _provider_detail(request.auth, created))
 
 
 @router.get("/providers/{provider_id}",
@@ -365,7 +353,7 @@ def create_provider(request: HttpRequest, response: HttpResponse, provider: Prov
             operation_id="readProvider", summary="Read a provider with its services",
             url_name="read_provider")
 def read_provider(request: HttpRequest, provider_id: UUID):
-    return _provider_detail(_provider(request.auth, provider_id))
+    return _provider_detail(request.auth, _provider(request.auth, provider_id))
 
 
 @router.patch("/providers/{provider_id}",
@@ -376,11 +364,11 @@ def update_provider(request: HttpRequest, provider_id: UUID, changes: ProviderCh
     provider = _provider(request.auth, provider_id)
     values = changes.model_dump(exclude_unset=True)
     active = values.pop("is_active", None)
-    directory.ensure_can_manage(request.auth)
+    directory_access.ensure_can_manage(request.auth)
     provider = directory.update_provider(request.auth, provider, values, channel=CHANNEL)
     _set_active(request.auth, provider, active, directory.reactivate_provider,
                 directory.deactivate_provider)
-    return _provider_detail(_provider(request.auth, provider_id))
+    return _provider_detail(request.auth, _provider(request.auth, provider_id))
 
 
 @router.post("/providers/{provider_id}/services",
@@ -420,5 +408,5 @@ def export_directory(request: HttpRequest):
 def import_directory(request: HttpRequest, file: File[UploadedFile]):
     """Entries are matched by HSDS id. The whole file is checked first: if any row is
     wrong, the answer lists every problem (file, row, column) and nothing is written."""
-    directory.ensure_can_manage(request.auth)
+    directory_access.ensure_can_manage(request.auth)
     return hsds.import_directory(request.auth, file, channel=CHANNEL)

@@ -16,8 +16,8 @@ from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.referrals import services
 from opennrm.referrals.access import IDENTIFICATION_SERVICE_TYPE
 from opennrm.referrals.models import Referral, ReferralState
+from opennrm.services.matching import matching_services
 from opennrm.services.models import ContactChannel, Service
-from opennrm.services.services import matching_services
 
 CHANNEL = "cli"
 REFERRED_SHARE = 0.3

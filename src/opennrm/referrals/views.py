@@ -19,8 +19,8 @@ from opennrm.referrals import access as referral_access
 from opennrm.referrals import services
 from opennrm.referrals.forms import AssistanceForm, ReasonForm, ReferralForm, ServiceTypeForm
 from opennrm.referrals.models import Referral, ReferralState
+from opennrm.services.matching import matching_services
 from opennrm.services.models import ContactChannel
-from opennrm.services.services import matching_services
 
 CHANNEL = "web"
 INBOX_PER_PAGE = 25

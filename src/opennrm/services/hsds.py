@@ -28,11 +28,12 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from opennrm.accounts.models import Agency
+from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.core import codelists
 from opennrm.services import services
+from opennrm.services.access import ensure_can_manage
 from opennrm.services.models import ContactChannel, Provider, Service
 
 HSDS_VERSION = "3.0"
@@ -271,12 +272,12 @@ def _datapackage() -> dict:
     }
 
 
-def export_directory(actor, output: BinaryIO, channel: str = "") -> int:
+def export_directory(actor: User, output: BinaryIO, channel: str = "") -> int:
     """Write the whole directory (inactive entries too) as an HSDS zip to `output`.
 
     Returns the number of services written. Directory managers only; audited.
     """
-    services.ensure_can_manage(actor)
+    ensure_can_manage(actor)
     providers = list(Provider.objects.select_related("agency").prefetch_related("services")
                      .order_by("name", "hsds_id"))
     tables = _tables(providers)
@@ -626,8 +627,9 @@ def _read_service(row: Row, provider: services.ImportedProvider, terms: _Terms,
                                     capacity_updated_at=capacity_updated_at)
 
 
-def import_directory(actor, upload: BinaryIO, channel: str = "") -> services.ImportSummary:
+def import_directory(actor: User, upload: BinaryIO,
+                     channel: str = "") -> services.ImportSummary:
     """Check an HSDS zip completely, then create or update its providers and services in one
     transaction. A problem anywhere: ValidationError({"file": [...]}), nothing written."""
-    services.ensure_can_manage(actor)
+    ensure_can_manage(actor)
     return services.import_directory(actor, read_directory(upload), channel)

@@ -1,196 +1,28 @@
-"""The one write path for the service directory, and matching services to a case.
-
-The directory holds no personal data of victims: every signed-in case-handling user reads
-it. Directory managers (see `can_manage_directory`) change it; the staff of a provider's own
-agency report the places free today. Every change is audited (object types "provider" and
+"""The one write path for the service directory: providers, services, free places and the
+import's records, each validated, checked and audited (object types "provider" and
 "service", referenced by their HSDS id).
+
+Who may do what is in `access`, matching a case to services in `matching`, the reads in
+`queries`, reading and writing HSDS files in `hsds`.
 """
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opennrm.accounts.models import Agency, Role
+from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
-from opennrm.cases import services as case_services
-from opennrm.cases.access import CASE_HANDLING_ROLES
-from opennrm.cases.models import Case, Person
 from opennrm.core import codelists
 from opennrm.core.validation import clean_text
+from opennrm.services.access import ensure_can_manage, ensure_can_update_capacity
 from opennrm.services.models import ContactChannel, Provider, Service
-
-# The directory is national reference data: the NRM focal point keeps it, and the
-# administrator (who sets up agencies) may do so on a small node without a coordinator.
-DIRECTORY_MANAGER_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.ADMINISTRATOR})
-DIRECTORY_READER_ROLES = CASE_HANDLING_ROLES | DIRECTORY_MANAGER_ROLES
-# CETS 197 art. 10(3): a person of uncertain age is presumed to be a child.
-CHILD_AGES = (0, 17)
-OLDEST_AGE = 200
-
-
-class DirectoryAccessDenied(PermissionDenied):
-    """The user may not do this to the directory (a 403 in the web UI and the API)."""
-
-
-# --- permissions -------------------------------------------------------------------------
-
-def _active(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
-def can_read_directory(user) -> bool:
-    """Every signed-in case-handling user (and the directory managers) reads the directory."""
-    return _active(user) and user.role in DIRECTORY_READER_ROLES
-
-
-def can_manage_directory(user) -> bool:
-    """Add and change providers and services, import and export HSDS: the national
-    coordinator and the administrator."""
-    return _active(user) and user.role in DIRECTORY_MANAGER_ROLES
-
-
-def can_update_capacity(user, service: Service) -> bool:
-    """Staff of the provider's own agency (any role but analyst/auditor), or a manager."""
-    if can_manage_directory(user):
-        return True
-    return (_active(user) and user.role in CASE_HANDLING_ROLES and user.agency_id is not None
-            and service.provider.agency_id == user.agency_id)
-
-
-def ensure_can_read(user) -> None:
-    if not can_read_directory(user):
-        raise DirectoryAccessDenied(_("You may not read the service directory."))
-
-
-def ensure_can_manage(user) -> None:
-    if not can_manage_directory(user):
-        raise DirectoryAccessDenied(
-            _("Only the national coordinator or the administrator may change the service "
-              "directory."))
-
-
-# --- matching ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Profile:
-    """What matching needs to know of a person: no identity, only demographics."""
-
-    gender: str
-    ages: tuple[int, int] | None  # the range the person's age lies in; None = unknown
-    age: int | None  # the age itself, when known exactly
-    age_uncertain: bool
-    languages: tuple[str, ...]
-
-
-def _profile(case: Case, on: date) -> _Profile:
-    # Only the fields matching needs: the name, documents and contacts stay encrypted.
-    person = Person.objects.only(
-        "gender", "birth_year", "birth_date", "age_uncertain", "languages"
-    ).get(pk=case.person_id)
-    age = case_services.age_on(person, on)
-    if person.age_uncertain:
-        ages = CHILD_AGES
-    elif age is not None:
-        ages = (age, age)
-    elif case.age_band in codelists.entries("age_bands"):
-        band = codelists.entries("age_bands")[case.age_band]
-        # The band is the age at first contact: the person may have grown older since.
-        grown = max(on.year - case.first_contact_on.year, 0) if case.first_contact_on else 0
-        ages = (band["min"], band["max"] + grown)
-    elif case.is_child:
-        ages = CHILD_AGES
-    else:
-        ages = None
-    return _Profile(person.gender, ages, None if person.age_uncertain else age,
-                    person.age_uncertain, tuple(person.languages or ()))
-
-
-def _age_fits(service: Service, ages: tuple[int, int] | None) -> bool:
-    if ages is None:
-        return True
-    low, high = ages
-    return ((service.min_age is None or high >= service.min_age)
-            and (service.max_age is None or low <= service.max_age))
-
-
-def _gender_fits(service: Service, gender: str) -> bool:
-    return not service.genders or gender in service.genders
-
-
-def _speaks(service: Service, languages: tuple[str, ...]) -> bool:
-    return bool(set(service.languages) & set(languages))
-
-
-def _free_places_rank(service: Service) -> int:
-    """0: places free (or no limit), 1: not reported, 2: full."""
-    if service.places_available is not None:
-        return 0 if service.places_available > 0 else 2
-    return 0 if service.capacity is None else 1
-
-
-def matching_services(case: Case, service_type: str, on: date | None = None) -> list[Service]:
-    """Active services of `service_type`, of active providers, that the case's person is
-    eligible for (gender, age; uncertain age counts as a child).
-
-    Services with free places come first, then those speaking one of the person's languages;
-    within that, by name.
-    """
-    profile = _profile(case, on or timezone.localdate())
-    services = Service.objects.filter(
-        service_type=service_type, is_active=True, provider__is_active=True
-    ).select_related("provider")
-    if profile.ages is not None:
-        low, high = profile.ages
-        services = services.filter(Q(min_age__isnull=True) | Q(min_age__lte=high),
-                                   Q(max_age__isnull=True) | Q(max_age__gte=low))
-    # genders and languages are JSON lists: compared here, the same on SQLite and PostgreSQL.
-    eligible = [service for service in services if _gender_fits(service, profile.gender)]
-    return sorted(eligible, key=lambda service: (
-        _free_places_rank(service), not _speaks(service, profile.languages),
-        service.name, service.pk))
-
-
-def eligibility_notes(service: Service, case: Case, on: date | None = None) -> list[str]:
-    """What a caseworker should know before referring this case's person to `service`."""
-    profile = _profile(case, on or timezone.localdate())
-    notes = []
-    if not _gender_fits(service, profile.gender):
-        notes.append(_("Only for: %(genders)s.") % {
-            "genders": ", ".join(codelists.label("genders", code) for code in service.genders)})
-    if not _age_fits(service, profile.ages):
-        notes.append(_("Only for ages %(ages)s.") % {"ages": age_range(service)})
-    if profile.age_uncertain:
-        notes.append(_("The person's age is uncertain: they are presumed to be a child."))
-    elif profile.ages is None and (service.min_age is not None or service.max_age is not None):
-        notes.append(_("The person's age is not recorded: check it against %(ages)s.")
-                     % {"ages": age_range(service)})
-    if service.languages and profile.languages and not _speaks(service, profile.languages):
-        notes.append(_("Speaks none of the person's languages: an interpreter may be needed."))
-    if service.places_available == 0:
-        notes.append(_("No free places at the last update."))
-    if service.contact_channel != ContactChannel.IN_SYSTEM or service.provider.agency_id is None:
-        notes.append(_("This provider is contacted outside OpenNRM (e-mail or telephone)."))
-    return notes
-
-
-def age_range(service: Service) -> str:
-    """The ages a service takes, for people: "18–60", "from 18", "up to 17", "all ages"."""
-    if service.min_age is not None and service.max_age is not None:
-        return f"{service.min_age}–{service.max_age}"
-    if service.min_age is not None:
-        return _("from %(age)d") % {"age": service.min_age}
-    if service.max_age is not None:
-        return _("up to %(age)d") % {"age": service.max_age}
-    return _("all ages")
-
 
 # --- validation --------------------------------------------------------------------------
 
@@ -370,7 +202,7 @@ def _apply(instance, values: dict) -> list[str]:
     return changed
 
 
-def create_provider(actor, data: dict, channel: str = "") -> Provider:
+def create_provider(actor: User, data: dict, channel: str = "") -> Provider:
     """Add a provider to the directory (directory managers)."""
     ensure_can_manage(actor)
     clean = clean_provider(data)
@@ -381,7 +213,8 @@ def create_provider(actor, data: dict, channel: str = "") -> Provider:
     return provider
 
 
-def update_provider(actor, provider: Provider, changes: dict, channel: str = "") -> Provider:
+def update_provider(actor: User, provider: Provider, changes: dict,
+                    channel: str = "") -> Provider:
     """Change a provider's fields; only the fields that changed are audited."""
     ensure_can_manage(actor)
     clean = clean_provider(changes, partial=True)
@@ -406,7 +239,8 @@ def update_provider(actor, provider: Provider, changes: dict, channel: str = "")
     return provider
 
 
-def _set_active(actor, record: Provider | Service, active: bool, channel: str):
+def _set_active(actor: User, record: Provider | Service, active: bool,
+                channel: str) -> Provider | Service:
     """Take a provider or a service out of the directory or put it back (audited)."""
     ensure_can_manage(actor)
     with transaction.atomic():
@@ -421,12 +255,12 @@ def _set_active(actor, record: Provider | Service, active: bool, channel: str):
     return record
 
 
-def deactivate_provider(actor, provider: Provider, channel: str = "") -> Provider:
+def deactivate_provider(actor: User, provider: Provider, channel: str = "") -> Provider:
     """Take a provider (and so all its services) out of matching; its history stays."""
     return _set_active(actor, provider, False, channel)
 
 
-def reactivate_provider(actor, provider: Provider, channel: str = "") -> Provider:
+def reactivate_provider(actor: User, provider: Provider, channel: str = "") -> Provider:
     """Put a deactivated provider back into the directory."""
     return _set_active(actor, provider, True, channel)
 
@@ -438,7 +272,7 @@ def _capacity_stamp(service: Service, changed: list[str]) -> None:
         service.capacity_updated_at = timezone.now()
 
 
-def create_service(actor, provider: Provider, data: dict, channel: str = "") -> Service:
+def create_service(actor: User, provider: Provider, data: dict, channel: str = "") -> Service:
     """Add a service of `provider` (directory managers)."""
     ensure_can_manage(actor)
     clean = clean_service(data)
@@ -458,7 +292,7 @@ def create_service(actor, provider: Provider, data: dict, channel: str = "") -> 
     return service
 
 
-def update_service(actor, service: Service, changes: dict, channel: str = "") -> Service:
+def update_service(actor: User, service: Service, changes: dict, channel: str = "") -> Service:
     """Change a service's fields; only the fields that changed are audited."""
     ensure_can_manage(actor)
     clean = clean_service(changes, partial=True)
@@ -480,22 +314,20 @@ def update_service(actor, service: Service, changes: dict, channel: str = "") ->
     return service
 
 
-def deactivate_service(actor, service: Service, channel: str = "") -> Service:
+def deactivate_service(actor: User, service: Service, channel: str = "") -> Service:
     """Take a service out of matching; referrals already made to it stay."""
     return _set_active(actor, service, False, channel)
 
 
-def reactivate_service(actor, service: Service, channel: str = "") -> Service:
+def reactivate_service(actor: User, service: Service, channel: str = "") -> Service:
     """Put a deactivated service back into the directory."""
     return _set_active(actor, service, True, channel)
 
 
-def update_capacity(actor, service: Service, places_available: int | None,
+def update_capacity(actor: User, service: Service, places_available: int | None,
                     channel: str = "") -> Service:
     """Record how many places are free today (`None`: not known); provider staff or managers."""
-    if not can_update_capacity(actor, service):
-        raise DirectoryAccessDenied(
-            _("Only the staff of this provider or a directory manager may report its places."))
+    ensure_can_update_capacity(actor, service)
     clean = clean_service({"places_available": places_available}, partial=True)
     with transaction.atomic():
         service = Service.objects.select_for_update().select_related("provider").get(
@@ -543,7 +375,7 @@ class ImportSummary:
     services_updated: int = 0
 
 
-def import_directory(actor, providers: list[ImportedProvider],
+def import_directory(actor: User, providers: list[ImportedProvider],
                      channel: str = "") -> ImportSummary:
     """Create or update (by HSDS id) providers and their services, all or nothing.
 
@@ -604,64 +436,3 @@ def _import_service(provider: Provider, item: ImportedService, now: datetime,
         summary.services_created += 1
     else:
         summary.services_updated += 1
-
-
-# --- reading -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DirectoryFilter:
-    """What the directory page and the API filter services by; empty = any."""
-
-    service_type: str = ""
-    country: str = ""
-    region: str = ""
-    language: str = ""
-    gender: str = ""
-    age: int | None = None
-    free_places: bool = False
-    provider: str = ""  # a provider's HSDS id
-    text: str = ""
-    include_inactive: bool = False
-
-
-def directory(user, where: DirectoryFilter = DirectoryFilter()):
-    """Services matching `where`, with their providers (active ones unless asked)."""
-    ensure_can_read(user)
-    services = Service.objects.select_related("provider", "provider__agency")
-    if not where.include_inactive:
-        services = services.filter(is_active=True, provider__is_active=True)
-    if where.service_type:
-        services = services.filter(service_type=where.service_type)
-    if where.country:
-        services = services.filter(country=where.country.upper())
-    if where.region:
-        services = services.filter(region__iexact=where.region.strip())
-    if where.age is not None:
-        services = services.filter(Q(min_age__isnull=True) | Q(min_age__lte=where.age),
-                                   Q(max_age__isnull=True) | Q(max_age__gte=where.age))
-    if where.free_places:
-        services = services.filter(Q(places_available__gt=0)
-                                   | Q(places_available__isnull=True, capacity__isnull=True))
-    if where.provider:
-        try:
-            services = services.filter(provider__hsds_id=uuid.UUID(str(where.provider)))
-        except ValueError:
-            return services.none()
-    if where.text:
-        services = services.filter(Q(name__icontains=where.text)
-                                   | Q(provider__name__icontains=where.text)
-                                   | Q(city__icontains=where.text))
-    if where.gender or where.language:
-        # JSON lists: compared in Python, the same on SQLite and PostgreSQL. The directory
-        # is hundreds of services, not millions.
-        ids = [service.pk for service in services.select_related(None).only(
-                   "pk", "genders", "languages")
-               if (not where.gender or _gender_fits(service, where.gender))
-               and (not where.language or where.language in service.languages)]
-        services = services.filter(pk__in=ids)
-    return services
-
-
-def regions() -> list[str]:
-    """The regions services are in, for the directory's filter."""
-    return sorted(set(Service.objects.exclude(region="").values_list("region", flat=True)))

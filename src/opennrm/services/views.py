@@ -1,4 +1,5 @@
-"""Service directory pages. Every write goes through `services.services` or `services.hsds`."""
+"""Service directory pages. Every write goes through `services.services` or `services.hsds`,
+every read through `services.queries` (the API reads the same functions)."""
 
 import io
 import uuid
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opennrm.core.forms import add_service_errors
-from opennrm.services import hsds, services
+from opennrm.services import access, hsds, matching, queries, services
 from opennrm.services.forms import (
     CapacityForm,
     DirectoryFilterForm,
@@ -37,17 +38,14 @@ def directory_view(view):
 
 
 def _service(user, service_id: uuid.UUID) -> Service:
-    services.ensure_can_read(user)
-    service = (Service.objects.select_related("provider", "provider__agency")
-               .filter(hsds_id=service_id).first())
+    service = queries.get_service(user, service_id)
     if service is None:
         raise Http404(_("No such service."))
     return service
 
 
 def _provider(user, provider_id: uuid.UUID) -> Provider:
-    services.ensure_can_read(user)
-    provider = Provider.objects.select_related("agency").filter(hsds_id=provider_id).first()
+    provider = queries.get_provider(user, provider_id)
     if provider is None:
         raise Http404(_("No such provider."))
     return provider
@@ -58,50 +56,53 @@ def _provider(user, provider_id: uuid.UUID) -> Provider:
 @directory_view
 def service_directory(request):
     """The directory: services with their providers, filtered and paged."""
-    services.ensure_can_read(request.user)
-    form = DirectoryFilterForm(request.GET or None, regions=services.regions())
-    where = services.DirectoryFilter()
+    access.ensure_can_read(request.user)
+    form = DirectoryFilterForm(request.GET or None, regions=queries.regions())
+    where = queries.DirectoryFilter()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        where = services.DirectoryFilter(
+        where = queries.DirectoryFilter(
             service_type=data["service_type"], region=data["region"],
             language=data["language"], gender=data["gender"], age=data["age"],
             free_places=data["free_places"], text=data["q"],
             include_inactive=data["include_inactive"])
-    page = Paginator(services.directory(request.user, where), PER_PAGE).get_page(
+    page = Paginator(queries.directory(request.user, where), PER_PAGE).get_page(
         request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "services/directory.html", {
         "filter_form": form, "page": page, "query": query.urlencode(),
-        "may_manage": services.can_manage_directory(request.user)})
+        "may_manage": access.can_manage_directory(request.user)})
 
 
 @directory_view
 def provider_list(request):
-    services.ensure_can_read(request.user)
-    providers = Provider.objects.select_related("agency")
+    """The providers, active ones unless `include_inactive` (as in the API)."""
+    include_inactive = request.GET.get("include_inactive") == "1"
+    providers = queries.providers(request.user,
+                                  queries.ProviderFilter(include_inactive=include_inactive))
     page = Paginator(providers, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "services/provider_list.html", {
-        "page": page, "may_manage": services.can_manage_directory(request.user)})
+        "page": page, "include_inactive": include_inactive,
+        "may_manage": access.can_manage_directory(request.user)})
 
 
 @directory_view
 def provider_detail(request, provider_id):
     provider = _provider(request.user, provider_id)
     return render(request, "services/provider_detail.html", {
-        "provider": provider, "services": provider.services.all(),
-        "may_manage": services.can_manage_directory(request.user)})
+        "provider": provider, "services": queries.provider_services(request.user, provider),
+        "may_manage": access.can_manage_directory(request.user)})
 
 
 def _render_service(request, service: Service, capacity_form: CapacityForm | None = None):
-    may_update = services.can_update_capacity(request.user, service)
+    may_update = access.can_update_capacity(request.user, service)
     if may_update and capacity_form is None:
         capacity_form = CapacityForm(initial={"places_available": service.places_available})
     return render(request, "services/service_detail.html", {
-        "service": service, "age_range": services.age_range(service),
+        "service": service, "age_range": matching.age_range(service),
         "capacity_form": capacity_form if may_update else None,
-        "may_manage": services.can_manage_directory(request.user)})
+        "may_manage": access.can_manage_directory(request.user)})
 
 
 @directory_view
@@ -135,7 +136,7 @@ def _provider_values(form: ProviderForm) -> dict:
 
 @directory_view
 def provider_new(request):
-    services.ensure_can_manage(request.user)
+    access.ensure_can_manage(request.user)
     form = ProviderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -152,7 +153,7 @@ def provider_new(request):
 @directory_view
 def provider_edit(request, provider_id):
     provider = _provider(request.user, provider_id)
-    services.ensure_can_manage(request.user)
+    access.ensure_can_manage(request.user)
     initial = {name: getattr(provider, name) for name in services.PROVIDER_FIELDS
                if name != "agency"}
     initial["agency"] = provider.agency.code if provider.agency else ""
@@ -192,7 +193,7 @@ def _service_values(form: ServiceForm) -> dict:
 @directory_view
 def service_new(request, provider_id):
     provider = _provider(request.user, provider_id)
-    services.ensure_can_manage(request.user)
+    access.ensure_can_manage(request.user)
     initial = {"country": provider.country,
                "contact_channel": "in_system" if provider.agency_id else "email"}
     form = ServiceForm(request.POST or None, initial=initial)
@@ -212,7 +213,7 @@ def service_new(request, provider_id):
 @directory_view
 def service_edit(request, service_id):
     service = _service(request.user, service_id)
-    services.ensure_can_manage(request.user)
+    access.ensure_can_manage(request.user)
     initial = {name: getattr(service, name) for name in SERVICE_FORM_FIELDS}
     form = ServiceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -247,7 +248,7 @@ def service_set_active(request, service_id):
 @directory_view
 def service_hsds(request):
     """Import an HSDS zip (all or nothing, with the list of problems) or download one."""
-    services.ensure_can_manage(request.user)
+    access.ensure_can_manage(request.user)
     form = HsdsImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():

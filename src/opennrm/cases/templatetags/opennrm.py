@@ -144,6 +144,6 @@ def may_decide_identification(user) -> bool:
 @register.filter
 def may_read_directory(user) -> bool:
     """The user may open the service directory."""
-    from opennrm.services.services import can_read_directory
+    from opennrm.services.access import can_read_directory
 
     return can_read_directory(user)

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opennrm.accounts.models import User
 from opennrm.services import hsds
-from opennrm.services.services import DirectoryAccessDenied
+from opennrm.services.access import DirectoryAccessDenied
 
 
 class Command(BaseCommand):
