@@ -22,7 +22,7 @@ For each engine in `--engines`:
    `--reuse` skips this when the database already holds cases and its key ring is there.
 2. `--repeat` times (default 3), alternating, each in a fresh process (so that its peak
    memory is the computation's, not an earlier one's):
-   * **OpenNRM**: `engine.compute_all(engine.TABLE_SETS, 1 Jan, 31 Dec of --year)` — SQL
+   * **OpenNRM**: `engine.compute_all(engine.table_set_keys(), 1 Jan, 31 Dec of --year)` — SQL
      frames, then Polars;
    * **naive pandas**: `pandas_statistics.compute_all` — every table read whole with
      `pandas.read_sql`, JSON parsed per row, joins with `merge`, then pandas.
@@ -129,7 +129,7 @@ def measure(which: str, year: int) -> None:
     before = rss_mb()
     began = time.perf_counter()
     if which == "ours":
-        results = engine.compute_all(engine.TABLE_SETS, start, end)
+        results = engine.compute_all(engine.table_set_keys(), start, end)
     else:
         connection.ensure_connection()
         results = pandas_statistics.compute_all(connection.connection, start, end)

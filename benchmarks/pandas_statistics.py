@@ -43,11 +43,11 @@ CASE_LISTS = ("exploitation_forms", "exploitation_countries", "recruitment_count
               "means_of_control")
 UNIT_KEYS = {"persons": "person_key", "cases": "case_id", "referrals": "referral_id",
              "decisions": "_row"}
-# EU member states, for Eurostat's "other EU" (the engine's list; not imported from it, which
-# would load Polars into the pandas process).
-EU_MEMBERS = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-)
+# EU member states, for Eurostat's "other EU": the engine's data file, read here (importing
+# the engine would load Polars into the pandas process).
+EU_MEMBERS = frozenset(json.loads(
+    (Path(__file__).resolve().parents[1] / "src/opennrm/core/country_groups/eu.json")
+    .read_text(encoding="utf-8"))["members"])
 ORDER_COLUMNS = ("first_contact_on", "sent_on", "delivered_on", "closed_on", "returned_on",
                  "decided_on")
 

@@ -415,8 +415,8 @@ def stats_report(
         _fail("--format must be pdf, xlsx or csv")
     if language not in ("en", "ro", "uk", "ru"):
         _fail("--language must be en, ro, uk or ru")
-    keys = list(engine.TABLE_SETS) if table_set == "all" else [table_set]
-    if any(key not in engine.TABLE_SETS for key in keys):
+    keys = list(engine.table_set_keys()) if table_set == "all" else [table_set]
+    if any(key not in engine.table_set_keys() for key in keys):
         _fail(f"unknown table set {table_set!r}")
     if file_format != "pdf" and len(keys) != 1:
         _fail(f"--format {file_format} writes one table set: add --table-set")

@@ -210,6 +210,9 @@ OPENNRM_REFLECTION_PERIOD_MIN_DAYS = int(os.environ.get("OPENNRM_REFLECTION_PERI
                                                         "30"))
 # Folders with a country's own indicator lists (JSON files, same schema as the built-in ones).
 OPENNRM_INDICATOR_DIRS = env_list("OPENNRM_INDICATOR_DIRS", "")
+# Folders with a country's own statistics table sets (TOML files, same schema as the
+# built-in ones in statistics/definitions/; see docs/data-files.md).
+OPENNRM_TABLE_SET_DIRS = env_list("OPENNRM_TABLE_SET_DIRS", "")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська"), ("ru", "Русский")]

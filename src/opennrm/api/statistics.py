@@ -23,7 +23,8 @@ from opennrm.statistics.periods import PeriodError, format_period, parse_period
 from opennrm.statistics.tables import TableSetResult
 
 CHANNEL = "api"
-TableSetKey = Literal["eurostat", "glotip", "sdg", "ctdc", "nrm"]
+# The table sets found in statistics/definitions/ (and OPENNRM_TABLE_SET_DIRS) at start-up.
+TableSetKey = Literal[engine.table_set_keys()]
 PERIOD_HELP = "A year (2025), a quarter (2025-Q3), a month (2025-03) or two dates " \
               "(2025-01-01..2025-06-30)."
 

@@ -6,3 +6,12 @@ class StatisticsConfig(AppConfig):
     label = "nrm_statistics"
     verbose_name = "Statistics and releases"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # A bad table definition, population file or CTDC mapping stops start-up with its
+        # path, line and reason (core.datafiles.DataFileError). Importing `extracts` reads
+        # the CTDC mapping.
+        from opennrm.statistics import engine, extracts  # noqa: F401
+
+        engine.table_sets()
+        engine.population_figures()

@@ -20,7 +20,6 @@ dimension is listed, with 0 when no unit falls in it.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -30,18 +29,16 @@ import polars as pl
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from opennrm.core import codelists
+from opennrm.core import codelists, country_groups, datafiles
 from opennrm.statistics import extract
 from opennrm.statistics.tables import Cell, Table, TableSetResult
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
-TABLE_SETS = ("eurostat", "glotip", "sdg", "ctdc", "nrm")
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+# The default population file, beside the table sets but not one of them.
+POPULATION_FILE_NAME = "population.toml"
 ENGINE_VERSION = "1"
 
-# EU member states (ISO 3166-1 alpha-2) for Eurostat's "other EU" citizenship group.
-EU_MEMBERS = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-)
 UNIT_KEYS = {"persons": "person_key", "cases": "case_id", "referrals": "referral_id",
              "decisions": "_row"}
 # The date that orders a person's cases (their earliest case describes them).
@@ -53,26 +50,72 @@ class DefinitionError(ValueError):
     """A table definition file is wrong: the message names the file and the table."""
 
 
-@cache
-def load_definition(key: str) -> dict:
-    if key not in TABLE_SETS:
-        raise KeyError(f"unknown table set {key!r}")
-    path = DEFINITIONS_DIR / f"{key}.toml"
-    with path.open("rb") as handle:
-        definition = tomllib.load(handle)
-    for table in definition["tables"]:
+def _check_definition(path: Path, definition: dict) -> None:
+    """What the schema cannot say: the key is the file's name, the dimensions a table
+    names exist, and the code lists a dimension names exist."""
+    datafiles.name_is_file_name("key")(path, definition)
+    dimensions = definition.get("dimensions", {})
+    for name, dimension in dimensions.items():
+        if "codelist" in dimension and dimension["codelist"] not in codelists.available():
+            raise datafiles.error_at(path, ["dimensions", name, "codelist"],
+                                     f"unknown code list {dimension['codelist']!r}")
+    for index, table in enumerate(definition["tables"]):
         for axis in ("rows", "columns"):
             name = table.get(axis)
-            if name and name not in definition.get("dimensions", {}):
-                raise DefinitionError(f"{path.name}: table {table['key']}: unknown "
-                                      f"dimension {name!r}")
-        if table.get("unit", "persons") not in UNIT_KEYS:
-            raise DefinitionError(f"{path.name}: table {table['key']}: unknown unit")
-    return definition
+            if name and name not in dimensions:
+                raise datafiles.error_at(path, ["tables", index, axis],
+                                         f"table {table['key']}: unknown dimension {name!r}")
+
+
+# Table sets are found in their folders: every *.toml file but the population file is one.
+TABLE_DEFINITIONS = datafiles.register(datafiles.DataKind(
+    name="table set",
+    schema=SCHEMA_DIR / "table_set.schema.json",
+    folders=lambda: [DEFINITIONS_DIR, *map(Path, settings.OPENNRM_TABLE_SET_DIRS)],
+    pattern="*.toml",
+    exclude=frozenset({POPULATION_FILE_NAME}),
+    check=_check_definition,
+))
+POPULATION = datafiles.register(datafiles.DataKind(
+    name="population figures",
+    schema=SCHEMA_DIR / "population.schema.json",
+    folders=lambda: [DEFINITIONS_DIR],
+    pattern=POPULATION_FILE_NAME,
+))
+
+
+@cache
+def _table_sets(folders: tuple[str, ...]) -> dict[str, dict]:
+    """{key: definition} of every table set in the built-in folder and `folders`, in
+    their `order` (sets without one last, by key). A set in a later folder replaces a
+    built-in one of the same key."""
+    found = {}
+    for path, definition in TABLE_DEFINITIONS.load_all(
+            [DEFINITIONS_DIR, *map(Path, folders)]).items():
+        found[path.stem] = definition
+    ordered = sorted(found.items(), key=lambda item: (item[1].get("order") is None,
+                                                      item[1].get("order", 0), item[0]))
+    return dict(ordered)
+
+
+def table_sets() -> dict[str, dict]:
+    return _table_sets(tuple(settings.OPENNRM_TABLE_SET_DIRS))
+
+
+def table_set_keys() -> tuple[str, ...]:
+    """The keys of the table sets, in their order (the first is the default)."""
+    return tuple(table_sets())
+
+
+def load_definition(key: str) -> dict:
+    try:
+        return table_sets()[key]
+    except KeyError:
+        raise KeyError(f"unknown table set {key!r}") from None
 
 
 def table_set_choices() -> list[tuple[str, str]]:
-    return [(key, _(load_definition(key)["title"])) for key in TABLE_SETS]
+    return [(key, _(definition["title"])) for key, definition in table_sets().items()]
 
 
 def frames_needed(keys) -> set[str]:
@@ -94,7 +137,7 @@ def _expand_values(values: list) -> list[str]:
         if value == "@national":
             expanded.append(settings.OPENNRM_COUNTRY)
         elif value == "@eu":
-            expanded.extend(sorted(EU_MEMBERS - {settings.OPENNRM_COUNTRY}))
+            expanded.extend(sorted(country_groups.members("eu") - {settings.OPENNRM_COUNTRY}))
         else:
             expanded.append(str(value).lower() if isinstance(value, bool) else value)
     return expanded
@@ -435,9 +478,8 @@ def _population_figure(definition: dict, table: dict, row_code: str | None) -> i
 @cache
 def population_figures() -> dict:
     path = Path(getattr(settings, "OPENNRM_POPULATION_FILE", "") or
-                DEFINITIONS_DIR / "population.toml")
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+                DEFINITIONS_DIR / POPULATION_FILE_NAME)
+    return POPULATION.load(path)
 
 
 # --- table sets --------------------------------------------------------------------------

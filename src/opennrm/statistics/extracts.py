@@ -16,7 +16,7 @@ to be a victim is not in a victims' dataset) and collapses the cases of one pers
   relations) are the union over all the person's cases: 1 if any case records it.
 
 Columns and values follow the CTDC global k-anonymised dataset (2021 release). The
-mapping from our codes, and what it leaves out:
+mapping from our codes (the data file `mappings/ctdc.json`), and what it leaves out:
 
 * gender: female → "Female", male → "Male", transgender_or_other →
   "Transgender/NonConforming", unknown → "Unknown".
@@ -55,11 +55,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 from django.conf import settings
 
-from opennrm.core import codelists
+from opennrm.core import codelists, datafiles
 from opennrm.statistics.kanonymity import (
     GeneralisationStep,
     KAnonymityReport,
@@ -91,62 +92,29 @@ MINIMUM_K = 2
 # The victims a research extract is about.
 VICTIM_STATUSES = ("presumed", "identified")
 
-GENDERS = {"female": "Female", "male": "Male",
-           "transgender_or_other": "Transgender/NonConforming", "unknown": UNKNOWN}
+# How our codes become CTDC's columns and values: data (mappings/ctdc.json, checked
+# against schemas/ctdc_mapping.schema.json when it loads), not code.
+CTDC_MAPPING = datafiles.register(datafiles.DataKind(
+    name="CTDC mapping",
+    schema=Path(__file__).parent / "schemas" / "ctdc_mapping.schema.json",
+    folders=lambda: [Path(__file__).parent / "mappings"],
+    pattern="ctdc.json",
+    check=datafiles.name_is_file_name(),
+)).load(Path(__file__).parent / "mappings" / "ctdc.json")
 
-MEANS_OF_CONTROL = {
-    "debt_bondage": "meansOfControlDebtBondage",
-    "takes_earnings": "meansOfControlTakesEarnings",
-    "threats": "meansOfControlThreats",
-    "psychological_abuse": "meansOfControlPsychologicalAbuse",
-    "physical_abuse": "meansOfControlPhysicalAbuse",
-    "sexual_abuse": "meansOfControlSexualAbuse",
-    "false_promises": "meansOfControlFalsePromises",
-    "psychoactive_substances": "meansOfControlPsychoactiveSubstances",
-    "restricts_movement": "meansOfControlRestrictsMovement",
-    "restricts_medical_care": "meansOfControlRestrictsMedicalCare",
-    "excessive_working_hours": "meansOfControlExcessiveWorkingHours",
-    "uses_children": "meansOfControlUsesChildren",
-    "threat_of_law_enforcement": "meansOfControlThreatOfLawEnforcement",
-    "withholds_necessities": "meansOfControlWithholdsNecessities",
-    "withholds_documents": "meansOfControlWithholdsDocuments",
-    "other": "meansOfControlOther",
-}
-
+# Our gender code → CTDC's value.
+GENDERS: dict[str, str] = CTDC_MAPPING["gender"]
+# Our means of control → its CTDC flag (one each).
+MEANS_OF_CONTROL: dict[str, str] = CTDC_MAPPING["means_of_control"]
 # CTDC flag ← our forms of exploitation that set it.
-EXPLOITATION_FLAGS = {
-    "isForcedLabour": ("forced_labour", "child_labour", "forced_begging",
-                       "forced_criminality"),
-    "isSexualExploit": ("sexual_exploitation",),
-    "isOtherExploit": ("illegal_adoption", "surrogacy", "other"),
-    "isForcedMarriage": ("forced_marriage",),
-    "isForcedMilitary": ("forced_military",),
-    "isOrganRemoval": ("organ_removal",),
-    "isSlaveryAndPractices": ("servitude",),
-}
-
+EXPLOITATION_FLAGS = {flag: tuple(codes)
+                      for flag, codes in CTDC_MAPPING["exploitation_flags"].items()}
 # CTDC type of labour ← ISIC sections; sections not named here are "Other".
-LABOUR_SECTORS = {
-    "typeOfLabourAgriculture": ("A",),
-    "typeOfLabourConstruction": ("F",),
-    "typeOfLabourDomesticWork": ("T",),
-    "typeOfLabourHospitality": ("I",),
-    "typeOfLabourManufacturing": ("C",),
-    "typeOfLabourMiningOrDrilling": ("B",),
-    "typeOfLabourTransportation": ("H",),
-}
+LABOUR_SECTORS = {flag: tuple(codes) for flag, codes in CTDC_MAPPING["labour_sectors"].items()}
 # CTDC type of labour ← forms of exploitation (CTDC counts these as labour).
-LABOUR_FORMS = {
-    "typeOfLabourBegging": ("forced_begging",),
-    "typeOfLabourIllicitActivities": ("forced_criminality",),
-}
-
-RECRUITER_RELATIONS = {
-    "recruiterRelationIntimatePartner": ("intimate_partner",),
-    "recruiterRelationFriend": ("friend",),
-    "recruiterRelationFamily": ("family",),
-    "recruiterRelationOther": ("employer", "stranger", "other"),
-}
+LABOUR_FORMS = {flag: tuple(codes) for flag, codes in CTDC_MAPPING["labour_forms"].items()}
+RECRUITER_RELATIONS = {flag: tuple(codes)
+                       for flag, codes in CTDC_MAPPING["recruiter_relations"].items()}
 
 # The extract's columns, in CTDC's order.
 CTDC_COLUMNS = (

@@ -32,7 +32,7 @@ from opennrm.core import codelists
 from opennrm.reports.formats import CONTENT_TYPES
 from opennrm.statistics import dp, releases
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
-from opennrm.statistics.engine import TABLE_SETS, table_set_choices
+from opennrm.statistics.engine import table_set_choices, table_set_keys
 from opennrm.statistics.forms import ALL_TABLE_SETS, DownloadForm, PublishForm, StatisticsForm
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
 from opennrm.statistics.periods import format_period
@@ -182,7 +182,7 @@ def _current_year() -> str:
 def _statistics_query(request) -> dict:
     """The page's GET parameters, with the current year and the first table set by default."""
     return {"period": request.GET.get("period", _current_year()),
-            "table_set": request.GET.get("table_set", TABLE_SETS[0])}
+            "table_set": request.GET.get("table_set", table_set_keys()[0])}
 
 
 def _add_release_error(form, error: releases.ReleaseError) -> None:
@@ -272,7 +272,7 @@ def statistics_download(request, fmt: str):
     key = form.cleaned_data["table_set"]
     if key == ALL_TABLE_SETS and fmt != "pdf":
         raise Http404(_("Every table set together is a PDF report only."))
-    keys = TABLE_SETS if key == ALL_TABLE_SETS else (key,)
+    keys = table_set_keys() if key == ALL_TABLE_SETS else (key,)
     try:
         results = [releases.preview(request.user, each, start, end) for each in keys]
     except releases.ReleaseError:
@@ -341,7 +341,7 @@ def release_list(request):
     """Published releases, the privacy budget they spent, and the form to publish one."""
     ensure_can_view_statistics(request.user)
     initial = {"period": request.GET.get("period", _current_year()),
-               "table_set": request.GET.get("table_set", TABLE_SETS[0]),
+               "table_set": request.GET.get("table_set", table_set_keys()[0]),
                "threshold": releases.DEFAULT_THRESHOLD, "rounding": 0}
     form = PublishForm(request.POST or None, initial=initial)
     if request.method == "POST":
