@@ -4,7 +4,9 @@ A bad file stops loading with the file's path, the line and the reason. The real
 never changed here: bad files are written to tmp_path.
 """
 
+import fnmatch
 import json
+import tomllib
 from pathlib import Path
 
 import jsonschema_rs
@@ -193,3 +195,17 @@ def test_every_schema_is_a_valid_draft_2020_12_schema():
         schema = json.loads(kind.schema.read_text(encoding="utf-8"))
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", kind.name
         jsonschema_rs.meta.validate(schema)
+
+
+def test_every_data_file_and_schema_is_shipped_in_the_package():
+    import opennrm.screening.indicator_sets  # noqa: F401
+    import opennrm.statistics.engine  # noqa: F401
+    import opennrm.statistics.extracts  # noqa: F401
+
+    root = Path(codelists.__file__).parents[1]
+    pyproject = tomllib.loads((root.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["opennrm"]
+    for kind in datafiles.registered().values():
+        for path in [kind.schema, *kind.paths()]:
+            relative = path.relative_to(root).as_posix()
+            assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
