@@ -393,8 +393,9 @@ def stats_report(
     period: Annotated[str, typer.Option(help="2025, 2025-Q3, 2025-03 or "
                                              "2025-01-01..2025-06-30.")],
     file_format: Annotated[str, typer.Option("--format", help="pdf, xlsx or csv.")] = "pdf",
-    table_set: Annotated[str, typer.Option(help="all, or one of eurostat, glotip, sdg, "
-                                                "ctdc, nrm (xlsx and csv: one set).")] = "all",
+    table_set: Annotated[str, typer.Option(help="all, or a table set's key: eurostat, "
+                                                "glotip, sdg, ctdc, nrm or a country's own "
+                                                "(xlsx and csv: one set).")] = "all",
     output: Annotated[str, typer.Option(help="File to write (default: a name from the "
                                              "period).")] = "",
     language: Annotated[str, typer.Option(help="en, ro, uk or ru.")] = "en",
