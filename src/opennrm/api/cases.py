@@ -12,6 +12,7 @@ from django.urls import reverse
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
+from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems, with_field_names
 from opennrm.api.schemas import (
     CaseChanges,
@@ -67,11 +68,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
         cases = cases.filter(status=filters.status)
     if filters.victim_status:
         cases = cases.filter(victim_status=filters.victim_status)
-    count = cases.count()
-    start = (filters.page - 1) * filters.page_size
-    items = list(summaries(cases)[start:start + filters.page_size]) if start < count else []
-    return {"items": items, "count": count, "page": filters.page,
-            "page_size": filters.page_size}
+    return paginate(summaries(cases), filters, count_of=cases)
 
 
 @router.post("/search", response={200: list[CaseSummary], **problems(400, 401, 422)},

@@ -19,6 +19,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from opennrm.api.cases import CHANNEL, CaseNumber
+from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
 from opennrm.api.schemas import Request
 from opennrm.cases import access
@@ -212,11 +213,7 @@ def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
         referrals = services.referrals_visible_to(request.auth).order_by("-sent_at", "-id")
     if filters.state:
         referrals = referrals.filter(state=filters.state)
-    count = referrals.count()
-    start = (filters.page - 1) * filters.page_size
-    items = _summaries(referrals[start:start + filters.page_size]) if start < count else []
-    return {"items": items, "count": count, "page": filters.page,
-            "page_size": filters.page_size}
+    return paginate(referrals, filters, render=_summaries)
 
 
 @router.get("/referrals/{referral_id}", response={200: ReferralDetail, **problems(401, 404, 422)},

@@ -20,6 +20,7 @@ from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict
 
 from opennrm.api.cases import CHANNEL, CaseNumber
+from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
 from opennrm.api.schemas import Request
 from opennrm.audit.models import Action
@@ -352,13 +353,9 @@ def identification_queue(request: HttpRequest, filters: Query[QueueFilters]):
     """Presumed victims with a probable or possible screening and no decision yet, among
     the cases you may see; oldest screening first. No names or other identity data."""
     cases = services.awaiting_decision(request.auth)
-    count = cases.count()
-    start = (filters.page - 1) * filters.page_size
-    rows = (cases.values("case_number", "first_screened_on", "age_band", "is_child",
-                         "exploitation_forms", owner_agency_code=F("owner_agency__code"))
-            [start:start + filters.page_size]) if start < count else []
+    rows = cases.values("case_number", "first_screened_on", "age_band", "is_child",
+                        "exploitation_forms", owner_agency_code=F("owner_agency__code"))
     today = timezone.localdate()
-    items = [{**row, "owner_agency": row["owner_agency_code"],
-              "days_waiting": (today - row["first_screened_on"]).days} for row in rows]
-    return {"items": items, "count": count, "page": filters.page,
-            "page_size": filters.page_size}
+    return paginate(rows, filters, count_of=cases, render=lambda page: [
+        {**row, "owner_agency": row["owner_agency_code"],
+         "days_waiting": (today - row["first_screened_on"]).days} for row in page])

@@ -17,6 +17,7 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from opennrm.api.cases import CaseNumber
+from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
 from opennrm.api.schemas import AgencyCode, Request
 from opennrm.cases import access
@@ -260,11 +261,8 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilters]):
         provider=str(filters.provider_id or ""), text=_no_nul(filters.q),
         include_inactive=filters.include_inactive)
     services = queries.directory(request.auth, where)
-    count = services.count()
-    start = (filters.page - 1) * filters.page_size
-    items = list(services[start:start + filters.page_size]) if start < count else []
-    return {"items": [service_out(service) for service in items], "count": count,
-            "page": filters.page, "page_size": filters.page_size}
+    return paginate(services, filters,
+                    render=lambda page: [service_out(service) for service in page])
 
 
 @router.get("/services/{service_id}", response={200: ServiceOut, **problems(401, 403, 404, 422)},
@@ -332,11 +330,8 @@ def list_providers(request: HttpRequest, filters: Query[ProviderFilters]):
         text=_no_nul(filters.q), country=_no_nul(filters.country),
         organisation_type=_no_nul(filters.organisation_type),
         include_inactive=filters.include_inactive))
-    count = providers.count()
-    start = (filters.page - 1) * filters.page_size
-    items = list(providers[start:start + filters.page_size]) if start < count else []
-    return {"items": [provider_out(provider, provider.service_count) for provider in items],
-            "count": count, "page": filters.page, "page_size": filters.page_size}
+    return paginate(providers, filters, render=lambda page: [
+        provider_out(provider, provider.service_count) for provider in page])
 
 
 @router.post("/providers", response={201: ProviderDetail, **problems(400, 401, 403, 422)},
