@@ -3,8 +3,8 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.demo import ensure_demo_accounts
 from opennrm.demo_journey import follow_one_person
-from opennrm.protection.services import timeline
 from opennrm.services.demo import create_demo_directory
+from opennrm.workspace.timeline import timeline
 
 
 def test_one_person_is_followed_from_identification_to_closure(db):

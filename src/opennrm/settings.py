@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "opennrm.reminders",
     "opennrm.statistics",
     "opennrm.reports",
+    "opennrm.workspace",
     "opennrm.api",
     "django_tasks",
     "django_tasks_db",

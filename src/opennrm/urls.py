@@ -2,11 +2,9 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from opennrm.api.api import api
-from opennrm.core import views as core_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("session/keep-alive/", core_views.keep_alive, name="keep-alive"),
+    path("", include("opennrm.workspace.urls")),
     path("language/", set_language, name="set-language"),
     path("api/", api.urls),
     path("", include("opennrm.accounts.urls")),

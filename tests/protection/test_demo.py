@@ -19,6 +19,7 @@ from opennrm.protection.models import (
     ReturnPlan,
     SupportPlan,
 )
+from opennrm.workspace.timeline import timeline
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_it_fills_the_protection_stages_of_a_share_of_cases(demo):
 
     # One case goes from identification to closure.
     case = ReflectionPeriod.objects.filter(case__status=CaseStatus.CLOSED).get().case
-    kinds = {entry.kind for entry in services.timeline(case)}
+    kinds = {entry.kind for entry in timeline(case)}
     assert {"first_contact", "identification_decision", "reflection_period_granted",
             "residence_permit_granted", "proceeding_opened", "support_plan_agreed",
             "case_closed"} <= kinds

@@ -7,6 +7,7 @@ from opennrm.cases import services as case_services
 from opennrm.protection import services
 from opennrm.screening import services as screening_services
 from opennrm.screening.models import Screening
+from opennrm.workspace.timeline import timeline
 from tests.conftest import make_user
 
 
@@ -14,7 +15,7 @@ def test_it_merges_every_step_in_date_order(caseworker, case, period, granted_pe
                                             proceeding, claim, return_plan, support_plan):
     services.extend_reflection_period(caseworker, period, date(2026, 5, 2), "recovery_needed",
                                       date(2026, 4, 1), deciding_authority="Coordinator")
-    entries = services.timeline(case)
+    entries = timeline(case)
     kinds = [entry.kind for entry in entries]
     for kind in ("first_contact", "reflection_period_granted", "reflection_period_extended",
                  "reflection_period_end", "residence_permit_applied",
@@ -35,7 +36,7 @@ def test_it_shows_the_presumed_victim_screening_and_the_identification(caseworke
     coordinator = make_user(Role.NATIONAL_COORDINATOR, ngo, "coordinator")
     screening_services.decide_identification(coordinator, case, "identified",
                                              date(2026, 4, 3), "Indicators confirmed.")
-    entries = {entry.kind: entry for entry in services.timeline(case)}
+    entries = {entry.kind: entry for entry in timeline(case)}
     assert entries["presumed_victim"].date == date(2026, 3, 4)
     assert entries["identification_decision"].decided_by == "La Strada"
     assert "grounds" not in entries["identification_decision"].label
@@ -43,13 +44,13 @@ def test_it_shows_the_presumed_victim_screening_and_the_identification(caseworke
 
 def test_it_ends_with_the_closure(caseworker, case, period):
     case_services.close_case(caseworker, case, "assistance_completed")
-    assert services.timeline(case)[-1].kind in ("case_closed", "reflection_period_end")
-    assert "case_closed" in [entry.kind for entry in services.timeline(case)]
+    assert timeline(case)[-1].kind in ("case_closed", "reflection_period_end")
+    assert "case_closed" in [entry.kind for entry in timeline(case)]
 
 
 def test_a_renewal_shows_on_the_timeline(caseworker, case, granted_permit):
     services.renew_residence_permit(caseworker, granted_permit, date(2026, 9, 20),
                                     date(2027, 9, 30), deciding_authority="Migration")
-    kinds = [entry.kind for entry in services.timeline(case)]
+    kinds = [entry.kind for entry in timeline(case)]
     assert kinds.count("residence_permit_applied") == 1
     assert "residence_permit_renewed" in kinds

@@ -37,6 +37,7 @@ from opennrm.protection.models import (
     SupportPlan,
     SupportPlanStatus,
 )
+from opennrm.workspace.timeline import timeline
 
 Day = date  # the timeline entry has a field named "date"
 RecordId = Path[int, {"ge": 1, "le": 2**63 - 1}]
@@ -464,7 +465,7 @@ def read_timeline(request: HttpRequest, case_number: CaseNumber):
     proceedings, compensation, return and the support plan to closure; oldest first.
     Labels carry no encrypted data."""
     case = access.get_visible_case(request.auth, case_number)
-    return [entry.__dict__ for entry in services.timeline(case)]
+    return [entry.__dict__ for entry in timeline(case)]
 
 
 @router.get("/cases/{case_number}/protection",

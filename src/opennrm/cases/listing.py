@@ -7,11 +7,16 @@ Filters arrive as a validated dict (see `forms.CaseFilterForm`); every query sta
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from opennrm.cases import access, worklist
-from opennrm.cases.models import Case, CaseStatus
+from opennrm.cases import access
+from opennrm.cases.models import Case, CaseStatus, Consent
+
+# "Open" in the filters and the home page's lists.
+OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
+# A case registered or assigned within this many days counts as new.
+NEW_CASE_DAYS = 14
 
 # Sort key shown in the URL → columns (newest first on ties, so pages are stable).
 SORTS = {
@@ -40,13 +45,19 @@ def with_exploitation_form(cases: QuerySet[Case], form: str) -> QuerySet[Case]:
     return cases.filter(exploitation_forms__icontains=f'"{form}"')
 
 
+def without_active_consent(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases where the person has no consent in force (none given, or all withdrawn)."""
+    active = Consent.objects.filter(case=OuterRef("pk"), withdrawn_on__isnull=True)
+    return cases.filter(~Exists(active))
+
+
 def filtered_cases(user, filters: dict) -> QuerySet[Case]:
     cases = access.cases_visible_to(user)
     if filters.get("q"):
         cases = cases.filter(case_number__icontains=filters["q"])
     status = filters.get("status")
     if status == "open":
-        cases = cases.filter(status__in=worklist.OPEN_STATUSES)
+        cases = cases.filter(status__in=OPEN_STATUSES)
     elif status in CaseStatus.values:
         cases = cases.filter(status=status)
     if filters.get("victim_status"):
@@ -66,8 +77,8 @@ def filtered_cases(user, filters: dict) -> QuerySet[Case]:
     elif filters.get("assigned") == "nobody":
         cases = cases.filter(assigned_to__isnull=True)
     if filters.get("consent") == "missing":
-        cases = worklist.without_active_consent(cases)
+        cases = without_active_consent(cases)
     if filters.get("registered") == "recent":
-        since = timezone.now() - timedelta(days=worklist.NEW_CASE_DAYS)
+        since = timezone.now() - timedelta(days=NEW_CASE_DAYS)
         cases = cases.filter(registered_at__gte=since)
     return cases.order_by(*order_by(filters.get("sort") or DEFAULT_SORT))

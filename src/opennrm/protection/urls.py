@@ -5,7 +5,6 @@ from opennrm.protection import views
 CASE = "cases/<str:case_number>/"
 
 urlpatterns = [
-    path(f"{CASE}timeline/", views.case_timeline, name="case-timeline"),
     path(f"{CASE}reflection-period/new/", views.reflection_period_new,
          name="reflection-period-new"),
     path(f"{CASE}reflection-period/<int:pk>/extend/", views.reflection_period_extend,

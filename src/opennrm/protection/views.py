@@ -1,5 +1,5 @@
-"""Protection pages: the case page's Protection and Proceedings sections, the timeline, a
-form page for each step and the support plan. Every write goes through
+"""Protection pages: the case page's Protection and Proceedings sections, a form page for
+each step and the support plan. Every write goes through
 `protection.services`; every page that shows encrypted text records the read."""
 
 from collections.abc import Callable
@@ -100,16 +100,6 @@ def _step_page(request, case, form, perform: Callable[[dict], object], *, title:
     return render(request, "protection/step_form.html", {
         "case": case, "form": form, "title": title, "intro": intro, "submit": submit,
         "details": details or [], "back": back})
-
-
-# --- the timeline ----------------------------------------------------------------------------
-
-@case_view
-def case_timeline(request, case_number):
-    """Every step of the case, oldest first, with who decided and who recorded it."""
-    case = access.get_visible_case(request.user, case_number)
-    return render(request, "protection/timeline.html", {
-        "case": case, "entries": services.timeline(case), "today": timezone.localdate()})
 
 
 # --- the reflection period -------------------------------------------------------------------

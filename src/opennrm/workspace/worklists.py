@@ -1,14 +1,14 @@
 """What needs a user today: the lists on the home page.
 
 Each list is a plain query over the cases the user may see (`access.cases_visible_to`), with a
-link to the same selection in the case list. Later capabilities (referrals, deadlines) add
-their own lists beside these.
+link to the same selection in the case list (whose filters, in `cases.listing`, these lists
+share). Later capabilities add their own lists beside these.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -16,12 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Role
 from opennrm.cases import access
-from opennrm.cases.models import Case, CaseStatus, Consent
+from opennrm.cases.listing import NEW_CASE_DAYS, OPEN_STATUSES, without_active_consent
+from opennrm.cases.models import Case
 
 ITEMS_SHOWN = 8
-# A case registered or assigned within this many days counts as new.
-NEW_CASE_DAYS = 14
-OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
 AGENCY_WIDE_ROLES = {Role.SUPERVISOR, Role.NATIONAL_COORDINATOR}
 
 
@@ -37,12 +35,6 @@ class Worklist:
 
 def open_cases(user) -> QuerySet[Case]:
     return access.cases_visible_to(user).filter(status__in=OPEN_STATUSES)
-
-
-def without_active_consent(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Cases where the person has no consent in force (none given, or all withdrawn)."""
-    active = Consent.objects.filter(case=OuterRef("pk"), withdrawn_on__isnull=True)
-    return cases.filter(~Exists(active))
 
 
 def _worklist(key, title, explanation, cases: QuerySet[Case], filters: dict) -> Worklist:
