@@ -2,7 +2,8 @@
 
 `notify` is the one way any app tells a user something. It stores one notification per user
 and key (so an event or a sweep that runs twice tells nobody twice) and, after the
-transaction commits, queues the e-mail for the background worker.
+transaction commits, sends `emails_pending`, which `tasks` answers by queueing the e-mail job
+for the background worker (tasks import this module, never the other way round).
 """
 
 from collections.abc import Iterable
@@ -13,13 +14,17 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from opennrm.reminders.deadlines import open_deadlines
 from opennrm.reminders.models import Notification
 
 # Keys looked up per query when checking which notifications exist already.
 KEYS_PER_QUERY = 500
+# Sent after a transaction that stored notifications to e-mail has committed.
+emails_pending = Signal()
 
 
 @dataclass(frozen=True)
@@ -71,19 +76,8 @@ def tell(messages: Iterable[Message]) -> int:
     # ignore_conflicts: a concurrent sweep that stored the same notification first wins.
     Notification.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     if any(notification.email_pending for notification in new):
-        transaction.on_commit(_queue_emails)
+        transaction.on_commit(lambda: emails_pending.send(sender=Notification))
     return len(new)
-
-
-def _queue_emails() -> None:
-    """Queue the e-mail job unless one is already waiting (it sends every pending one)."""
-    from django_tasks_db.models import DBTaskResult
-
-    from opennrm.reminders.tasks import send_notification_emails
-
-    if not DBTaskResult.objects.filter(
-            status="READY", task_path=send_notification_emails.module_path).exists():
-        send_notification_emails.enqueue()
 
 
 def unread_notifications(user) -> QuerySet[Notification]:
@@ -145,8 +139,6 @@ def reminder_sweep(today: date | None = None) -> int:
     Safe to run as often as wanted: each deadline notifies each person once (per due date:
     an extended reflection period or a renewed permit is a new deadline).
     """
-    from opennrm.reminders.deadlines import open_deadlines
-
     today = today or timezone.localdate()
     with transaction.atomic():
         return tell(Message(deadline.kind, deadline.key, deadline.message,
