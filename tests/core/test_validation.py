@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from opennrm.core.validation import clean_date, clean_text
+from opennrm.core.validation import clean_code, clean_codes, clean_date, clean_text
 
 
 def test_text_that_no_database_stores_is_refused_not_crashed_on():
@@ -34,3 +34,23 @@ def test_dates_are_parsed_checked_and_may_not_lie_ahead():
     assert clean_date(tomorrow, "g", errors) == tomorrow
     assert errors == {"b": ["Enter a date as YYYY-MM-DD."], "c": ["Enter a date as YYYY-MM-DD."],
                       "e": ["Give the date."], "f": ["The date is in the future."]}
+
+
+def test_a_code_is_checked_against_its_list_with_one_message():
+    errors = {}
+    assert clean_code(" md ", "countries", "country", errors) == "MD"
+    assert clean_code("", "genders", "gender", errors) == ""
+    assert clean_code(None, "genders", "needed", errors, required="Choose one.") == ""
+    assert clean_code("martian", "genders", "gender", errors) == "martian"
+    assert clean_code(7, "genders", "number", errors) == ""
+    assert errors == {"needed": ["Choose one."], "gender": ["Choose a value from the list."],
+                      "number": ["Choose a value from the list."]}
+
+
+def test_a_list_of_codes_names_the_unknown_ones():
+    errors = {}
+    assert clean_codes("md, ua,md", "countries", "countries", errors) == ["MD", "UA"]
+    assert clean_codes(["ro", "xx", "yy"], "languages", "languages", errors) == [
+        "ro", "xx", "yy"]
+    assert clean_codes([1], "languages", "numbers", errors) == []
+    assert errors == {"languages": ["Unknown code(s): xx, yy."], "numbers": ["Enter a list."]}

@@ -14,7 +14,7 @@ from opennrm.accounts.access import ensure_can_manage_accounts
 from opennrm.accounts.models import Agency, ApiToken, Role, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event, record_events
-from opennrm.core import codelists
+from opennrm.core.validation import clean_code
 
 ROLES_WITHOUT_AGENCY = {Role.AUDITOR, Role.ADMINISTRATOR, Role.ANALYST}
 DEFAULT_TOKEN_DAYS = 90
@@ -22,11 +22,10 @@ MAX_TOKEN_DAYS = 365
 
 
 def _check_agency_type_and_country(agency_type: str, country: str, errors: dict) -> None:
-    if agency_type not in codelists.entries("agency_types"):
-        errors["agency_type"] = [
-            gettext("Unknown agency type %(code)r.") % {"code": agency_type}]
-    if codelists.unknown_codes("countries", [country]):
-        errors["country"] = [gettext("Unknown country code %(code)r.") % {"code": country}]
+    # Both are required: a missing one gets the same message as an unknown one.
+    missing = gettext("Choose a value from the list.")
+    clean_code(agency_type, "agency_types", "agency_type", errors, required=missing)
+    clean_code(country, "countries", "country", errors, required=missing)
 
 
 @transaction.atomic

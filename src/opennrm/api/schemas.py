@@ -14,6 +14,7 @@ from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
 
 from opennrm.cases.models import Case, CaseStatus, Consent, VictimStatus
+from opennrm.core.validation import TextLimit
 
 AgencyCode = Annotated[str, Field(max_length=40, pattern=r"^[-a-zA-Z0-9_]*$",
                                   description="Code of an agency (see /api/agencies).")]
@@ -111,12 +112,12 @@ class SamePersonLinkRequest(Request):
     case_number: str = Field(max_length=32, description="Number of the other case of the "
                                                         "same person.",
                              examples=["MD-26-7KQ3M9XA"])
-    reason: str = Field("", max_length=2000,
+    reason: str = Field("", max_length=TextLimit.REASON,
                         description="Why they are the same person (optional; encrypted).")
 
 
 class SamePersonLinkRemoval(Request):
-    reason: str = Field(max_length=2000, description="Why the link was wrong.")
+    reason: str = Field(max_length=TextLimit.REASON, description="Why the link was wrong.")
 
 
 class CaseFilters(Schema):

@@ -22,6 +22,7 @@ from opennrm.api.problems import problems
 from opennrm.api.schemas import AgencyCode, Request
 from opennrm.cases import access
 from opennrm.core import codelists
+from opennrm.core.validation import TextLimit
 from opennrm.services import access as directory_access
 from opennrm.services import hsds, matching, queries
 from opennrm.services import services as directory
@@ -160,22 +161,22 @@ class ProviderPage(Schema):
 class ServiceFilters(Schema):
     service_type: str = Field("", max_length=40, description=_codes("service_types"))
     country: str = Field("", max_length=2, description=_codes("countries"))
-    region: str = Field("", max_length=100)
+    region: str = Field("", max_length=TextLimit.SHORT)
     language: str = Field("", max_length=10, description="Services speaking this language.")
     gender: str = Field("", max_length=30, description="Services taking people of this sex.")
     age: int | None = Field(None, ge=0, le=130, description="Services taking this age.")
     free_places: bool = Field(False, description="Only services with places free (or no "
                                                  "limit).")
     provider_id: UUID | None = None
-    q: str = Field("", max_length=100, description="Part of the name of the service, its "
-                                                   "provider or its city.")
+    q: str = Field("", max_length=TextLimit.SHORT,
+                   description="Part of the name of the service, its provider or its city.")
     include_inactive: bool = False
     page: int = Field(1, ge=1)
     page_size: int = Field(50, ge=1, le=200)
 
 
 class ProviderFilters(Schema):
-    q: str = Field("", max_length=100, description="Part of the provider's name.")
+    q: str = Field("", max_length=TextLimit.SHORT, description="Part of the provider's name.")
     country: str = Field("", max_length=2, description=_codes("countries"))
     organisation_type: str = Field("", max_length=40, description=_codes("agency_types"))
     include_inactive: bool = False

@@ -11,6 +11,7 @@ from opennrm.cases import listing, services
 from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.core import codelists
 from opennrm.core.forms import QuickSelect
+from opennrm.core.validation import TextLimit
 
 DOCUMENT_ROWS = 3
 
@@ -115,9 +116,11 @@ class IdentityDocumentsField(forms.MultiValueField):
 class CaseForm(forms.Form):
     """Register or edit a case. Without `show_identity` the identity fields are left out."""
 
-    given_name = forms.CharField(required=False, label=_("Given name"), max_length=300,
+    given_name = forms.CharField(required=False, label=_("Given name"),
+                                 max_length=TextLimit.IDENTITY,
                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    family_name = forms.CharField(required=False, label=_("Family name"), max_length=300,
+    family_name = forms.CharField(required=False, label=_("Family name"),
+                                  max_length=TextLimit.IDENTITY,
                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
     aliases = AliasesField(required=False, label=_("Other names"),
                            help_text=_("Names the person also uses, one per line."))
@@ -136,10 +139,10 @@ class CaseForm(forms.Form):
     languages = forms.MultipleChoiceField(choices=_language_choices, required=False,
                                           label=_("Languages spoken"), widget=_multi_select())
     identity_documents = IdentityDocumentsField(label=_("Identity documents"))
-    phone = forms.CharField(required=False, max_length=300, label=_("Phone"),
+    phone = forms.CharField(required=False, max_length=TextLimit.IDENTITY, label=_("Phone"),
                             widget=forms.TextInput(attrs={"type": "tel",
                                                           "autocomplete": "off"}))
-    address = forms.CharField(required=False, max_length=300, label=_("Address"),
+    address = forms.CharField(required=False, max_length=TextLimit.IDENTITY, label=_("Address"),
                               widget=forms.Textarea(attrs={"rows": 2}))
 
     first_contact_on = forms.DateField(
@@ -169,7 +172,7 @@ class CaseForm(forms.Form):
     recruiter_relation = forms.ChoiceField(
         choices=_with_blank(codelists.choices("recruiter_relations")), required=False,
         label=_("Relation to the recruiter"))
-    notes = forms.CharField(required=False, max_length=10000, label=_("Notes"),
+    notes = forms.CharField(required=False, max_length=TextLimit.LONG, label=_("Notes"),
                             widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args, show_identity: bool = True, **kwargs):
@@ -209,8 +212,8 @@ class CaseForm(forms.Form):
 class NameSearchForm(forms.Form):
     """Exact search: the whole name and the birth date, as registered (any script)."""
 
-    given_name = forms.CharField(max_length=300, label=_("Given name"))
-    family_name = forms.CharField(max_length=300, label=_("Family name"))
+    given_name = forms.CharField(max_length=TextLimit.IDENTITY, label=_("Given name"))
+    family_name = forms.CharField(max_length=TextLimit.IDENTITY, label=_("Family name"))
     birth_date = forms.DateField(widget=_date_input(), label=_("Birth date"))
 
 
@@ -251,12 +254,13 @@ class SamePersonForm(forms.Form):
                     "another agency."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     reason = forms.CharField(
-        required=False, max_length=2000, label=_("Why they are the same person (optional)"),
+        required=False, max_length=TextLimit.REASON,
+        label=_("Why they are the same person (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RemoveSamePersonLinkForm(forms.Form):
-    removal_reason = forms.CharField(required=False, max_length=2000,
+    removal_reason = forms.CharField(required=False, max_length=TextLimit.REASON,
                                      label=_("Reason for removing the link"))
 
 

@@ -23,9 +23,8 @@ from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case, Person, SamePersonLink
-from opennrm.core.validation import is_storable_text
+from opennrm.core.validation import TextLimit, check_length, is_storable_text
 
-REASON_LIMIT = 2000
 # The field names the audit trail records for a link and its encrypted reasons.
 AUDIT_FIELD = "same_person_as"
 AUDIT_REASON = "same_person_as.reason"
@@ -54,9 +53,7 @@ def _clean_reason(value, field: str, errors: dict, *, required: bool) -> str:
     value = value.strip()
     if required and not value:
         errors.setdefault(field, []).append(_("Give the reason for removing the link."))
-    if len(value) > REASON_LIMIT:
-        errors.setdefault(field, []).append(
-            _("Enter at most %(limit)d characters.") % {"limit": REASON_LIMIT})
+    check_length(value, field, errors, limit=TextLimit.REASON)
     return value
 
 

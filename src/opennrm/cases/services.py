@@ -23,7 +23,14 @@ from opennrm.cases.models import Case, CaseStatus, Consent, Person, VictimStatus
 from opennrm.cases.normalise import search_key
 from opennrm.core import codelists
 from opennrm.core.keyring import get_keyring
-from opennrm.core.validation import clean_date, is_storable_text
+from opennrm.core.validation import (
+    TextLimit,
+    check_length,
+    clean_code,
+    clean_codes,
+    clean_date,
+    is_storable_text,
+)
 
 PERSON_IDENTITY_FIELDS = (
     "given_name", "family_name", "aliases", "birth_date", "identity_documents", "phone",
@@ -60,17 +67,6 @@ def _as_list(value, field: str, errors: dict) -> list:
     return []
 
 
-def _check_codes(field: str, codelist: str, values: list, errors: dict) -> list:
-    values = [v.upper() if codelist == "countries" else v for v in values]
-    unknown = codelists.unknown_codes(codelist, values)
-    if unknown:
-        errors.setdefault(field, []).append(
-            _("Unknown code(s) for %(codelist)s: %(codes)s.") % {
-                "codelist": codelist.replace("_", " "), "codes": ", ".join(map(str, unknown))}
-        )
-    return list(dict.fromkeys(values))
-
-
 def clean_fields(data: dict, *, partial: bool) -> dict:
     """Validate and normalise the editable fields in `data`.
 
@@ -92,10 +88,8 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
             if not isinstance(value, str) or not is_storable_text(value):
                 errors.setdefault(name, []).append(_("Enter text."))
                 continue
-            limit = 10000 if name == "notes" else 300
-            if len(value) > limit:
-                errors.setdefault(name, []).append(
-                    _("Enter at most %(limit)d characters.") % {"limit": limit})
+            limit = TextLimit.LONG if name == "notes" else TextLimit.IDENTITY
+            check_length(value, name, errors, limit=limit)
             clean[name] = value.strip()
 
     if present("aliases"):
@@ -160,13 +154,8 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
         clean["age_uncertain"] = bool(data["age_uncertain"])
 
     if present("gender") or not partial:
-        gender = data.get("gender") or ""
-        if not gender:
-            errors.setdefault("gender", []).append(_("Choose a gender (or 'Unknown')."))
-        elif gender not in codelists.entries("genders"):
-            errors.setdefault("gender", []).append(
-                _("Unknown gender code %(code)r.") % {"code": gender})
-        clean["gender"] = gender
+        clean["gender"] = clean_code(data.get("gender"), "genders", "gender", errors,
+                                     required=_("Choose a gender (or 'Unknown')."))
 
     for name, codelist in (
         ("citizenships", "countries"), ("languages", "languages"),
@@ -175,15 +164,12 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
         ("means_of_control", "means_of_control"),
     ):
         if present(name):
-            clean[name] = _check_codes(name, codelist, _as_list(data[name], name, errors), errors)
+            clean[name] = clean_codes(data[name], codelist, name, errors)
 
     for name, codelist in (("labour_sector", "labour_sectors"),
                            ("recruiter_relation", "recruiter_relations")):
         if present(name):
-            value = data[name] or ""
-            if value and value not in codelists.entries(codelist):
-                errors.setdefault(name, []).append(_("Unknown code %(code)r.") % {"code": value})
-            clean[name] = value
+            clean[name] = clean_code(data[name], codelist, name, errors)
 
     if present("first_contact_on") or not partial:
         first_contact = clean_date(data.get("first_contact_on"), "first_contact_on", errors)
@@ -551,9 +537,7 @@ def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_c
         if recipient_agency is None:
             errors["recipient_agency"] = [_("No agency with code %(code)r.") % {
                 "code": recipient_agency_code}]
-    recipient_node = (recipient_node or "").upper()
-    if recipient_node and codelists.unknown_codes("countries", [recipient_node]):
-        errors["recipient_node"] = [_("Unknown country code %(code)r.") % {"code": recipient_node}]
+    recipient_node = clean_code(recipient_node, "countries", "recipient_node", errors)
     if entry and entry["needs_recipient"] and not (recipient_agency_code or recipient_node):
         errors["recipient_agency"] = [_("Name the agency or partner country the data may go to.")]
     if errors:

@@ -1,4 +1,5 @@
-"""Checks every service function applies to what a user typed: one place for each rule.
+"""Checks every service function applies to what a user typed: one place for each rule,
+each with one message.
 
 They add messages to an `errors` dict (field → messages), so a service function can report
 every problem of a submission at once and then raise one ValidationError.
@@ -9,6 +10,23 @@ from datetime import date
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+
+from opennrm.core import codelists
+
+
+class TextLimit:
+    """The longest text of each kind of field. The service functions check these; the forms
+    and the API schemas declare them as `max_length`. No length is typed anywhere else."""
+
+    PHONE = 50  # an organisation's telephone
+    SHORT = 100  # a city, a region, a search
+    NAME = 200  # a provider, a service, an authority, a file number, a web address
+    IDENTITY = 300  # a person's name, telephone or address (encrypted); a postal address
+    NOTE = 1000  # a screening note, a support action
+    REASON = 2000  # a reason, what a person needs, the assistance delivered
+    DESCRIPTION = 5000  # a directory entry's description
+    EMAIL = 254  # an e-mail address (RFC 5321)
+    LONG = 10000  # case notes, the grounds of a decision, the protection measures' texts
 
 
 def is_storable_text(value: str) -> bool:
@@ -32,10 +50,55 @@ def clean_text(value, field: str, errors: dict, *, limit: int, required: str = "
     value = value.strip()
     if not value and required:
         errors.setdefault(field, []).append(required)
-    elif len(value) > limit:
+    else:
+        check_length(value, field, errors, limit=limit)
+    return value
+
+
+def check_length(value: str, field: str, errors: dict, *, limit: int) -> None:
+    """A message when `value` (text already cleaned) is longer than `limit` characters."""
+    if len(value) > limit:
         errors.setdefault(field, []).append(
             _("Enter at most %(limit)d characters.") % {"limit": limit})
+
+
+def _normal_code(codelist: str, value: str) -> str:
+    value = value.strip()
+    return value.upper() if codelist == "countries" else value
+
+
+def clean_code(value, codelist: str, field: str, errors: dict, *, required: str = "") -> str:
+    """`value` as a code of the code list `codelist` ("" when absent; country codes in
+    capitals). `required` is the message when it is missing."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors.setdefault(field, []).append(required)
+        return ""
+    if not isinstance(value, str):
+        errors.setdefault(field, []).append(_("Choose a value from the list."))
+        return ""
+    value = _normal_code(codelist, value)
+    if codelists.unknown_codes(codelist, [value]):
+        errors.setdefault(field, []).append(_("Choose a value from the list."))
     return value
+
+
+def clean_codes(value, codelist: str, field: str, errors: dict) -> list[str]:
+    """`value` (a list, or text separated by commas) as codes of `codelist`, each once and in
+    the order given; [] when absent. The message names the unknown codes."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        errors.setdefault(field, []).append(_("Enter a list."))
+        return []
+    codes = list(dict.fromkeys(_normal_code(codelist, v) for v in value if v.strip()))
+    unknown = codelists.unknown_codes(codelist, codes)
+    if unknown:
+        errors.setdefault(field, []).append(
+            _("Unknown code(s): %(codes)s.") % {"codes": ", ".join(unknown)})
+    return codes
 
 
 def clean_date(value, field: str, errors: dict, *, required: str = "",

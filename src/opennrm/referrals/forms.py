@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.core import codelists
-from opennrm.referrals.services import DEFAULT_SHARED_FIELDS, SHARED_FIELDS, TEXT_LIMIT
+from opennrm.core.validation import TextLimit
+from opennrm.referrals.services import DEFAULT_SHARED_FIELDS, SHARED_FIELDS
 
 
 class ServiceTypeForm(forms.Form):
@@ -31,12 +32,12 @@ class ReferralForm(forms.Form):
         help_text=_("Share only what the service needs to help the person. Identity is shared "
                     "only when you tick it."))
     needs = forms.CharField(
-        label=_("What the person needs"), required=False, max_length=TEXT_LIMIT,
+        label=_("What the person needs"), required=False, max_length=TextLimit.REASON,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Shared only when “The note on what the person needs” is ticked above."))
     override_reason = forms.CharField(
         label=_("Reason for referring without consent"), required=False,
-        max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TextLimit.REASON, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Only when the person's consent is missing and the referral cannot wait. "
                     "The override is recorded in the audit trail."))
 
@@ -53,7 +54,7 @@ class ReferralForm(forms.Form):
 class ReasonForm(forms.Form):
     """The reason for accepting, declining, cancelling, withdrawing or completing."""
 
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=TEXT_LIMIT,
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=TextLimit.REASON,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, reason_required: bool, **kwargs):
@@ -77,7 +78,7 @@ class AssistanceForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date", "required": True}, format="%Y-%m-%d"),
         error_messages={"required": _("Give the date the assistance was delivered.")})
     description = forms.CharField(
-        label=_("What was delivered"), max_length=TEXT_LIMIT,
+        label=_("What was delivered"), max_length=TextLimit.REASON,
         widget=forms.Textarea(attrs={"rows": 4, "required": True}),
         error_messages={"required": _("Describe the assistance delivered.")})
 

@@ -25,7 +25,7 @@ from opennrm.cases import access
 from opennrm.cases.models import Case, Consent
 from opennrm.cases.signals import consent_withdrawn
 from opennrm.core import codelists
-from opennrm.core.validation import clean_date, clean_text
+from opennrm.core.validation import TextLimit, clean_date, clean_text
 from opennrm.referrals import access as referral_access
 from opennrm.referrals.models import (
     OPEN_STATES,
@@ -38,7 +38,6 @@ from opennrm.reminders.services import notify
 from opennrm.services.models import ContactChannel, Service
 
 REFERRAL_CONSENT = "referral"
-TEXT_LIMIT = 2000
 
 # What a referral may share with the recipient, chosen per referral (need to know). Identity
 # (names, birth date, phone) is shared only when ticked.
@@ -269,9 +268,9 @@ def refer_case(actor, case: Case, service: Service, shared_fields: Iterable[str]
     if unknown:
         errors["shared_fields"] = [_("These fields cannot be shared: %(fields)s.") % {
             "fields": ", ".join(unknown)}]
-    needs = clean_text(needs, "needs", errors, limit=TEXT_LIMIT)
+    needs = clean_text(needs, "needs", errors, limit=TextLimit.REASON)
     override_reason = clean_text(override_reason, "override_reason", errors,
-                                 limit=TEXT_LIMIT)
+                                 limit=TextLimit.REASON)
     provider = service.provider
     recipient = provider.agency
     if not (service.is_active and provider.is_active):
@@ -346,7 +345,7 @@ def _transition(actor, referral: Referral, to_state: str, reason: str, channel: 
     refused like any change the current state does not allow.
     """
     errors: dict = {}
-    reason = clean_text(reason, "reason", errors, limit=TEXT_LIMIT)
+    reason = clean_text(reason, "reason", errors, limit=TextLimit.REASON)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -458,7 +457,7 @@ def record_assistance(actor, referral: Referral, service_type: str, description:
     errors: dict = {}
     if service_type not in codelists.entries("service_types"):
         errors["service_type"] = [_("Choose the kind of assistance.")]
-    description = clean_text(description, "description", errors, limit=TEXT_LIMIT,
+    description = clean_text(description, "description", errors, limit=TextLimit.REASON,
                              required=_("Describe the assistance delivered."))
     day = clean_date(delivered_on, "delivered_on", errors,
                      required=_("Enter a date as YYYY-MM-DD."), not_in_future=True)

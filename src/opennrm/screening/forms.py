@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from opennrm.core.validation import TextLimit
 from opennrm.screening.engine import IndicatorSet
 from opennrm.screening.models import Decision
-from opennrm.screening.services import NOTE_LIMIT
 
 
 def list_key(indicator_set: IndicatorSet) -> str:
@@ -64,7 +64,7 @@ class ScreeningForm(forms.Form):
         for dimension in shown.data["dimensions"]:
             for indicator in dimension["indicators"]:
                 self.fields[note_name(indicator["code"])] = forms.CharField(
-                    required=False, max_length=NOTE_LIMIT,
+                    required=False, max_length=TextLimit.NOTE,
                     label=gettext("Note: %(indicator)s") % {
                         "indicator": shown.label(indicator, language)},
                     widget=forms.TextInput(attrs={"autocomplete": "off"}))
@@ -123,12 +123,12 @@ class IdentificationDecisionForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date", "required": True}, format="%Y-%m-%d"),
         error_messages={"required": _("Give the date of the decision.")})
     grounds = forms.CharField(
-        label=_("Grounds"), max_length=10000,
+        label=_("Grounds"), max_length=TextLimit.LONG,
         help_text=_("The facts and the legal basis the decision rests on."),
         widget=forms.Textarea(attrs={"rows": 6, "required": True}),
         error_messages={"required": _("Give the grounds of the decision.")})
     appeal = forms.CharField(
-        label=_("Appeal"), required=False, max_length=10000,
+        label=_("Appeal"), required=False, max_length=TextLimit.LONG,
         help_text=_("If an appeal was lodged: by whom, when, and its outcome."),
         widget=forms.Textarea(attrs={"rows": 3}))
 

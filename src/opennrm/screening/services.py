@@ -15,10 +15,9 @@ from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases import services as case_services
 from opennrm.cases.models import Case, VictimStatus
+from opennrm.core.validation import TextLimit, check_length
 from opennrm.screening import engine, indicator_sets
 from opennrm.screening.models import Decision, IdentificationDecision, Outcome, Screening
-
-NOTE_LIMIT = 1000
 
 
 @dataclass
@@ -58,9 +57,7 @@ def _clean_observations(indicator_set: engine.IndicatorSet, observed: dict, erro
     notes = {}
     for code, note in observed.items():
         note = str(note or "").strip()
-        if len(note) > NOTE_LIMIT:
-            errors.setdefault("observed", []).append(
-                _("A note may have at most %(limit)d characters.") % {"limit": NOTE_LIMIT})
+        check_length(note, "observed", errors, limit=TextLimit.NOTE)
         if note:
             notes[code] = note
     return notes
@@ -135,10 +132,9 @@ def decide_identification(actor, case: Case, decision: str, decided_on, grounds:
     grounds = (grounds or "").strip()
     if not grounds:
         errors["grounds"] = [_("Give the grounds of the decision.")]
-    elif len(grounds) > 10000:
-        errors["grounds"] = [_("Enter at most %(limit)d characters.") % {"limit": 10000}]
-    if len(appeal or "") > 10000:
-        errors["appeal"] = [_("Enter at most %(limit)d characters.") % {"limit": 10000}]
+    else:
+        check_length(grounds, "grounds", errors, limit=TextLimit.LONG)
+    check_length(appeal or "", "appeal", errors, limit=TextLimit.LONG)
     if errors:
         raise ValidationError(errors)
     status = (VictimStatus.IDENTIFIED if decision == Decision.IDENTIFIED

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from opennrm.accounts.models import Agency
 from opennrm.core import codelists
 from opennrm.core.forms import QuickSelect
+from opennrm.core.validation import TextLimit
 from opennrm.services.models import ContactChannel
 from opennrm.services.services import OLDEST_SERVICE_AGE
 
@@ -24,7 +25,7 @@ def _languages() -> list[tuple[str, str]]:
 class DirectoryFilterForm(forms.Form):
     """The directory's filters (GET parameters; the directory holds no personal data)."""
 
-    q = forms.CharField(label=_("Name or city"), required=False, max_length=100)
+    q = forms.CharField(label=_("Name or city"), required=False, max_length=TextLimit.SHORT)
     service_type = forms.ChoiceField(label=_("Type of service"), required=False,
                                      widget=QuickSelect)
     region = forms.ChoiceField(label=_("Region"), required=False, widget=QuickSelect)
@@ -47,7 +48,7 @@ class DirectoryFilterForm(forms.Form):
 
 
 class ProviderForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False,
+    name = forms.CharField(label=_("Name"), max_length=TextLimit.NAME, required=False,
                            widget=forms.TextInput(attrs={"required": True}))
     organisation_type = forms.ChoiceField(label=_("Type of organisation"), required=False,
                                           widget=forms.Select(attrs={"required": True}))
@@ -59,11 +60,12 @@ class ProviderForm(forms.Form):
                     "referrals reach it here. Leave empty for a provider contacted by e-mail "
                     "or telephone."))
     description = forms.CharField(label=_("Description"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
-    email = forms.CharField(label=_("E-mail"), required=False, max_length=254,
+                                  max_length=TextLimit.DESCRIPTION,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    email = forms.CharField(label=_("E-mail"), required=False, max_length=TextLimit.EMAIL,
                             widget=forms.EmailInput)
-    phone = forms.CharField(label=_("Telephone"), required=False, max_length=50)
-    website = forms.CharField(label=_("Website"), required=False, max_length=200,
+    phone = forms.CharField(label=_("Telephone"), required=False, max_length=TextLimit.PHONE)
+    website = forms.CharField(label=_("Website"), required=False, max_length=TextLimit.NAME,
                               widget=forms.URLInput)
 
     def __init__(self, *args, **kwargs):
@@ -76,15 +78,17 @@ class ProviderForm(forms.Form):
 
 
 class ServiceForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False,
+    name = forms.CharField(label=_("Name"), max_length=TextLimit.NAME, required=False,
                            widget=forms.TextInput(attrs={"required": True}))
     service_type = forms.ChoiceField(label=_("Type of service"), required=False,
                                      widget=forms.Select(attrs={"required": True}))
-    description = forms.CharField(label=_("Description"), required=False, max_length=5000,
+    description = forms.CharField(label=_("Description"), required=False,
+                                  max_length=TextLimit.DESCRIPTION,
                                   widget=forms.Textarea(attrs={"rows": 4}))
-    address = forms.CharField(label=_("Address"), required=False, max_length=300)
-    city = forms.CharField(label=_("City or village"), required=False, max_length=100)
-    region = forms.CharField(label=_("Region"), required=False, max_length=100,
+    address = forms.CharField(label=_("Address"), required=False, max_length=TextLimit.IDENTITY)
+    city = forms.CharField(label=_("City or village"), required=False,
+                           max_length=TextLimit.SHORT)
+    region = forms.CharField(label=_("Region"), required=False, max_length=TextLimit.SHORT,
                              help_text=_("The district or region, as caseworkers search for "
                                          "it (for example Chișinău, Bălți, Cahul)."))
     country = forms.ChoiceField(label=_("Country"), required=False,

@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
-from opennrm.core import codelists
-from opennrm.core.validation import clean_text
+from opennrm.core.validation import TextLimit, clean_code, clean_codes, clean_text
 from opennrm.services.access import ensure_can_manage, ensure_can_update_capacity
 from opennrm.services.models import ContactChannel, Provider, Service
 
@@ -31,8 +30,9 @@ PROVIDER_FIELDS = ("name", "description", "organisation_type", "agency", "email"
 SERVICE_FIELDS = ("name", "service_type", "description", "address", "city", "region",
                   "country", "genders", "min_age", "max_age", "languages", "capacity",
                   "places_available", "contact_channel", "response_days")
-TEXT_LIMITS = {"name": 200, "description": 5000, "address": 300, "city": 100, "region": 100,
-               "phone": 50, "email": 254, "website": 200}
+TEXT_LIMITS = {"name": TextLimit.NAME, "description": TextLimit.DESCRIPTION,
+               "address": TextLimit.IDENTITY, "city": TextLimit.SHORT, "region": TextLimit.SHORT,
+               "phone": TextLimit.PHONE, "email": TextLimit.EMAIL, "website": TextLimit.NAME}
 REQUIRED_PROVIDER_FIELDS = ("name", "organisation_type", "country")
 REQUIRED_SERVICE_FIELDS = ("name", "service_type", "country")
 OLDEST_SERVICE_AGE = 120
@@ -41,34 +41,6 @@ LONGEST_RESPONSE_DAYS = 365
 
 def _error(errors: dict, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
-
-
-def _clean_code(data: dict, name: str, codelist: str, errors: dict) -> str:
-    value = data[name]
-    if not isinstance(value, str) or not value.strip():
-        return ""
-    value = value.strip()
-    if codelist == "countries":
-        value = value.upper()
-    if codelists.unknown_codes(codelist, [value]):
-        _error(errors, name, _("Choose a value from the list."))
-    return value
-
-
-def _clean_codes(data: dict, name: str, codelist: str, errors: dict) -> list[str]:
-    value = data[name]
-    if value in (None, ""):
-        return []
-    if isinstance(value, str):
-        value = [item.strip() for item in value.split(",")]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        _error(errors, name, _("Enter a list."))
-        return []
-    codes = list(dict.fromkeys(v.strip() for v in value if v.strip()))
-    unknown = codelists.unknown_codes(codelist, codes)
-    if unknown:
-        _error(errors, name, _("Unknown code(s): %(codes)s.") % {"codes": ", ".join(unknown)})
-    return codes
 
 
 def _clean_number(data: dict, name: str, errors: dict, highest: int,
@@ -119,10 +91,10 @@ def clean_provider(data: dict, *, partial: bool = False) -> dict:
         except ValidationError:
             _error(errors, "website", _("Enter a web address starting with https://."))
     if "organisation_type" in data:
-        clean["organisation_type"] = _clean_code(data, "organisation_type", "agency_types",
-                                                 errors)
+        clean["organisation_type"] = clean_code(data["organisation_type"], "agency_types",
+                                                "organisation_type", errors)
     if "country" in data:
-        clean["country"] = _clean_code(data, "country", "countries", errors)
+        clean["country"] = clean_code(data["country"], "countries", "country", errors)
     if "agency" in data:
         code = data["agency"]
         if isinstance(code, Agency):
@@ -150,9 +122,10 @@ def clean_service(data: dict, *, partial: bool = False) -> dict:
         if name in data:
             clean[name] = clean_text(data[name], name, errors, limit=TEXT_LIMITS[name])
     if "service_type" in data:
-        clean["service_type"] = _clean_code(data, "service_type", "service_types", errors)
+        clean["service_type"] = clean_code(data["service_type"], "service_types",
+                                           "service_type", errors)
     if "country" in data:
-        clean["country"] = _clean_code(data, "country", "countries", errors)
+        clean["country"] = clean_code(data["country"], "countries", "country", errors)
     if "contact_channel" in data:
         channel = data["contact_channel"]
         if channel not in ContactChannel.values:
@@ -160,7 +133,7 @@ def clean_service(data: dict, *, partial: bool = False) -> dict:
         clean["contact_channel"] = channel
     for name, codelist in (("genders", "genders"), ("languages", "languages")):
         if name in data:
-            clean[name] = _clean_codes(data, name, codelist, errors)
+            clean[name] = clean_codes(data[name], codelist, name, errors)
     for name in ("min_age", "max_age"):
         if name in data:
             clean[name] = _clean_number(data, name, errors, OLDEST_SERVICE_AGE)
