@@ -20,6 +20,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # After changing interface text: extract new strings into the ro/uk/ru catalogues, then
 # (once they are translated) compile them. tests/core/test_translation_catalogues.py checks both.

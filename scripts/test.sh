@@ -41,6 +41,7 @@ fi
 
 echo "== lint"
 "$VENV/bin/ruff" check .
+"$VENV/bin/lint-imports"
 
 echo "== tests on SQLite"
 env -u DATABASE_URL "$VENV/bin/python" -m pytest "$@"

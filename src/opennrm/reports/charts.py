@@ -15,7 +15,7 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 from opennrm.reports.published import localized_text, unit_label
-from opennrm.statistics.tables import Table
+from opennrm.reports.tables import Table
 
 # A categorical palette for statistical graphics that stays distinguishable for readers with
 # colour-vision deficiencies (the UK Government Analysis Function's accessible palette).

@@ -28,7 +28,7 @@ from opennrm.reports.published import (
     table_symbols,
     unit_label,
 )
-from opennrm.statistics.tables import Cell, Table, TableSetResult
+from opennrm.reports.tables import Cell, Table, TableSetResult
 
 CSV_COLUMNS = ["table_key", "table_title", "unit", "row_code", "row_label", "column_code",
                "column_label", "value", "flag"]

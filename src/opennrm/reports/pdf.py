@@ -33,7 +33,7 @@ from opennrm.reports.published import (
     table_symbols,
     unit_label,
 )
-from opennrm.statistics.tables import Table, TableSetResult
+from opennrm.reports.tables import Table, TableSetResult
 
 
 class DataOnlyFetcher(URLFetcher):

@@ -13,7 +13,7 @@ from numbers import Number
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from opennrm.statistics.tables import (
+from opennrm.reports.tables import (
     NOISY,
     ROUNDED,
     SECONDARY,

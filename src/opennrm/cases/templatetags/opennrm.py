@@ -85,13 +85,6 @@ def may_register_cases(user) -> bool:
 
 
 @register.filter
-def may_view_statistics(user) -> bool:
-    from opennrm.statistics.access import can_view_statistics
-
-    return can_view_statistics(user)
-
-
-@register.filter
 def may_read_audit_trail(user) -> bool:
     return can_read_audit_trail(user)
 
@@ -139,11 +132,3 @@ def case_table_rows(cases):
 def may_decide_identification(user) -> bool:
     """The user may record formal identification decisions (and sees the queue)."""
     return access.can_decide_identification(user)
-
-
-@register.filter
-def may_read_directory(user) -> bool:
-    """The user may open the service directory."""
-    from opennrm.services.access import can_read_directory
-
-    return can_read_directory(user)
