@@ -1,4 +1,6 @@
-"""The node's key ring: AES-256-GCM data keys (rotatable) and the blind-index key.
+"""The node's key ring: AES-256-GCM data keys (rotatable), the blind-index key, the audit
+key (the HMAC of the audit chain) and the node's Ed25519 signing keys (rotatable; they sign
+audit checkpoints and are the node's identity towards partner nodes).
 
 The ring is a JSON file outside the database (OPENNRM_KEYRING), so that a copy of the
 database alone reveals no identity. Every ciphertext names the key that made it, so keys
@@ -7,6 +9,7 @@ decrypt until `opennrm keys rotate` has re-encrypted them and the old key is ret
 """
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
@@ -17,10 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
 CIPHERTEXT_PREFIX = "enc1"
+RING_FORMAT = 2
 
 
 class KeyRingError(Exception):
@@ -42,6 +48,13 @@ class KeyRing:
     data_keys: dict[str, bytes]
     index_key: bytes
     created: dict[str, str] = field(default_factory=dict)
+    # The key of the audit chain's HMAC (format 2 on). Long-lived, like the index key.
+    audit_key: bytes = b""
+    # Ed25519 signing keys by id: {"private": raw 32 bytes or None once retired,
+    # "public": raw 32 bytes, "created": time}; a retired key keeps its public half, so the
+    # checkpoints it signed still verify.
+    signing_keys: dict[str, dict] = field(default_factory=dict)
+    active_signing_key_id: str = ""
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
 
     # --- persistence -------------------------------------------------------------------
@@ -55,11 +68,19 @@ class KeyRing:
             index_key=secrets.token_bytes(32),
             created={key_id: _now()},
         )
+        ring._add_missing_keys()
         ring.save(replace=False)
         return ring
 
     @classmethod
     def load(cls, path: Path) -> "KeyRing":
+        ring = cls._read(path)
+        if ring._lacks_keys():
+            ring = cls._upgrade(path)
+        return ring
+
+    @classmethod
+    def _read(cls, path: Path) -> "KeyRing":
         raw = json.loads(path.read_text(encoding="utf-8"))
         return cls(
             path=path,
@@ -67,19 +88,55 @@ class KeyRing:
             data_keys={kid: _unb64(k["key"]) for kid, k in raw["data_keys"].items()},
             index_key=_unb64(raw["index_key"]),
             created={kid: k.get("created", "") for kid, k in raw["data_keys"].items()},
+            audit_key=_unb64(raw["audit_key"]) if raw.get("audit_key") else b"",
+            signing_keys={
+                kid: {"private": _unb64(k["private"]) if k.get("private") else None,
+                      "public": _unb64(k["public"]), "created": k.get("created", "")}
+                for kid, k in raw.get("node_signing_keys", {}).items()
+            },
+            active_signing_key_id=raw.get("active_signing_key", ""),
         )
+
+    def _lacks_keys(self) -> bool:
+        return not self.audit_key or self.active_signing_key_id not in self.signing_keys
+
+    def _add_missing_keys(self) -> None:
+        if not self.audit_key:
+            self.audit_key = secrets.token_bytes(32)
+        if self.active_signing_key_id not in self.signing_keys:
+            self._new_signing_key()
+
+    @classmethod
+    def _upgrade(cls, path: Path) -> "KeyRing":
+        """Add the keys a ring of an older format lacks, keeping every key it has.
+
+        Under an exclusive lock, re-reading the file: processes starting together after an
+        upgrade must all end up with the same audit key, never one each."""
+        with _locked(path):
+            ring = cls._read(path)
+            if ring._lacks_keys():
+                ring._add_missing_keys()
+                ring.save()
+        return ring
 
     def save(self, replace: bool = True) -> None:
         """Write the ring; with `replace=False`, FileExistsError if the file exists (so
         that processes starting together cannot each create a ring and lose keys)."""
         payload = {
-            "format": 1,
+            "format": RING_FORMAT,
             "active": self.active_key_id,
             "data_keys": {
                 kid: {"key": _b64(key), "created": self.created.get(kid, "")}
                 for kid, key in self.data_keys.items()
             },
             "index_key": _b64(self.index_key),
+            "audit_key": _b64(self.audit_key),
+            "active_signing_key": self.active_signing_key_id,
+            "node_signing_keys": {
+                kid: {"private": _b64(k["private"]) if k["private"] else None,
+                      "public": _b64(k["public"]), "created": k["created"]}
+                for kid, k in self.signing_keys.items()
+            },
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
@@ -113,6 +170,42 @@ class KeyRing:
         del self.data_keys[key_id]
         self.created.pop(key_id, None)
         self.save()
+
+    def _new_signing_key(self) -> str:
+        key_id = "n" + _new_key_id()[1:]
+        private = Ed25519PrivateKey.generate()
+        self.signing_keys[key_id] = {
+            "private": private.private_bytes_raw(),
+            "public": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+            "created": _now(),
+        }
+        self.active_signing_key_id = key_id
+        return key_id
+
+    def add_signing_key(self) -> str:
+        """Add a new Ed25519 signing key and make it the node's active one. Returns its id."""
+        key_id = self._new_signing_key()
+        self.save()
+        return key_id
+
+    def retire_signing_key(self, key_id: str) -> None:
+        """Forget a signing key's private half; its public half stays to verify what it
+        signed."""
+        if key_id == self.active_signing_key_id:
+            raise KeyRingError("the active signing key cannot be retired; rotate first")
+        if key_id not in self.signing_keys:
+            raise KeyRingError(f"no signing key {key_id!r} in the key ring")
+        self.signing_keys[key_id]["private"] = None
+        self.save()
+
+    def signing_private_key(self) -> tuple[str, Ed25519PrivateKey]:
+        """The node's active signing key and its id."""
+        key_id = self.active_signing_key_id
+        return key_id, Ed25519PrivateKey.from_private_bytes(self.signing_keys[key_id]["private"])
+
+    def signing_public_key(self, key_id: str) -> Ed25519PublicKey | None:
+        key = self.signing_keys.get(key_id)
+        return Ed25519PublicKey.from_public_bytes(key["public"]) if key else None
 
     def _cipher(self, key_id: str) -> AESGCM:
         if key_id not in self._ciphers:
@@ -150,6 +243,11 @@ class KeyRing:
         """A keyed hash for exact search; without the key it cannot be brute-forced."""
         return hmac.new(self.index_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def audit_mac(self, message: bytes) -> str:
+        """HMAC-SHA-256 of an audit entry with the audit key: without the key ring, no one
+        can compute a valid chain, even with write access to the database."""
+        return hmac.new(self.audit_key, message, hashlib.sha256).hexdigest()
+
 
 def _new_key_id() -> str:
     return datetime.now(UTC).strftime("k%Y%m%d") + "-" + secrets.token_hex(3)
@@ -157,6 +255,23 @@ def _new_key_id() -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _locked:
+    """An exclusive lock on the ring (a `.lock` file beside it) while it is upgraded."""
+
+    def __init__(self, path: Path):
+        self.lock_path = path.with_name(path.name + ".lock")
+
+    def __enter__(self):
+        fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        self.handle = os.fdopen(fd, "w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
 
 
 _ring: KeyRing | None = None
