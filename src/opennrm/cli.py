@@ -406,8 +406,6 @@ def stats_report(
     _setup()
     from django.conf import settings
 
-    from opennrm.audit.models import Action
-    from opennrm.audit.services import AuditEvent, record_event
     from opennrm.core import codelists
     from opennrm.statistics import engine, releases
     from opennrm.statistics.periods import PeriodError, format_period, parse_period
@@ -431,18 +429,16 @@ def stats_report(
     from django.utils import translation
     from django.utils.translation import gettext as _
 
-    from opennrm.reports import formats
-
     with translation.override(language):
         title = _("Trafficking in human beings: national statistics")
     country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
-    body = formats.render(file_format, results, title=title, country_name=country,
-                          language=language)
+    body = releases.export_tables(
+        None, results, file_format, title=title, country_name=country, language=language,
+        object_type="statistics", object_ref=f"{table_set} {period}",
+        reason=f"report {file_format}", channel="cli")
     output = output or f"opennrm-{table_set}-{format_period(start, end)}.{file_format}"
     with open(output, "wb") as handle:
         handle.write(body)
-    record_event(None, AuditEvent(Action.EXPORT, "statistics", f"{table_set} {period}",
-                                  reason=f"report {file_format}"), channel="cli")
     console.print(f"Wrote {output} ({len(body):,} bytes): {', '.join(keys)}, {start} – {end}.")
 
 

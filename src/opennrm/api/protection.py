@@ -20,8 +20,6 @@ from pydantic import ConfigDict
 from opennrm.api.cases import CHANNEL, CaseNumber
 from opennrm.api.problems import problems
 from opennrm.api.schemas import AgencyCode, Request
-from opennrm.audit.models import Action
-from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case
 from opennrm.protection import services
@@ -434,11 +432,6 @@ def _plan_out(plan: SupportPlan) -> dict:
     }
 
 
-def _read(request: HttpRequest, object_type: str, case: Case, fields) -> None:
-    record_events(request.auth, [AuditEvent(Action.READ, object_type, case.case_number,
-                                            tuple(fields))], CHANNEL)
-
-
 def _one(queryset, pk: int, message: str):
     record = queryset.filter(pk=pk).first()
     if record is None:
@@ -447,8 +440,17 @@ def _one(queryset, pk: int, message: str):
 
 
 def _support_plan(case: Case) -> SupportPlan:
+    """The support plan to change (nothing of it is shown yet)."""
     plan = SupportPlan.objects.filter(case=case).select_related(
         "responsible_agency", "created_by").first()
+    if plan is None:
+        raise Http404("This case has no support plan yet.")
+    return plan
+
+
+def _read_support_plan(request: HttpRequest, case: Case) -> SupportPlan:
+    """The support plan to show: reading its objectives, actions and notes is audited."""
+    plan = services.read_support_plan(request.auth, case, channel=CHANNEL)
     if plan is None:
         raise Http404("This case has no support plan yet.")
     return plan
@@ -476,23 +478,13 @@ def read_protection(request: HttpRequest, case_number: CaseNumber):
     """Reflection periods, residence permits, proceedings, compensation claims and
     returns. Reading file numbers, risk summaries and notes is audited."""
     case = access.get_visible_case(request.auth, case_number)
-    proceedings = list(case.proceedings.select_related("deciding_agency", "recorded_by"))
-    returns = list(case.return_plans.select_related("deciding_agency", "recorded_by"))
-    if proceedings:
-        _read(request, "criminal_proceeding", case,
-              ("case_reference", "protection_measures", "non_punishment_note"))
-    if returns:
-        _read(request, "return_plan", case,
-              ("risk_summary", "no_assessment_reason", "reintegration_follow_up"))
+    record = services.read_protection_record(request.auth, case, channel=CHANNEL)
     return {
-        "reflection_periods": [_period_out(period) for period in case.reflection_periods
-                               .select_related("deciding_agency", "recorded_by")],
-        "residence_permits": [_permit_out(permit) for permit in case.residence_permits
-                              .select_related("deciding_agency", "recorded_by")],
-        "proceedings": [_proceeding_out(proceeding) for proceeding in proceedings],
-        "compensation_claims": [_claim_out(claim) for claim in case.compensation_claims
-                                .select_related("deciding_agency", "recorded_by")],
-        "return_plans": [_return_out(plan) for plan in returns],
+        "reflection_periods": [_period_out(period) for period in record.reflection_periods],
+        "residence_permits": [_permit_out(permit) for permit in record.residence_permits],
+        "proceedings": [_proceeding_out(proceeding) for proceeding in record.proceedings],
+        "compensation_claims": [_claim_out(claim) for claim in record.compensation_claims],
+        "return_plans": [_return_out(plan) for plan in record.return_plans],
     }
 
 
@@ -673,9 +665,7 @@ def record_return(request: HttpRequest, case_number: CaseNumber, plan_id: Record
 def read_support_plan(request: HttpRequest, case_number: CaseNumber):
     """Objectives, actions and review notes are encrypted: reading them is audited."""
     case = access.get_visible_case(request.auth, case_number)
-    plan = _support_plan(case)
-    _read(request, "support_plan", case, ("objectives", "actions.description", "reviews.note"))
-    return _plan_out(plan)
+    return _plan_out(_read_support_plan(request, case))
 
 
 @router.put("/cases/{case_number}/support-plan",
@@ -700,8 +690,7 @@ def put_support_plan(request: HttpRequest, case_number: CaseNumber, fields: Supp
             responsible_agency_code=fields.responsible_agency or plan.responsible_agency.code,
             next_review_on=fields.next_review_on, status=fields.status, channel=CHANNEL)
     # The answer shows the plan's actions and reviews too: a read of encrypted text.
-    _read(request, "support_plan", case, ("objectives", "actions.description", "reviews.note"))
-    return _plan_out(_support_plan(case))
+    return _plan_out(_read_support_plan(request, case))
 
 
 @router.post("/cases/{case_number}/support-plan/actions",

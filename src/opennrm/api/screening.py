@@ -23,8 +23,6 @@ from opennrm.api.cases import CHANNEL, CaseNumber
 from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
 from opennrm.api.schemas import Request
-from opennrm.audit.models import Action
-from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case, VictimStatus
 from opennrm.screening import engine, indicator_sets, services
@@ -303,10 +301,7 @@ def record_screening(request: HttpRequest, case_number: CaseNumber,
 def list_screenings(request: HttpRequest, case_number: CaseNumber):
     """Newest first. The notes may describe the person: reading them is audited."""
     case = access.get_visible_case(request.auth, case_number)
-    screenings = list(case.screenings.select_related("screened_by", "agency"))
-    if screenings:
-        record_events(request.auth, [AuditEvent(Action.READ, "screening", case.case_number,
-                                                ("notes",))], CHANNEL)
+    screenings = services.read_screenings(request.auth, case, channel=CHANNEL)
     language = _language()
     return [_screening_out(screening, language) for screening in screenings]
 
@@ -337,12 +332,7 @@ def decide_identification(request: HttpRequest, case_number: CaseNumber,
 def list_identification_decisions(request: HttpRequest, case_number: CaseNumber):
     """Newest first. Reading grounds and appeals is audited."""
     case = access.get_visible_case(request.auth, case_number)
-    decisions = list(case.identification_decisions.select_related("deciding_agency",
-                                                                   "decided_by"))
-    if decisions:
-        record_events(request.auth, [AuditEvent(
-            Action.READ, "identification_decision", case.case_number, ("grounds", "appeal"))],
-            CHANNEL)
+    decisions = services.read_identification_decisions(request.auth, case, channel=CHANNEL)
     return [_decision_out(decision) for decision in decisions]
 
 

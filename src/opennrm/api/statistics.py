@@ -14,8 +14,6 @@ from ninja.responses import Status
 
 from opennrm.api.problems import problem_response, problems
 from opennrm.api.schemas import Request
-from opennrm.audit.models import Action
-from opennrm.audit.services import AuditEvent, record_event
 from opennrm.statistics import engine, releases
 from opennrm.statistics.access import ensure_can_view_statistics
 from opennrm.statistics.models import Release
@@ -174,7 +172,9 @@ def _release_out(release: Release) -> dict:
     }
 
 
-def _download(result: TableSetResult, file_format: str, language: str) -> HttpResponse:
+def _download(request: HttpRequest, result: TableSetResult, file_format: str, language: str,
+              *, object_type: str, object_ref: str) -> HttpResponse:
+    """The file, its export audited by the statistics service."""
     from django.conf import settings
 
     from opennrm.core import codelists
@@ -182,8 +182,9 @@ def _download(result: TableSetResult, file_format: str, language: str) -> HttpRe
 
     name = f"opennrm-{result.key}-{format_period(result.period_start, result.period_end)}"
     country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
-    body = formats.render(file_format, [result], title=result.title, country_name=country,
-                          language=language)
+    body = releases.export_tables(
+        request.auth, [result], file_format, title=result.title, country_name=country,
+        language=language, object_type=object_type, object_ref=object_ref, channel=CHANNEL)
     content_type = formats.CONTENT_TYPES[file_format]
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
@@ -240,11 +241,8 @@ def export_table_set(request: HttpRequest, table_set: TableSetKey,
         return _invalid(error)
     except releases.ReleaseError as error:
         return problem_response(422, str(error))
-    record_event(request.auth, AuditEvent(Action.EXPORT, "statistics",
-                                          f"{table_set} {query.period}",
-                                          reason=query.format),
-                 channel=CHANNEL)
-    return _download(result, query.format, query.language)
+    return _download(request, result, query.format, query.language,
+                     object_type="statistics", object_ref=f"{table_set} {query.period}")
 
 
 @router.get("/statistics/{table_set}/budget",
@@ -367,7 +365,5 @@ def verify(request: HttpRequest, release_id: ReleaseId):
             openapi_extra={"responses": FILE_RESPONSES})
 def export_release(request: HttpRequest, release_id: ReleaseId, query: Query[ExportQuery]):
     release = _get_release(request.auth, release_id)
-    record_event(request.auth, AuditEvent(Action.EXPORT, "statistics_release",
-                                          str(release.pk), reason=query.format),
-                 channel=CHANNEL)
-    return _download(releases.release_result(release), query.format, query.language)
+    return _download(request, releases.release_result(release), query.format, query.language,
+                     object_type="statistics_release", object_ref=str(release.pk))

@@ -13,8 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opennrm.audit.models import Action
-from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.views import case_view
 from opennrm.core import codelists
@@ -23,9 +21,6 @@ from opennrm.protection import forms, services
 from opennrm.protection.models import PermitStatus, SupportPlan
 
 CHANNEL = "web"
-PROCEEDING_SECRETS = ("case_reference", "protection_measures", "non_punishment_note")
-RETURN_SECRETS = ("risk_summary", "no_assessment_reason", "reintegration_follow_up")
-SUPPORT_SECRETS = ("objectives", "actions.description", "reviews.note")
 
 
 def protection_context(user, case, present) -> dict:
@@ -59,10 +54,10 @@ def protection_context(user, case, present) -> dict:
         "reflection_period": period,
         "reflection_minimum_days": services.minimum_reflection_days(),
         "residence_permits": permits,
-        "return_plans": (list(case.return_plans.defer(*RETURN_SECRETS))
+        "return_plans": (list(case.return_plans.defer(*services.RETURN_SECRETS))
                          if "return_plans" in present else []),
         "support_plan": plan,
-        "proceedings": (list(case.proceedings.defer(*PROCEEDING_SECRETS)
+        "proceedings": (list(case.proceedings.defer(*services.PROCEEDING_SECRETS)
                              .select_related("deciding_agency"))
                         if "proceedings" in present else []),
         "compensation_claims": (list(case.compensation_claims.select_related("deciding_agency"))
@@ -75,11 +70,6 @@ def _editable_case(user, case_number: str):
     case = access.get_visible_case(user, case_number)
     access.ensure_can_edit(user, case)
     return case
-
-
-def _record_read(user, object_type: str, case, fields) -> None:
-    record_events(user, [AuditEvent(Action.READ, object_type, case.case_number,
-                                    tuple(fields))], CHANNEL)
 
 
 def _step_page(request, case, form, perform: Callable[[dict], object], *, title: str,
@@ -222,11 +212,10 @@ def proceeding_stage(request, case_number, pk):
     """The proceedings as recorded (reading the encrypted fields is audited) and the form
     for their next stage."""
     case = _editable_case(request.user, case_number)
-    proceeding = case.proceedings.filter(pk=pk).first()
+    # The page shows the file number and measures, with the form or with its errors.
+    proceeding = services.read_proceeding(request.user, case, pk, channel=CHANNEL)
     if proceeding is None:
         raise Http404(_("No such proceedings on this case."))
-    # The page shows the file number and measures, with the form or with its errors.
-    _record_read(request.user, "criminal_proceeding", case, PROCEEDING_SECRETS)
     form = forms.ProceedingStageForm(request.POST or None, initial={
         "decided_on": timezone.localdate(),
         "non_punishment_considered": proceeding.non_punishment_considered,
@@ -309,10 +298,11 @@ def return_record(request, case_number, pk):
     """The plan with its risk assessment (reading it is audited) and the form to record
     the return."""
     case = _editable_case(request.user, case_number)
-    plan = case.return_plans.filter(pk=pk).first()
+    plan = services.read_return_plan(request.user, case, pk,
+                                     fields=("risk_summary", "no_assessment_reason"),
+                                     channel=CHANNEL)
     if plan is None:
         raise Http404(_("No such return plan on this case."))
-    _record_read(request.user, "return_plan", case, ("risk_summary", "no_assessment_reason"))
     form = forms.ReturnForm(request.POST or None)
     return _step_page(
         request, case, form,
@@ -342,12 +332,11 @@ def _plan(case) -> SupportPlan:
 def support_plan(request, case_number):
     """The plan with its objectives, actions and reviews: reading them is audited."""
     case = access.get_visible_case(request.user, case_number)
-    plan = SupportPlan.objects.filter(case=case).select_related("responsible_agency").first()
+    plan = services.read_support_plan(request.user, case, channel=CHANNEL)
     if plan is None:
         if access.can_edit_case(request.user, case) and not case.is_closed:
             return redirect("support-plan-edit", case_number=case.case_number)
         raise Http404(_("This case has no support plan yet."))
-    _record_read(request.user, "support_plan", case, SUPPORT_SECRETS)
     actions = list(plan.actions.select_related("responsible_agency"))
     may_change = (access.can_edit_case(request.user, case) and not case.is_closed
                   and plan.is_active)
@@ -366,12 +355,12 @@ def support_plan(request, case_number):
 def support_plan_edit(request, case_number):
     """Agree the plan, or change it (objectives, responsible agency, next review, status)."""
     case = _editable_case(request.user, case_number)
-    plan = SupportPlan.objects.filter(case=case).first()
+    plan = services.read_support_plan(request.user, case, fields=("objectives",),
+                                      channel=CHANNEL)
     if plan is None:
         initial = {"agreed_on": timezone.localdate(), "responsible_agency": request.user.agency.code
                    if request.user.agency else ""}
     else:
-        _record_read(request.user, "support_plan", case, ("objectives",))
         initial = {"objectives": plan.objectives, "agreed_on": plan.agreed_on,
                    "responsible_agency": plan.responsible_agency.code,
                    "next_review_on": plan.next_review_on, "status": plan.status}

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +19,9 @@ from opennrm.cases.models import Case, VictimStatus
 from opennrm.core.validation import TextLimit, check_length
 from opennrm.screening import engine, indicator_sets
 from opennrm.screening.models import Decision, IdentificationDecision, Outcome, Screening
+
+if TYPE_CHECKING:
+    from opennrm.accounts.models import User
 
 
 @dataclass
@@ -164,3 +168,40 @@ def awaiting_decision(user) -> QuerySet[Case]:
             .annotate(first_screened_on=Min("screenings__screened_on", filter=Q(
                 screenings__outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE])))
             .order_by("first_screened_on", "id"))
+
+
+# --- reads (their notes, grounds and appeals may describe the person: audited) -----------
+
+def read_screenings(user: "User", case: Case, channel: str = "") -> list[Screening]:
+    """The screenings of `case`, newest first; reading their notes is audited."""
+    access.ensure_visible(user, case)
+    screenings = list(case.screenings.select_related("screened_by", "agency"))
+    if screenings:
+        record_events(user, [AuditEvent(Action.READ, "screening", case.case_number,
+                                        ("notes",))], channel)
+    return screenings
+
+
+def read_screening(user: "User", case: Case, screening_id: int,
+                   channel: str = "") -> Screening | None:
+    """One screening of `case` (None if it has no such screening); reading it is audited."""
+    access.ensure_visible(user, case)
+    screening = (case.screenings.select_related("agency", "screened_by")
+                 .filter(pk=screening_id).first())
+    if screening is not None:
+        record_events(user, [AuditEvent(Action.READ, "screening", case.case_number,
+                                        ("notes",))], channel)
+    return screening
+
+
+def read_identification_decisions(user: "User", case: Case,
+                                  channel: str = "") -> list[IdentificationDecision]:
+    """The formal identification decisions of `case`, newest first; reading their grounds
+    and appeals is audited."""
+    access.ensure_visible(user, case)
+    decisions = list(case.identification_decisions.select_related("deciding_agency",
+                                                                   "decided_by"))
+    if decisions:
+        record_events(user, [AuditEvent(Action.READ, "identification_decision",
+                                        case.case_number, ("grounds", "appeal"))], channel)
+    return decisions

@@ -10,8 +10,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opennrm.audit.models import Action
-from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases import services as case_services
 from opennrm.cases.views import case_view
@@ -210,8 +208,7 @@ def _observed_rows(screening: Screening, indicator_set, language: str) -> list[d
 def screening_detail(request, case_number, pk):
     """One screening as recorded, printable. Its notes may describe the person: audited."""
     case = access.get_visible_case(request.user, case_number)
-    screening = (case.screenings.select_related("agency", "screened_by")
-                 .filter(pk=pk).first())
+    screening = services.read_screening(request.user, case, pk, channel=CHANNEL)
     if screening is None:
         raise Http404(_("No such screening on this case."))
     language = _language()
@@ -226,8 +223,6 @@ def screening_detail(request, case_number, pk):
         result = engine.score(indicator_set, screening.observed, screening.age_at_screening,
                               screening.age_uncertain)
         reasons = engine.explain(result, indicator_set, language)[1:]
-    record_events(request.user, [AuditEvent(Action.READ, "screening", case.case_number,
-                                            ("notes",))], CHANNEL)
     return render(request, "screening/screening_detail.html", {
         "case": case,
         "screening": screening,

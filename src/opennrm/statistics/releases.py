@@ -21,6 +21,7 @@ import json
 import zipfile
 from dataclasses import asdict, dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 from django.conf import settings
@@ -34,6 +35,9 @@ from opennrm.statistics import disclosure, dp, engine, extract
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
 from opennrm.statistics.tables import Table, TableSetResult
+
+if TYPE_CHECKING:
+    from opennrm.accounts.models import User
 
 DEFAULT_THRESHOLD = 5
 
@@ -291,3 +295,22 @@ def synthetic_extract(user, start: date, end: date, epsilon: float, channel: str
 
 def release_result(release: Release) -> TableSetResult:
     return TableSetResult.from_dict(release.result)
+
+
+def export_tables(user: User | None, results: list[TableSetResult], file_format: str, *,
+                  title: str, country_name: str, language: str, object_type: str,
+                  object_ref: str, reason: str = "", channel: str = "") -> bytes:
+    """The tables as a CSV, XLSX or PDF file (`reports.formats.render`), the export recorded
+    in the audit trail as `object_type` / `object_ref` ("statistics" with the table set and
+    period, or "statistics_release" with the release's id); `reason` defaults to the format.
+
+    `user` None is the operator on the server (the command line)."""
+    from opennrm.reports.formats import render
+
+    if user is not None:
+        ensure_can_view_statistics(user)
+    body = render(file_format, results, title=title, country_name=country_name,
+                  language=language)
+    record_event(user, AuditEvent(Action.EXPORT, object_type, object_ref,
+                                  reason=reason or file_format), channel=channel)
+    return body

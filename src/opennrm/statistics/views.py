@@ -26,8 +26,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
-from opennrm.audit.models import Action
-from opennrm.audit.services import AuditEvent, record_event
 from opennrm.core import codelists
 from opennrm.reports.formats import CONTENT_TYPES
 from opennrm.statistics import dp, releases
@@ -236,19 +234,14 @@ def _period_in_name(result: TableSetResult) -> str:
     return f"{result.period_start.isoformat()}_{result.period_end.isoformat()}"
 
 
-def _render(fmt: str, results: list[TableSetResult], *, title: str) -> bytes:
-    from opennrm.reports.formats import render
-
-    return render(fmt, results, title=title, country_name=_country_name(),
-                  language=get_language() or "en")
-
-
 def _download(request, fmt: str, results: list[TableSetResult], *, title: str,
-              filename: str, event: AuditEvent) -> HttpResponse:
+              filename: str, object_type: str, object_ref: str) -> HttpResponse:
     from opennrm.reports.formats import content_disposition
 
-    content = _render(fmt, results, title=title)
-    record_event(request.user, event, channel=CHANNEL)
+    content = releases.export_tables(
+        request.user, results, fmt, title=title, country_name=_country_name(),
+        language=get_language() or "en", object_type=object_type, object_ref=object_ref,
+        channel=CHANNEL)
     response = HttpResponse(content, content_type=FORMATS[fmt])
     response["Content-Disposition"] = content_disposition(filename)
     response["Cache-Control"] = "no-store"
@@ -286,8 +279,7 @@ def statistics_download(request, fmt: str):
         title = results[0].title
         filename = f"{key}-{_period_in_name(results[0])}.{fmt}"
     return _download(request, fmt, results, title=title, filename=filename,
-                     event=AuditEvent(Action.EXPORT, "statistics", f"{key} {period}",
-                                      reason=fmt))
+                     object_type="statistics", object_ref=f"{key} {period}")
 
 
 # --- releases ----------------------------------------------------------------------------
@@ -407,5 +399,4 @@ def release_download(request, release_id: int, fmt: str):
     return _download(request, fmt, [result], title=release.title,
                      filename=f"release-{release.pk}-{result.key}-{_period_in_name(result)}"
                               f".{fmt}",
-                     event=AuditEvent(Action.EXPORT, "statistics_release", str(release.pk),
-                                      reason=fmt))
+                     object_type="statistics_release", object_ref=str(release.pk))

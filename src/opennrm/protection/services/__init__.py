@@ -3,7 +3,8 @@
 Every function checks that the actor may change the case (`access.ensure_can_edit`),
 validates, writes and records the audit trail in one transaction: bad input changes
 nothing. Audit entries name the case number; free text that may describe the person is
-encrypted, and reading it is audited by the pages and routes that show it.
+encrypted, and reading it is audited by the read functions (`reads`) that the pages and
+routes call.
 
 Callers import this package (`from opennrm.protection import services`); the case's
 timeline, which reads every app, is in `opennrm.workspace.timeline`.
@@ -15,6 +16,16 @@ from opennrm.protection.services.compensation import (
     record_compensation_outcome,
 )
 from opennrm.protection.services.proceedings import record_proceeding, update_proceeding_stage
+from opennrm.protection.services.reads import (
+    PROCEEDING_SECRETS,
+    RETURN_SECRETS,
+    SUPPORT_SECRETS,
+    ProtectionRecord,
+    read_proceeding,
+    read_protection_record,
+    read_return_plan,
+    read_support_plan,
+)
 from opennrm.protection.services.reflection_period import (
     CONVENTION_MINIMUM_DAYS,
     extend_reflection_period,
@@ -44,6 +55,10 @@ __all__ = [
     "AUTHORITY_LIMIT",
     "CHILD_RETURN_NEEDS_ASSESSMENT",
     "CONVENTION_MINIMUM_DAYS",
+    "PROCEEDING_SECRETS",
+    "RETURN_SECRETS",
+    "SUPPORT_SECRETS",
+    "ProtectionRecord",
     "TEXT_LIMIT",
     "UNCHANGED",
     "add_support_action",
@@ -55,6 +70,10 @@ __all__ = [
     "grant_reflection_period",
     "minimum_reflection_days",
     "plan_return",
+    "read_proceeding",
+    "read_protection_record",
+    "read_return_plan",
+    "read_support_plan",
     "record_compensation_claim",
     "record_compensation_outcome",
     "record_proceeding",
