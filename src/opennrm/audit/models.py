@@ -21,8 +21,10 @@ class Action(models.TextChoices):
 class AuditEntry(models.Model):
     """One append-only entry of the hash-chained audit trail.
 
-    `entry_hash` = SHA-256 over the previous entry's hash and this entry's content, so an
-    edited, inserted or deleted row breaks the chain (see `audit.services.verify_chain`).
+    `entry_hash` = HMAC-SHA-256, with the key ring's audit key, over the previous entry's
+    hash and this entry's content, so an edited, inserted or deleted row breaks the chain
+    (see `audit.services.verify_chain`), and no one without the key ring can recompute it.
+    The database refuses UPDATE and DELETE of entries (triggers, `audit.guard`).
     """
 
     sequence = models.BigIntegerField(unique=True)
@@ -68,3 +70,25 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head at #{self.last_sequence}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had `entry_hash` at entry `sequence`, at `signed_at`".
+
+    `token` is a JWS (compact, Ed25519) by the node's signing key `key_id`; the columns
+    repeat its payload for reading. Verification trusts only the token: a row edited or
+    forged in the database fails its signature. Copies written elsewhere (a file, a log
+    shipper, a partner node) survive a database administrator deleting these rows.
+    """
+
+    sequence = models.BigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=40)
+    token = models.TextField()
+
+    class Meta:
+        ordering = ["sequence", "id"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint at #{self.sequence} ({self.signed_at:%Y-%m-%d %H:%M})"

@@ -1,7 +1,8 @@
 """Writing and verifying the audit trail."""
 
-import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -9,8 +10,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from opennrm.audit.access import ensure_can_read_audit_trail
-from opennrm.audit.models import Action, AuditEntry, AuditHead
+from opennrm.audit.checkpoints import CheckpointError, read_checkpoint
+from opennrm.audit.models import Action, AuditCheckpoint, AuditEntry, AuditHead
 from opennrm.core.access import Staff
+from opennrm.core.keyring import KeyRing, get_keyring
 
 GENESIS_HASH = "0" * 64
 
@@ -24,7 +27,8 @@ class AuditEvent:
     reason: str = ""
 
 
-def _entry_hash(previous_hash: str, entry: AuditEntry) -> str:
+def _entry_content(previous_hash: str, entry) -> bytes:
+    """What an entry's hash covers: the previous entry's hash and this entry's content."""
     content = json.dumps(
         {
             "sequence": entry.sequence,
@@ -42,7 +46,12 @@ def _entry_hash(previous_hash: str, entry: AuditEntry) -> str:
         sort_keys=True,
         ensure_ascii=False,
     )
-    return hashlib.sha256((previous_hash + content).encode("utf-8")).hexdigest()
+    return (previous_hash + content).encode("utf-8")
+
+
+def _entry_hash(previous_hash: str, entry, ring: KeyRing | None = None) -> str:
+    """HMAC-SHA-256 with the key ring's audit key (which is not in the database)."""
+    return (ring or get_keyring()).audit_mac(_entry_content(previous_hash, entry))
 
 
 def record_events(actor: Staff | None, events: list[AuditEvent],
@@ -57,6 +66,7 @@ def record_events(actor: Staff | None, events: list[AuditEvent],
     with transaction.atomic(), connection.cursor() as cursor:
         last_sequence, previous = _lock_head(cursor)
         at = timezone.now()
+        ring = get_keyring()
         entries = []
         for offset, event in enumerate(events, start=1):
             entry = AuditEntry(
@@ -73,7 +83,7 @@ def record_events(actor: Staff | None, events: list[AuditEvent],
                 channel=channel,
                 previous_hash=previous,
             )
-            entry.entry_hash = _entry_hash(previous, entry)
+            entry.entry_hash = _entry_hash(previous, entry, ring)
             previous = entry.entry_hash
             entries.append(entry)
         _insert_entries(cursor, entries)
@@ -129,15 +139,43 @@ def record_event(actor: Staff | None, event: AuditEvent, channel: str = "") -> A
 class ChainReport:
     entries_checked: int
     problems: list[str]
+    checkpoints_checked: int = 0
+    latest_checkpoint: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify_chain(max_problems: int = 20) -> ChainReport:
-    """Recompute the chain from the first entry; report every entry that does not match."""
+def verify_chain(max_problems: int = 20, checkpoint_tokens: Iterable[str] = ()) -> ChainReport:
+    """Recompute the keyed chain from the first entry; report every entry that does not
+    match, and every signed checkpoint (stored, or given in `checkpoint_tokens`) that the
+    chain no longer contains: its entry gone, or holding another hash."""
+    ring = get_keyring()
     problems: list[str] = []
+    # sequence -> [(hash, where the checkpoint comes from)]
+    expected: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    stored = list(AuditCheckpoint.objects.values_list("id", "sequence", "entry_hash", "token"))
+    sources = [(f"stored checkpoint {pk}", token, (sequence, entry_hash))
+               for pk, sequence, entry_hash, token in stored]
+    sources += [(f"given checkpoint {n}", token, None)
+                for n, token in enumerate(checkpoint_tokens, start=1)]
+    for source, token, columns in sources:
+        try:
+            checkpoint = read_checkpoint(token, ring)
+        except CheckpointError as error:
+            problems.append(f"{source}: {error}")
+            continue
+        if columns is not None and columns != (checkpoint.sequence, checkpoint.entry_hash):
+            problems.append(f"{source}: its columns differ from what was signed")
+        if checkpoint.sequence > 0:
+            expected[checkpoint.sequence].append(
+                (checkpoint.entry_hash, f"{source} (entry {checkpoint.sequence}, signed "
+                                        f"{checkpoint.time:%Y-%m-%d %H:%M:%S} UTC)"))
+    report = ChainReport(entries_checked=0, problems=problems,
+                         checkpoints_checked=len(sources),
+                         latest_checkpoint=max(expected, default=None))
+
     previous = GENESIS_HASH
     expected_sequence = 1
     checked = 0
@@ -149,20 +187,30 @@ def verify_chain(max_problems: int = 20) -> ChainReport:
             )
         if entry.previous_hash != previous:
             problems.append(f"entry {entry.sequence}: link to the previous entry is broken")
-        if _entry_hash(entry.previous_hash, entry) != entry.entry_hash:
+        if _entry_hash(entry.previous_hash, entry, ring) != entry.entry_hash:
             problems.append(f"entry {entry.sequence}: content was changed after it was written")
+        for signed_hash, source in expected.pop(entry.sequence, ()):
+            if signed_hash != entry.entry_hash:
+                problems.append(f"entry {entry.sequence} is not the entry that {source} "
+                                "signed: the chain was rewritten")
         previous = entry.entry_hash
         expected_sequence = entry.sequence + 1
         if len(problems) >= max_problems:
             break
+    report.entries_checked = checked
+    if len(problems) >= max_problems:
+        return report
     head = AuditHead.objects.filter(id=1).first()
-    if head and len(problems) < max_problems:
-        if head.last_sequence != expected_sequence - 1 or head.last_hash != previous:
-            problems.append(
-                f"the chain ends at entry {expected_sequence - 1} but the head records entry "
-                f"{head.last_sequence}: entries were removed from the end"
-            )
-    return ChainReport(entries_checked=checked, problems=problems)
+    if head and (head.last_sequence != expected_sequence - 1 or head.last_hash != previous):
+        problems.append(
+            f"the chain ends at entry {expected_sequence - 1} but the head records entry "
+            f"{head.last_sequence}: entries were removed from the end"
+        )
+    for sequence in sorted(expected):
+        for _signed_hash, source in expected[sequence]:
+            problems.append(f"the chain ends at entry {expected_sequence - 1}, before the "
+                            f"entry that {source} signed: entries were removed")
+    return report
 
 
 def audit_entries_for(user: Staff | None, *, case_number: str = "", username: str = "",
