@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
 from opennrm.core import codelists
+from opennrm.core.validation import TextLimit
 from opennrm.protection.models import PermitStatus, RiskLevel, SupportPlanStatus
 
 MISSING_DATE = _("Enter a date as YYYY-MM-DD.")
@@ -35,7 +36,7 @@ def _codelist_field(name: str, label, message) -> forms.ChoiceField:
 
 def _text_area(label, help_text: str = "", rows: int = 3, required: bool = False):
     attrs = {"rows": rows, "required": True} if required else {"rows": rows}
-    return forms.CharField(label=label, required=required, max_length=10000,
+    return forms.CharField(label=label, required=required, max_length=TextLimit.LONG,
                            help_text=help_text, widget=forms.Textarea(attrs=attrs))
 
 
@@ -45,7 +46,7 @@ class StepForm(forms.Form):
     decided_on = _date_field(_("Decided on"))
     deciding_agency = forms.ChoiceField(label=_("Deciding agency"), required=False)
     deciding_authority = forms.CharField(
-        label=_("Deciding authority"), required=False, max_length=200,
+        label=_("Deciding authority"), required=False, max_length=TextLimit.NAME,
         help_text=_("If the authority has no account here, its name (a court, a migration "
                     "office). Give the agency, the authority or both."))
 
@@ -106,7 +107,7 @@ class ProceedingForm(StepForm):
     role = _codelist_field("proceeding_roles", _("The person's role"),
                            _("Choose the person's role in the proceedings."))
     case_reference = forms.CharField(label=_("File number at the prosecutor's office or court"),
-                                     required=False, max_length=200)
+                                     required=False, max_length=TextLimit.NAME)
     protection_measures = _text_area(_("Protection measures"),
                                      _("Measures protecting the person as a victim or witness."))
     non_punishment_considered = forms.BooleanField(
@@ -164,7 +165,7 @@ class ReturnPlanForm(StepForm):
     planned_return_on = _date_field(_("Planned date of return"), required=False)
     risk_assessed_on = _date_field(_("Risk assessed on"), required=False)
     risk_assessed_by = forms.CharField(label=_("Risk assessed by"), required=False,
-                                       max_length=200)
+                                       max_length=TextLimit.NAME)
     risk_level = forms.ChoiceField(label=_("Level of risk"), required=False,
                                    choices=[("", "—"), *RiskLevel.choices])
     risk_summary = _text_area(_("What the risk assessment found"), rows=4)
@@ -205,7 +206,7 @@ class SupportPlanForm(forms.Form):
 
 
 class SupportActionForm(forms.Form):
-    description = forms.CharField(label=_("Action"), max_length=1000,
+    description = forms.CharField(label=_("Action"), max_length=TextLimit.NOTE,
                                   widget=forms.TextInput(attrs={"required": True}),
                                   error_messages={"required": _("Describe the action.")})
     responsible_agency = forms.ChoiceField(label=_("Responsible agency"))

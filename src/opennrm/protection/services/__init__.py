@@ -10,7 +10,7 @@ Callers import this package (`from opennrm.protection import services`); the cas
 timeline, which reads every app, is in `opennrm.workspace.timeline`.
 """
 
-from opennrm.protection.services.common import AUTHORITY_LIMIT, TEXT_LIMIT, UNCHANGED
+from opennrm.protection.services.common import UNCHANGED
 from opennrm.protection.services.compensation import (
     record_compensation_claim,
     record_compensation_outcome,
@@ -52,14 +52,12 @@ from opennrm.protection.services.support_plan import (
 )
 
 __all__ = [
-    "AUTHORITY_LIMIT",
     "CHILD_RETURN_NEEDS_ASSESSMENT",
     "CONVENTION_MINIMUM_DAYS",
     "PROCEEDING_SECRETS",
     "RETURN_SECRETS",
     "SUPPORT_SECRETS",
     "ProtectionRecord",
-    "TEXT_LIMIT",
     "UNCHANGED",
     "add_support_action",
     "complete_support_action",

@@ -11,10 +11,8 @@ from opennrm.accounts.models import Agency
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases.models import Case
 from opennrm.core import codelists
-from opennrm.core.validation import clean_date, clean_text
+from opennrm.core.validation import TextLimit, clean_date, clean_text
 
-TEXT_LIMIT = 10000
-AUTHORITY_LIMIT = 200
 UNCHANGED = object()
 
 
@@ -25,7 +23,7 @@ def _date(value, field: str, errors: dict, *, required: str = "",
     return clean_date(value, field, errors, required=required, not_in_future=past)
 
 
-def _text(value, field: str, errors: dict, limit: int = TEXT_LIMIT) -> str:
+def _text(value, field: str, errors: dict, limit: int = TextLimit.LONG) -> str:
     return clean_text(value, field, errors, limit=limit)
 
 
@@ -48,7 +46,7 @@ def _agency(code: str, field: str, errors: dict) -> Agency | None:
 def _decider(agency_code: str, authority: str, errors: dict) -> tuple[Agency | None, str]:
     """Who decided: an agency on the platform and/or the name of another authority."""
     agency = _agency(agency_code, "deciding_agency", errors)
-    authority = _text(authority, "deciding_authority", errors, AUTHORITY_LIMIT)
+    authority = _text(authority, "deciding_authority", errors, TextLimit.NAME)
     if not agency_code and not authority:
         errors.setdefault("deciding_authority", []).append(
             _("Name the agency or authority that decided."))

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.validation import TextLimit
 from opennrm.protection.models import CriminalProceeding, ProceedingStageChange
 from opennrm.protection.services.common import (
-    AUTHORITY_LIMIT,
     _audit,
     _code,
     _date,
@@ -34,7 +34,7 @@ def record_proceeding(actor, case: Case, stage: str, role: str, opened_on,
     opened = _date(opened_on, "opened_on", errors,
                    required=_("Give the date the proceedings began."))
     agency, authority = _decider(deciding_agency_code, deciding_authority, errors)
-    reference = _text(case_reference, "case_reference", errors, AUTHORITY_LIMIT)
+    reference = _text(case_reference, "case_reference", errors, TextLimit.NAME)
     measures = _text(protection_measures, "protection_measures", errors)
     note = _text(non_punishment_note, "non_punishment_note", errors)
     if note and not non_punishment_considered:

@@ -10,9 +10,9 @@ from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
 from opennrm.core import codelists
+from opennrm.core.validation import TextLimit
 from opennrm.protection.models import ReturnPlan, RiskLevel
 from opennrm.protection.services.common import (
-    AUTHORITY_LIMIT,
     _audit,
     _date,
     _decider,
@@ -45,7 +45,7 @@ def plan_return(actor, case: Case, destination_country: str, voluntary: bool, de
     agency, authority = _decider(deciding_agency_code, deciding_authority, errors)
     planned = _date(planned_return_on, "planned_return_on", errors, past=False)
     assessed = _date(risk_assessed_on, "risk_assessed_on", errors)
-    assessor = _text(risk_assessed_by, "risk_assessed_by", errors, AUTHORITY_LIMIT)
+    assessor = _text(risk_assessed_by, "risk_assessed_by", errors, TextLimit.NAME)
     summary = _text(risk_summary, "risk_summary", errors)
     reason = _text(no_assessment_reason, "no_assessment_reason", errors)
     if risk_level and risk_level not in RiskLevel.values:

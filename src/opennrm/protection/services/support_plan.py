@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.validation import TextLimit
 from opennrm.protection.models import SupportAction, SupportPlan, SupportPlanStatus, SupportReview
 from opennrm.protection.services.common import (
     UNCHANGED,
@@ -112,7 +113,7 @@ def add_support_action(actor, plan: SupportPlan, description: str,
     """Add an action to an active plan: what is to be done, by which agency, by when."""
     access.ensure_can_edit(actor, plan.case)
     errors: dict = {}
-    description = _text(description, "description", errors, 1000)
+    description = _text(description, "description", errors, TextLimit.NOTE)
     if not description and "description" not in errors:
         errors["description"] = [_("Describe the action.")]
     agency = _agency(responsible_agency_code, "responsible_agency", errors) or actor.agency
