@@ -14,12 +14,14 @@ from rich.table import Table
 app = typer.Typer(help="OpenNRM national node.", no_args_is_help=True)
 keys_app = typer.Typer(help="The key ring that encrypts personal data.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
 reminders_app = typer.Typer(help="Deadlines and reminders.", no_args_is_help=True)
 services_app = typer.Typer(help="The service directory (Open Referral HSDS).",
                            no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(services_app, name="services")
@@ -162,13 +164,16 @@ def run(
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between looks at an empty queue.")] = 1,
 ) -> None:
-    """Run the background worker: deadline reminders (hourly) and e-mail notifications."""
+    """Run the background worker: deadline reminders (hourly), e-mail notifications and
+    signed audit checkpoints (hourly)."""
     _setup(serves_requests=True)
     from django.core.management import call_command
 
+    from opennrm.audit.tasks import schedule_checkpoints
     from opennrm.reminders.tasks import schedule_sweep
 
     schedule_sweep()
+    schedule_checkpoints()
     call_command("db_worker", interval=interval, reload=False)
 
 
@@ -346,19 +351,76 @@ def keys_retire(key_id: str) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit trail's hash chain; exit 1 if any entry was changed or removed."""
+def audit_verify(
+    checkpoint: Annotated[list[str] | None, typer.Option(
+        help="A file of signed checkpoints (one per line) kept outside the database; "
+             "repeatable.")] = None,
+) -> None:
+    """Recompute the keyed audit chain and check it against every signed checkpoint; exit 1
+    if any entry was changed, inserted or removed."""
     _setup()
+    from pathlib import Path
+
+    from opennrm.audit.checkpoints import read_checkpoint_file
     from opennrm.audit.services import verify_chain
 
-    report = verify_chain()
+    tokens = []
+    for name in checkpoint or []:
+        try:
+            tokens += read_checkpoint_file(Path(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            _fail(f"cannot read {name}: {error}")
+    report = verify_chain(checkpoint_tokens=tokens)
     if report.ok:
-        console.print(f"[green]Audit trail intact:[/green] {report.entries_checked} entries.")
+        console.print(f"[green]Audit trail intact:[/green] {report.entries_checked} entries, "
+                      f"{report.checkpoints_checked} signed checkpoints.")
+        if report.latest_checkpoint is None:
+            console.print("No signed checkpoint: a wipe, or entries removed from the end, "
+                          "cannot be told apart from a new trail (`opennrm audit checkpoint`).")
         return
     console.print(f"[red]Audit trail BROKEN[/red] ({report.entries_checked} entries read):")
     for problem in report.problems:
         console.print(f"  - {problem}")
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    output: Annotated[str, typer.Option(
+        help="File to append the signed checkpoint to, or - for standard output.")] = "-",
+) -> None:
+    """Sign the head of the chain with the node's key, store it, and write it out."""
+    _setup()
+    from opennrm.audit.checkpoints import write_checkpoint
+    from opennrm.audit.tasks import append_to_file
+
+    checkpoint = write_checkpoint()
+    if output == "-":
+        sys.stdout.write(checkpoint.token + "\n")
+        return
+    append_to_file(output, checkpoint.token)
+    console.print(f"Checkpoint at entry {checkpoint.sequence} signed with key "
+                  f"{checkpoint.key_id}, appended to {output}.")
+
+
+@db_app.command("harden")
+def db_harden(
+    app_role: Annotated[str, typer.Option(
+        help="The PostgreSQL role the application connects as (not the tables' owner).")],
+) -> None:
+    """Take UPDATE, DELETE and TRUNCATE of the audit tables away from the application's
+    role. Run it as the tables' owner (the role that ran the migrations)."""
+    _setup()
+    from django.db import connection
+
+    from opennrm.audit.guard import HardenError, harden
+
+    try:
+        statements = harden(connection, app_role)
+    except HardenError as error:
+        _fail(str(error))
+    for statement in statements:
+        console.print(statement + ";")
 
 
 AsUser = Annotated[str, typer.Option("--as", help="A directory manager's username (national "
@@ -428,6 +490,7 @@ def stats_report(
         _fail(str(error))
     from django.utils import translation
     from django.utils.translation import gettext as _
+
 
     with translation.override(language):
         title = _("Trafficking in human beings: national statistics")
