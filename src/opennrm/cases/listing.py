@@ -47,7 +47,7 @@ def with_exploitation_form(cases: QuerySet[Case], form: str) -> QuerySet[Case]:
 
 def without_active_consent(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Cases where the person has no consent in force (none given, or all withdrawn)."""
-    active = Consent.objects.filter(case=OuterRef("pk"), withdrawn_on__isnull=True)
+    active = Consent.objects.in_force().filter(case=OuterRef("pk"))
     return cases.filter(~Exists(active))
 
 
