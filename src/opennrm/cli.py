@@ -350,6 +350,26 @@ def keys_retire(key_id: str) -> None:
     console.print(f"Retired {key_id}.")
 
 
+@keys_app.command("rotate-signing")
+def keys_rotate_signing(
+    retire_old: Annotated[bool, typer.Option(
+        help="Forget the old keys' private halves (their public halves stay, so what they "
+             "signed still verifies).")] = False,
+) -> None:
+    """Add a new Ed25519 signing key (the node's identity; it signs audit checkpoints) and
+    make it the active one."""
+    _setup()
+    from opennrm.core.keyring import get_keyring
+
+    ring = get_keyring()
+    old_keys = [k for k, key in ring.signing_keys.items() if key["private"]]
+    console.print(f"New active signing key {ring.add_signing_key()}.")
+    if retire_old:
+        for key_id in old_keys:
+            ring.retire_signing_key(key_id)
+            console.print(f"Retired signing key {key_id}.")
+
+
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Annotated[list[str] | None, typer.Option(

@@ -62,3 +62,16 @@ def test_the_worker_task_writes_a_checkpoint_and_schedules_the_next(case, tmp_pa
                                           task_path=write_audit_checkpoint.module_path)
     assert waiting.count() == 1
     assert not schedule_checkpoints()  # one waiting is enough
+
+
+def test_rotating_the_signing_key_keeps_old_checkpoints_verifiable(case):
+    from opennrm.core.keyring import get_keyring
+
+    old = runner.invoke(app, ["audit", "checkpoint"]).output.strip()
+    result = runner.invoke(app, ["keys", "rotate-signing", "--retire-old"])
+    assert result.exit_code == 0, result.output
+    ring = get_keyring()
+    assert read_checkpoint(old).key_id != ring.active_signing_key_id
+    assert read_checkpoint(runner.invoke(app, ["audit", "checkpoint"]).output.strip()).key_id \
+        == ring.active_signing_key_id
+    assert "2 signed checkpoints" in runner.invoke(app, ["audit", "verify"]).output
