@@ -4,7 +4,8 @@ Entries written before this migration carry unkeyed SHA-256 hashes, which anyone
 access to the database could recompute. This migration first checks that chain as it was
 (refusing to bless a trail that is already broken, unless OPENNRM_AUDIT_RECHAIN_BROKEN=1 is
 set after the problems have been looked into), then recomputes every hash with HMAC and
-moves the head. Entry contents are not touched. It runs before the triggers that make the
+moves the head. A trail that is already keyed and intact (the migration unapplied, then
+applied again) is left as it is. Entry contents are not touched. It runs before the triggers that make the
 table append-only (0005).
 """
 
@@ -40,6 +41,21 @@ def _content(previous_hash, entry):
     return (previous_hash + content).encode("utf-8")
 
 
+def _keyed_chain_intact(entries, AuditHead, key):
+    previous = GENESIS_HASH
+    expected_sequence = 1
+    for entry in entries.iterator(chunk_size=2000):
+        if (entry.sequence != expected_sequence or entry.previous_hash != previous
+                or hmac.new(key, _content(previous, entry), hashlib.sha256).hexdigest()
+                != entry.entry_hash):
+            return False
+        previous = entry.entry_hash
+        expected_sequence = entry.sequence + 1
+    head = AuditHead.objects.filter(id=1).first()
+    return head is not None and (head.last_sequence, head.last_hash) == (
+        expected_sequence - 1, previous)
+
+
 def rechain(apps, schema_editor):
     AuditEntry = apps.get_model("audit", "AuditEntry")
     AuditHead = apps.get_model("audit", "AuditHead")
@@ -49,6 +65,8 @@ def rechain(apps, schema_editor):
     from opennrm.core.keyring import get_keyring
 
     key = get_keyring().audit_key
+    if _keyed_chain_intact(entries, AuditHead, key):
+        return  # already keyed (this migration was unapplied and is applied again)
     problems = []
     previous = GENESIS_HASH
     keyed_previous = GENESIS_HASH
