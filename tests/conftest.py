@@ -1,46 +1,11 @@
-import itertools
-from datetime import date
+"""Fixtures every test may ask for: two agencies, their users, and a case. The objects come
+from tests/factories.py."""
 
 import pytest
 
-from opennrm.accounts.models import Agency, Role, User
+from opennrm.accounts.models import Role
 from opennrm.cases import services
-
-PASSWORD = "correct horse battery staple"
-_counter = itertools.count(1)
-
-
-def make_agency(code: str, agency_type: str = "ngo", country: str = "MD") -> Agency:
-    return Agency.objects.create(code=code, name=code.replace("-", " ").title(),
-                                 agency_type=agency_type, country=country)
-
-
-def make_user(role: str, agency: Agency | None, username: str | None = None) -> User:
-    username = username or f"{role}-{next(_counter)}"
-    return User.objects.create_user(username=username, password=PASSWORD, role=role,
-                                    agency=agency)
-
-
-def person_data(**overrides) -> dict:
-    data = {
-        "given_name": "Elena",
-        "family_name": "Popescu",
-        "birth_date": date(1998, 4, 12),
-        "gender": "female",
-        "citizenships": ["MD"],
-        "languages": ["ro", "ru"],
-        "phone": "+37369123456",
-        "address": "str. Ștefan cel Mare 1, Chișinău",
-        "identity_documents": [{"document_type": "passport", "number": "AB1234567",
-                                "country": "MD"}],
-        "first_contact_on": date(2026, 3, 2),
-        "exploitation_forms": ["forced_labour"],
-        "labour_sector": "A",
-        "exploitation_countries": ["RU"],
-        "notes": "Met at the bus station; afraid of the employer.",
-    }
-    data.update(overrides)
-    return data
+from tests.factories import make_agency, make_user, person_data
 
 
 @pytest.fixture

@@ -50,9 +50,7 @@ def test_audit_verify_passes_then_fails_after_an_sql_edit(case):
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
-    from opennrm.audit.guard import guard_lifted
-
-    with guard_lifted(connection), connection.cursor() as cursor:  # as a DBA would
+    with connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditentry SET fields = %s", ['["nothing"]'])
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
@@ -122,7 +120,7 @@ def test_services_export_then_import_round_trips(tmp_path, db):
     from opennrm.accounts.models import Role
     from opennrm.services.demo import create_demo_directory
     from opennrm.services.models import Service
-    from tests.conftest import make_agency, make_user
+    from tests.factories import make_agency, make_user
 
     coordinator = make_user(Role.NATIONAL_COORDINATOR, make_agency("coordination"), "coord")
     create_demo_directory()

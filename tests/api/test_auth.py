@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from opennrm.accounts.models import ApiToken
 from opennrm.cases.models import Case
-from tests.api.conftest import ApiClient, as_json, assert_problem
-from tests.conftest import person_data
+from tests.factories import person_data
+from tests.helpers import ApiClient, as_json, assert_problem
 
 SESSION_BACKEND = "opennrm.accounts.backends.AgencyModelBackend"
 CSRF_SECRET = "a" * 32

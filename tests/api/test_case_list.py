@@ -3,8 +3,8 @@ from datetime import date
 from opennrm.accounts.models import Role
 from opennrm.cases import services
 from opennrm.cases.models import CaseStatus
-from tests.api.conftest import assert_problem
-from tests.conftest import make_user, person_data
+from tests.factories import make_user, person_data
+from tests.helpers import assert_problem
 
 IDENTITY_FIELDS = {"given_name", "family_name", "aliases", "birth_date", "identity_documents",
                    "phone", "address", "notes", "identity"}

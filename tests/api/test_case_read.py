@@ -1,5 +1,5 @@
 from opennrm.audit.models import AuditEntry
-from tests.api.conftest import assert_problem
+from tests.helpers import assert_problem
 
 
 def test_it_works(api, case):

@@ -1,7 +1,7 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case, Person
-from tests.api.conftest import as_json, assert_problem
-from tests.conftest import person_data
+from tests.factories import person_data
+from tests.helpers import as_json, assert_problem
 
 
 def counts() -> tuple[int, int, int]:

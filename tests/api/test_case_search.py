@@ -2,8 +2,8 @@ from datetime import date
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services
-from tests.api.conftest import assert_problem
-from tests.conftest import person_data
+from tests.factories import person_data
+from tests.helpers import assert_problem
 
 SEARCH = "/api/cases/search"
 
@@ -58,7 +58,7 @@ def test_search_runs_the_same_queries_for_one_match_or_many(
 
     from opennrm.accounts.models import ApiToken
     from opennrm.cases import services
-    from tests.conftest import person_data
+    from tests.factories import person_data
 
     _, secret = ApiToken.issue(caseworker, "t")
     for _ in range(3):

@@ -1,7 +1,7 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services
 from opennrm.cases.models import Case
-from tests.api.conftest import assert_problem
+from tests.helpers import assert_problem
 
 
 def url(case) -> str:

@@ -3,8 +3,8 @@ from datetime import date
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services
 from opennrm.cases.models import Consent
-from tests.api.conftest import assert_problem
-from tests.conftest import person_data
+from tests.factories import person_data
+from tests.helpers import assert_problem
 
 
 def url(case) -> str:

@@ -1,7 +1,7 @@
 import logging
 
 from opennrm.cases import services
-from tests.api.conftest import assert_problem
+from tests.helpers import assert_problem
 
 
 def test_unknown_addresses_answer_with_a_problem(api):

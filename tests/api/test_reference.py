@@ -1,4 +1,4 @@
-from tests.api.conftest import ApiClient, assert_problem
+from tests.helpers import ApiClient, assert_problem
 
 
 def test_it_lists_agencies_to_every_role(ngo, police, roles_without_cases):

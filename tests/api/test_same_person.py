@@ -1,16 +1,14 @@
 """/api/cases/{case_number}/same-person: link cases of one person, list and remove links."""
 
 import pytest
-import schemathesis
 
-from opennrm.accounts.models import ApiToken
 from opennrm.api.api import api as the_api
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services
 from opennrm.cases.models import Person, SamePersonLink
 from opennrm.cases.same_person import link_same_person
-from tests.api.conftest import assert_problem, check_against_schema
-from tests.conftest import person_data
+from tests.factories import person_data
+from tests.helpers import assert_problem
 
 
 def url(case) -> str:
@@ -108,7 +106,7 @@ def test_it_validates_ownership(caseworker, case, other, officer_api, roles_with
     assert counted(other) == case.person_id
 
 
-# --- the three operations against the OpenAPI document ---------------------------------------
+# --- the three operations in the OpenAPI document -----------------------------------------------
 
 def same_person_labels() -> list[str]:
     document = the_api.get_openapi_schema(path_prefix="/api/")
@@ -118,40 +116,3 @@ def same_person_labels() -> list[str]:
 
 def test_the_three_operations_are_documented():
     assert len(same_person_labels()) == 3
-
-
-@pytest.fixture
-def live_schema(live_server, caseworker):
-    """The live API's schema, aimed at real cases and a real link most of the time."""
-    first = services.register_case(caseworker, person_data())
-    second = services.register_case(caseworker, person_data(given_name="Olena"))
-    third = services.register_case(caseworker, person_data(given_name="Helena"))
-    link = link_same_person(caseworker, first, second.case_number)
-    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")
-
-    @schema.hook
-    def map_path_parameters(context, path_parameters):
-        parameters = dict(path_parameters or {})
-        if isinstance(parameters.get("case_number"), str) and len(parameters["case_number"]) % 3:
-            parameters["case_number"] = first.case_number
-        if isinstance(parameters.get("link_id"), int) and parameters["link_id"] % 2:
-            parameters["link_id"] = link.pk
-        return parameters or path_parameters
-
-    @schema.hook
-    def map_body(context, body):
-        if isinstance(body, dict) and isinstance(body.get("case_number"), str) \
-                and len(body["case_number"]) % 3:
-            choice = (second, third)[len(body["case_number"]) % 2]
-            return {**body, "case_number": choice.case_number}
-        return body
-
-    return schema
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("label", same_person_labels())
-def test_the_same_person_routes_keep_to_their_schema(label, live_schema, caseworker):
-    _, secret = ApiToken.issue(caseworker, "schemathesis")
-    operation = live_schema.find_operation_by_label(label)
-    check_against_schema(operation, {"Authorization": f"Bearer {secret}"}, max_examples=30)

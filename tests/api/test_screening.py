@@ -12,8 +12,8 @@ from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case
 from opennrm.screening import engine, indicator_sets
 from opennrm.screening.models import IdentificationDecision, Screening
-from tests.api.conftest import ApiClient, assert_problem
-from tests.conftest import make_user, person_data
+from tests.factories import make_user, person_data
+from tests.helpers import ApiClient, assert_problem
 
 LIST_FILE = indicator_sets.BUILT_IN / "ilo-ec-adult-labour.json"
 

@@ -2,8 +2,8 @@ import pytest
 
 from opennrm.accounts.models import Role
 from opennrm.audit.models import AuditEntry
-from tests.api.conftest import ApiClient, assert_problem
-from tests.conftest import make_user
+from tests.factories import make_user
+from tests.helpers import ApiClient, assert_problem
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from opennrm.cases.same_person import (
     remove_same_person_link,
     same_person_links,
 )
-from tests.conftest import make_user, person_data
-from tests.web.conftest import as_user
+from tests.factories import make_user, person_data
+from tests.helpers import as_user
 
 NO_SUCH_CASE = "There is no case with this number that you may see."
 
@@ -331,13 +331,12 @@ def test_the_page_validates_ownership(client, caseworker, case, other, police_of
 
 def test_the_recipient_of_a_referral_links_its_own_record_of_the_person(caseworker, case):
     from opennrm.referrals import services as referrals
-    from tests.conftest import make_agency
-    from tests.referrals.conftest import make_service
+    from tests.factories import make_agency, make_agency_service
 
     shelter = make_agency("casa-luminii-link", "ngo")
     shelter_worker = make_user(Role.CASEWORKER, shelter, "shelter-linker")
     consent = services.record_consent(caseworker, case, "referral", date(2026, 3, 2))
-    referral = referrals.refer_case(caseworker, case, make_service(shelter), ["gender"],
+    referral = referrals.refer_case(caseworker, case, make_agency_service(shelter), ["gender"],
                                     "A bed.")
     own = register(shelter_worker, given_name="Elena")
     link_same_person(shelter_worker, own, case.case_number)

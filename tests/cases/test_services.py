@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import access, services
 from opennrm.cases.models import Case, CaseStatus, Person
-from tests.conftest import person_data
+from tests.factories import person_data
 
 
 def test_register_case_creates_person_and_pseudonymous_case(caseworker, case):

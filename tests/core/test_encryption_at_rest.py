@@ -54,7 +54,7 @@ def _bytes_on_disk(settings) -> bytes:
 @pytest.mark.django_db(transaction=True)
 def test_the_database_files_hold_no_plaintext(caseworker, settings):
     from opennrm.cases import services
-    from tests.conftest import person_data
+    from tests.factories import person_data
 
     services.register_case(caseworker, person_data())
     data = _bytes_on_disk(settings)

@@ -4,7 +4,7 @@ from opennrm.cases import services
 from opennrm.cases.models import Person
 from opennrm.core.keyring import KeyRingError, get_keyring
 from opennrm.core.rotation import key_usage, reencrypt_all, retire_key
-from tests.conftest import person_data
+from tests.factories import person_data
 
 
 @pytest.fixture

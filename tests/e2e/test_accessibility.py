@@ -5,62 +5,19 @@ inline and foreign scripts (CSP), so these tests, and only these, open the brows
 `bypass_csp=True` to inject it.
 """
 
-import json
-import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from opennrm.accounts.models import Role
 from opennrm.cases import services
-from tests.conftest import make_agency, make_user
-from tests.e2e.conftest import open_page, screenshot, sign_in
+from tests.e2e.browser import assert_accessible, open_page, screenshot, sign_in
+from tests.factories import make_agency, make_user
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-BLOCKING_IMPACTS = {"serious", "critical"}
 LANGUAGES = ["en", "ro"]
-
-
-def run_axe(page: Page) -> dict:
-    if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: run `npm ci` at the repository root.")
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_TAGS)
-
-
-def describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} "
-                     f"<{violation['helpUrl']}>")
-        for node in violation["nodes"][:10]:
-            summary = (node.get("failureSummary") or "").replace("\n", " ")
-            lines.append(f"    {json.dumps(node['target'], ensure_ascii=False)} "
-                         f"{node['html'][:160]!r} {summary[:300]}")
-        if len(violation["nodes"]) > 10:
-            lines.append(f"    … and {len(violation['nodes']) - 10} more elements")
-    return "\n".join(lines)
-
-
-def assert_accessible(page: Page, name: str) -> None:
-    results = run_axe(page)
-    blocking = [violation for violation in results["violations"]
-                if violation["impact"] in BLOCKING_IMPACTS]
-    minor = [violation for violation in results["violations"]
-             if violation["impact"] not in BLOCKING_IMPACTS]
-    if minor:  # Shown with -s or on failure; they do not fail the test.
-        print(f"{name}: minor accessibility problems:\n{describe(minor)}")
-    if blocking:
-        screenshot(page, f"axe-{re.sub(r'[^a-z0-9]+', '-', name.lower())}")
-    assert not blocking, (f"{name} ({page.url}): {len(blocking)} serious or critical "
-                          f"accessibility problems:\n{describe(blocking)}")
 
 
 @pytest.fixture

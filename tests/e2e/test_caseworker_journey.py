@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case
 from opennrm.core import codelists
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.browser import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,8 @@ from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.referrals.models import Assistance, Referral
 from opennrm.services.models import Provider, Service
-from tests.conftest import make_agency, make_user, person_data
-from tests.e2e.conftest import open_page, screenshot, sign_in
-from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.browser import assert_accessible, open_page, screenshot, sign_in
+from tests.factories import make_agency, make_user, person_data
 
 pytestmark = pytest.mark.browser
 

@@ -9,10 +9,11 @@ from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.screening import indicator_sets
 from opennrm.screening.models import Screening
-from tests.conftest import make_agency, make_user, person_data
-from tests.e2e.conftest import open_page, screenshot, sign_in
-from tests.e2e.test_accessibility import assert_accessible
-from tests.web.test_screening_pages import ADULT, CHILD
+from tests.e2e.browser import assert_accessible, open_page, screenshot, sign_in
+from tests.factories import make_agency, make_labour_indicator_set, make_user, person_data
+
+ADULT = make_labour_indicator_set("adult")
+CHILD = make_labour_indicator_set("child")
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,8 @@ from playwright.sync_api import Page, expect
 from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.statistics import releases
-from tests.conftest import make_agency, make_user, person_data
-from tests.e2e.conftest import open_page, screenshot, sign_in
-from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.browser import assert_accessible, open_page, screenshot, sign_in
+from tests.factories import make_agency, make_user, person_data
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import pytest
 from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.protection import services
-from tests.conftest import make_user, person_data
+from tests.factories import make_user, person_data
 
 # A fixed past: the tests do not depend on the day they run.
 FIRST_CONTACT = date(2026, 3, 2)

@@ -9,9 +9,8 @@ from playwright.sync_api import expect
 from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.protection import services
-from tests.conftest import make_agency, make_user, person_data
-from tests.e2e.conftest import browser, open_page, sign_in  # noqa: F401 - fixture
-from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.browser import assert_accessible, browser, open_page, sign_in  # noqa: F401 - fixture
+from tests.factories import make_agency, make_user, person_data
 
 pytestmark = pytest.mark.browser
 

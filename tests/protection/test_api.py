@@ -8,8 +8,8 @@ from opennrm.accounts.models import Role
 from opennrm.audit.models import AuditEntry
 from opennrm.protection import services
 from opennrm.protection.models import PermitStatus, ReflectionPeriod
-from tests.api.conftest import ApiClient, assert_problem
-from tests.conftest import make_user
+from tests.factories import make_user
+from tests.helpers import ApiClient, assert_problem
 
 PERIOD = {"starts_on": "2026-03-03", "ends_on": "2026-04-02", "decided_on": "2026-03-03",
           "deciding_authority": "National coordinator"}

@@ -12,7 +12,7 @@ from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.protection import services
 from opennrm.protection.models import ReflectionPeriod
-from tests.conftest import make_user, person_data
+from tests.factories import make_user, person_data
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,8 +10,8 @@ from opennrm.audit.models import AuditEntry
 from opennrm.cases import services as case_services
 from opennrm.protection import services
 from opennrm.protection.models import CompensationOutcome, PermitStatus, ReflectionPeriod
-from tests.conftest import make_user
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.factories import make_user
+from tests.helpers import as_user, assert_no_inline_code
 
 # (url name, needs a record id, fixture that makes the record)
 PAGES = [

@@ -8,7 +8,7 @@ from opennrm.protection import services
 from opennrm.screening import services as screening_services
 from opennrm.screening.models import Screening
 from opennrm.workspace.timeline import timeline
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def test_it_merges_every_step_in_date_order(caseworker, case, period, granted_permit,

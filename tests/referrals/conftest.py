@@ -5,8 +5,7 @@ import pytest
 from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
 from opennrm.referrals import services
-from opennrm.services.models import Provider, Service
-from tests.conftest import make_agency, make_user
+from tests.factories import make_agency, make_agency_service, make_user
 
 
 @pytest.fixture
@@ -24,17 +23,9 @@ def supervisor(ngo):
     return make_user(Role.SUPERVISOR, ngo, "supervisor")
 
 
-def make_service(agency, name: str = "Casa Luminii shelter", service_type: str = "shelter",
-                 response_days: int = 5) -> Service:
-    provider = Provider.objects.create(name=f"{name} provider", organisation_type="ngo",
-                                       agency=agency, country="MD")
-    return Service.objects.create(provider=provider, name=name, service_type=service_type,
-                                  country="MD", response_days=response_days)
-
-
 @pytest.fixture
 def service(shelter):
-    return make_service(shelter)
+    return make_agency_service(shelter)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.utils import timezone
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services as case_services
 from opennrm.referrals.models import Assistance, Referral, ReferralState
-from tests.api.conftest import ApiClient, assert_problem
+from tests.helpers import ApiClient, assert_problem
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from opennrm.audit.models import AuditEntry
 from opennrm.cases import services as case_services
 from opennrm.referrals import services
 from opennrm.referrals.models import Assistance, Referral, ReferralState
-from tests.conftest import make_user
-from tests.referrals.conftest import make_service
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.factories import make_agency_service, make_user
+from tests.helpers import as_user, assert_no_inline_code
 
 
 def detail(referral) -> str:
@@ -92,8 +91,8 @@ def test_a_supervisor_sees_and_uses_the_override(client, supervisor, case, servi
 
 def test_it_lists_only_services_of_other_agencies_in_opennrm(client, caseworker, case,
                                                              consent, ngo):
-    make_service(ngo, "Our own shelter")
-    make_service(None, "Shelter by phone")
+    make_agency_service(ngo, "Our own shelter")
+    make_agency_service(None, "Shelter by phone")
     text = as_user(client, caseworker).get(new(case), {"service_type": "shelter"}
                                            ).content.decode()
     assert "Our own shelter" not in text and "Shelter by phone" not in text
@@ -230,9 +229,9 @@ def test_recording_assistance_validates_ownership(client, accepted, police_offic
 
 def test_the_inbox_shows_incoming_in_progress_and_sent(client, referral, shelter_worker,
                                                        caseworker, case, consent):
-    other = services.refer_case(caseworker, case,
-                                make_service(shelter_worker.agency, "Legal desk", "legal_aid"),
-                                ["gender"])
+    other = services.refer_case(
+        caseworker, case, make_agency_service(shelter_worker.agency, "Legal desk", "legal_aid"),
+        ["gender"])
     services.accept_referral(shelter_worker, other)
     page = as_user(client, shelter_worker).get("/referrals/")
     text = page.content.decode()
@@ -255,8 +254,9 @@ def test_the_inbox_marks_overdue_referrals(client, referral, shelter_worker):
 def test_the_inbox_pages_keep_the_nearest_deadline_first(client, caseworker, case, consent,
                                                          shelter, shelter_worker):
     """27 referrals waiting: page 1 has the 25 nearest deadlines in order, page 2 the rest."""
-    referrals = [services.refer_case(caseworker, case, make_service(shelter, f"Room {number}"),
-                                     ["gender"]) for number in range(27)]
+    referrals = [services.refer_case(caseworker, case,
+                                     make_agency_service(shelter, f"Room {number}"), ["gender"])
+                 for number in range(27)]
     for days, referral in zip(range(27, 0, -1), referrals, strict=True):
         Referral.objects.filter(pk=referral.pk).update(respond_by=date(2026, 12, days))
     as_user(client, shelter_worker)

@@ -16,8 +16,7 @@ from opennrm.referrals import access as referral_access
 from opennrm.referrals import services
 from opennrm.referrals.models import Assistance, Referral, ReferralEvent, ReferralState
 from opennrm.reminders.models import Notification
-from tests.conftest import make_agency, make_user, person_data
-from tests.referrals.conftest import make_service
+from tests.factories import make_agency, make_agency_service, make_user, person_data
 
 S = ReferralState
 
@@ -321,7 +320,7 @@ def test_it_refuses_a_second_open_referral_to_the_same_service(referral, casewor
 
 
 def test_it_refuses_a_provider_outside_opennrm(caseworker, case, consent):
-    service = make_service(None, "Clinic by phone")
+    service = make_agency_service(None, "Clinic by phone")
     with pytest.raises(ValidationError) as refused:
         services.refer_case(caseworker, case, service, [])
     assert "does not take referrals in OpenNRM" in refused.value.message_dict["service"][0]
@@ -381,7 +380,7 @@ def test_two_concurrent_answers_end_in_exactly_one(ngo):
     first, second = (make_user(Role.CASEWORKER, shelter) for _ in range(2))
     case = case_services.register_case(caseworker, person_data())
     case_services.record_consent(caseworker, case, "referral", date(2026, 3, 2))
-    referral = services.refer_case(caseworker, case, make_service(shelter), ["gender"])
+    referral = services.refer_case(caseworker, case, make_agency_service(shelter), ["gender"])
     barrier = threading.Barrier(2)
     outcomes = []
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_noop
 
 from opennrm.reminders.models import Notification
 from opennrm.reminders.services import notify, send_pending_emails
-from tests.conftest import make_user
+from tests.factories import make_user
 
 MESSAGE = gettext_noop("The residence permit of case %(case_number)s expires on %(due_on)s.")
 PARAMS = {"case_number": "MD-26-TEST0001", "due_on": "2026-12-01"}

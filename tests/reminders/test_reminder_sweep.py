@@ -16,7 +16,7 @@ from opennrm.referrals.models import Referral
 from opennrm.reminders.models import Notification
 from opennrm.reminders.tasks import sweep_deadlines
 from opennrm.services.models import Provider, Service
-from tests.conftest import make_agency, make_user, person_data
+from tests.factories import make_agency, make_user, person_data
 
 TODAY = date(2027, 3, 10)
 

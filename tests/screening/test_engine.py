@@ -5,47 +5,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from opennrm.screening import engine
-from opennrm.screening.engine import NOT_MET, POSSIBLE, PROBABLE, IndicatorSet, score
+from opennrm.screening.engine import NOT_MET, POSSIBLE, PROBABLE, score
+from tests.factories import (
+    COERCED,
+    DIMENSIONS,
+    EXPLOITED,
+    RECRUITED,
+    make_indicator_set,
+    observed,
+)
 
-DIMENSIONS = ("deceptive_recruitment", "coercive_recruitment",
-              "recruitment_abuse_of_vulnerability", "exploitative_conditions",
-              "coercion_at_destination", "abuse_of_vulnerability_at_destination")
-PER_STRENGTH = 3  # indicators of each strength in each dimension of the test list
-
-
-def indicator(dimension: str, strength: str, number: int) -> str:
-    return f"{dimension}_{strength[0]}{number}"
-
-
-def make_set(population: str = "adult") -> IndicatorSet:
-    """A list shaped like the ILO/EC ones: every dimension with 3 strong, 3 medium, 3 weak."""
-    label = {"en": "x", "ro": "x", "uk": "x", "ru": "x"}
-    groups = [list(DIMENSIONS[:3]), ["exploitative_conditions"]]
-    if population == "adult":
-        groups.append(list(DIMENSIONS[4:]))
-    return IndicatorSet({
-        "id": f"test-{population}", "version": "1", "population": population,
-        "labels": label,
-        "rule": {"dimension_present": [{"strong": 2}, {"strong": 1, "medium_or_weak": 1},
-                                       {"medium": 3}, {"medium": 2, "weak": 1}],
-                 "probable_victim": groups},
-        "dimensions": [{
-            "code": code, "labels": {"en": code.replace("_", " ").capitalize()},
-            "indicators": [{"code": indicator(code, strength, n), "strength": strength,
-                            "labels": {"en": f"{strength} sign {n}"}}
-                           for strength in engine.STRENGTHS for n in range(PER_STRENGTH)],
-        } for code in DIMENSIONS],
-    })
-
-
-ADULT = make_set()
+ADULT = make_indicator_set()
 ALL_INDICATORS = sorted(ADULT.indicators)
-
-
-def observed(dimension: str, strong=0, medium=0, weak=0) -> set[str]:
-    return ({indicator(dimension, "strong", n) for n in range(strong)}
-            | {indicator(dimension, "medium", n) for n in range(medium)}
-            | {indicator(dimension, "weak", n) for n in range(weak)})
 
 
 @pytest.mark.parametrize(("strong", "medium", "weak", "present"), [
@@ -67,11 +38,6 @@ def test_when_a_dimension_is_present(dimension, strong, medium, weak, present):
     assert result.present == ([dimension] if present else [])
 
 
-RECRUITED = observed("coercive_recruitment", strong=2)
-EXPLOITED = observed("exploitative_conditions", strong=1, medium=1)
-COERCED = observed("coercion_at_destination", medium=3)
-
-
 def test_an_adult_with_recruitment_exploitation_and_means_is_a_probable_victim():
     assert score(ADULT, RECRUITED | EXPLOITED | COERCED, age=30).outcome == PROBABLE
 
@@ -84,7 +50,7 @@ def test_an_adult_without_means_is_not_probable():
 
 def test_a_child_without_means_is_probable():
     assert score(ADULT, RECRUITED | EXPLOITED, age=15).outcome == PROBABLE
-    assert score(make_set("child"), RECRUITED | EXPLOITED, age=15).outcome == PROBABLE
+    assert score(make_indicator_set("child"), RECRUITED | EXPLOITED, age=15).outcome == PROBABLE
 
 
 def test_a_person_of_uncertain_age_is_screened_as_a_child():

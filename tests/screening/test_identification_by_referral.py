@@ -17,11 +17,17 @@ from opennrm.cases import services as case_services
 from opennrm.cases.models import Case
 from opennrm.referrals import services as referrals
 from opennrm.screening import services
-from tests.api.conftest import ApiClient
-from tests.conftest import make_user
-from tests.referrals.conftest import make_service
-from tests.screening.test_engine import COERCED, EXPLOITED, RECRUITED
-from tests.screening.test_services import screen, test_list  # noqa: F401 (autouse fixture)
+from tests.factories import (
+    COERCED,
+    EXPLOITED,
+    RECRUITED,
+    make_agency_service,
+    make_screening,
+    make_user,
+)
+from tests.helpers import ApiClient
+
+pytestmark = pytest.mark.usefixtures("test_list")
 
 
 @pytest.fixture
@@ -32,14 +38,14 @@ def decider(police):
 
 @pytest.fixture
 def screened(caseworker, case):
-    screen(caseworker, case, RECRUITED | EXPLOITED | COERCED)
+    make_screening(caseworker, case, RECRUITED | EXPLOITED | COERCED)
     return case
 
 
 @pytest.fixture
 def identification_referral(caseworker, screened, police):
     case_services.record_consent(caseworker, screened, "referral", date(2026, 3, 2))
-    service = make_service(police, "Formal identification", "formal_identification")
+    service = make_agency_service(police, "Formal identification", "formal_identification")
     return referrals.refer_case(caseworker, screened, service, ["gender", "needs"],
                                 "Presumed victim of forced labour: please decide.")
 
@@ -74,7 +80,7 @@ def test_a_referral_not_yet_accepted_gives_nothing(identification_referral, deci
 
 def test_a_referral_for_another_service_gives_nothing(caseworker, screened, police, decider):
     case_services.record_consent(caseworker, screened, "referral", date(2026, 3, 2))
-    legal = make_service(police, "Victim support unit", "legal_aid")
+    legal = make_agency_service(police, "Victim support unit", "legal_aid")
     referrals.accept_referral(decider, referrals.refer_case(caseworker, screened, legal))
     assert list(services.awaiting_decision(decider)) == []
     with pytest.raises(access.CaseAccessDenied):

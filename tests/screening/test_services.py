@@ -11,22 +11,17 @@ from opennrm.cases import access
 from opennrm.cases.models import Case
 from opennrm.screening import services
 from opennrm.screening.models import Screening
-from tests.conftest import make_agency, make_user, person_data
-from tests.screening.test_engine import COERCED, EXPLOITED, RECRUITED, make_set
+from tests.factories import (
+    COERCED,
+    EXPLOITED,
+    RECRUITED,
+    make_agency,
+    make_screening,
+    make_user,
+    person_data,
+)
 
-
-@pytest.fixture(autouse=True)
-def test_list(monkeypatch):
-    """The engine's test list stands in for the data files (their content has own tests)."""
-    indicator_set = make_set()
-    monkeypatch.setattr(services.indicator_sets, "all_sets",
-                        lambda: {indicator_set.key: indicator_set})
-    return indicator_set
-
-
-def screen(actor, case, observed, on=date(2026, 3, 5)) -> Screening:
-    return services.record_screening(actor, case, "test-adult", "1",
-                                     {code: "" for code in observed}, on)
+pytestmark = pytest.mark.usefixtures("test_list")
 
 
 @pytest.fixture
@@ -48,7 +43,7 @@ def test_a_screening_is_recorded_with_its_list_version_and_outcome(caseworker, c
 def test_a_child_is_screened_with_the_child_rule(caseworker):
     child = services.case_services.register_case(caseworker, person_data(
         birth_date=date(2011, 5, 5), first_contact_on=date(2026, 3, 2)))
-    screening = screen(caseworker, child, RECRUITED | EXPLOITED)
+    screening = make_screening(caseworker, child, RECRUITED | EXPLOITED)
     assert screening.treated_as_child and screening.outcome == "probable"
 
 
@@ -64,30 +59,30 @@ def test_bad_input_is_refused_and_changes_nothing(caseworker, case):
 
 def test_another_agency_cannot_screen_the_case(police_officer, case):
     with pytest.raises(access.CaseNotFound):
-        screen(police_officer, case, RECRUITED)
+        make_screening(police_officer, case, RECRUITED)
 
 
 def test_a_probable_screening_puts_the_case_on_the_queue(caseworker, coordinator, case):
     assert list(services.awaiting_decision(coordinator)) == []
-    screen(caseworker, case, RECRUITED | EXPLOITED | COERCED)
+    make_screening(caseworker, case, RECRUITED | EXPLOITED | COERCED)
     assert list(services.awaiting_decision(coordinator)) == [case]
 
 
 def test_a_screening_without_indicators_met_leaves_the_queue_alone(caseworker, coordinator,
                                                                    case):
-    screen(caseworker, case, set())
+    make_screening(caseworker, case, set())
     assert list(services.awaiting_decision(coordinator)) == []
 
 
 def test_the_queue_is_oldest_first(caseworker, coordinator, case):
     newer = services.case_services.register_case(caseworker, person_data(given_name="Ana"))
-    screen(caseworker, newer, RECRUITED, on=date(2026, 3, 9))
-    screen(caseworker, case, RECRUITED, on=date(2026, 3, 4))
+    make_screening(caseworker, newer, RECRUITED, on=date(2026, 3, 9))
+    make_screening(caseworker, case, RECRUITED, on=date(2026, 3, 4))
     assert list(services.awaiting_decision(coordinator)) == [case, newer]
 
 
 def test_only_the_designated_authority_decides_identification(caseworker, coordinator, case):
-    screen(caseworker, case, RECRUITED | EXPLOITED | COERCED)
+    make_screening(caseworker, case, RECRUITED | EXPLOITED | COERCED)
     with pytest.raises(access.CaseAccessDenied):
         services.decide_identification(caseworker, case, "identified", date(2026, 4, 1),
                                        "Consistent account; documents confiscated.")
@@ -115,8 +110,8 @@ def test_a_decision_needs_grounds_and_a_date(coordinator, case):
 
 
 def test_history_is_kept(caseworker, coordinator, case):
-    screen(caseworker, case, RECRUITED)
-    screen(caseworker, case, RECRUITED | EXPLOITED | COERCED)
+    make_screening(caseworker, case, RECRUITED)
+    make_screening(caseworker, case, RECRUITED | EXPLOITED | COERCED)
     services.decide_identification(coordinator, case, "not_identified", date(2026, 4, 1), "x")
     services.decide_identification(coordinator, case, "identified", date(2026, 5, 1), "y")
     assert case.screenings.count() == 2 and case.identification_decisions.count() == 2

@@ -1,21 +1,7 @@
 import pytest
 
 from opennrm.accounts.models import Role
-from opennrm.services.models import Provider, Service
-from tests.conftest import make_agency, make_user
-
-
-def make_provider(**overrides) -> Provider:
-    values = {"name": "Casa Speranța", "organisation_type": "ngo", "country": "MD"}
-    values.update(overrides)
-    return Provider.objects.create(**values)
-
-
-def make_service(provider: Provider | None = None, **overrides) -> Service:
-    values = {"name": "Shelter", "service_type": "shelter", "country": "MD",
-              "region": "Chișinău", "city": "Chișinău"}
-    values.update(overrides)
-    return Service.objects.create(provider=provider or make_provider(), **values)
+from tests.factories import make_agency, make_provider, make_service, make_user
 
 
 @pytest.fixture

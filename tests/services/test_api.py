@@ -2,8 +2,8 @@ import io
 
 from opennrm.audit.models import AuditEntry
 from opennrm.services.models import Provider, Service
-from tests.api.conftest import ApiClient, assert_problem
-from tests.services.conftest import make_service
+from tests.factories import make_service
+from tests.helpers import ApiClient, assert_problem
 
 
 def test_a_caseworker_finds_services(caseworker, service):
@@ -126,8 +126,8 @@ def test_matching_services_for_a_case_best_first_with_notes(db):
     from opennrm.accounts.models import Role
     from opennrm.cases import services as case_services
     from opennrm.services.models import Provider, Service
-    from tests.api.conftest import ApiClient
-    from tests.conftest import make_agency, make_user, person_data
+    from tests.factories import make_agency, make_user, person_data
+    from tests.helpers import ApiClient
 
     ngo = make_agency("ngo-matching")
     caseworker = make_user(Role.CASEWORKER, ngo)
@@ -155,7 +155,7 @@ def test_matching_services_for_a_case_best_first_with_notes(db):
 
 
 def test_matching_services_validates_ownership(case, police_officer):
-    from tests.api.conftest import ApiClient
+    from tests.helpers import ApiClient
 
     response = ApiClient(police_officer).get(f"/api/cases/{case.case_number}/matching-services",
                                              {"service_type": "shelter"})

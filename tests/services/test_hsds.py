@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from opennrm.services import hsds, services
 from opennrm.services.access import DirectoryAccessDenied
 from opennrm.services.models import Provider, Service
-from tests.services.conftest import make_provider, make_service
+from tests.factories import make_provider, make_service
 
 
 def export(user) -> bytes:

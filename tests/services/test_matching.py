@@ -2,8 +2,7 @@ from datetime import date
 
 from opennrm.cases import services as case_services
 from opennrm.services.matching import eligibility_notes, matching_services
-from tests.conftest import person_data
-from tests.services.conftest import make_provider, make_service
+from tests.factories import make_provider, make_service, person_data
 
 TODAY = date(2026, 11, 23)
 

@@ -6,7 +6,7 @@ from opennrm.audit.models import AuditEntry
 from opennrm.services import access, queries, services
 from opennrm.services.access import DirectoryAccessDenied
 from opennrm.services.models import Provider, Service
-from tests.conftest import make_user
+from tests.factories import make_user
 
 PROVIDER = {"name": "Centrul de Asistență Juridică", "organisation_type": "ngo",
             "country": "md", "email": "info@example.md", "phone": "+373 22 000000"}
@@ -136,7 +136,7 @@ def test_places_cannot_exceed_capacity(shelter_staff, service):
 
 
 def test_the_directory_filters(caseworker, service):
-    from tests.services.conftest import make_service
+    from tests.factories import make_service
 
     other = make_service(name="Clinic", service_type="medical", region="Cahul",
                          languages=["en"], capacity=5, places_available=0)

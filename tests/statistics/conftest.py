@@ -21,7 +21,7 @@ import pytest
 from opennrm.accounts.models import Role
 from opennrm.cases import services
 from opennrm.cases.models import Case, Person
-from tests.conftest import make_agency, make_user, person_data
+from tests.factories import make_agency, make_user, person_data
 
 
 def _register(user, **overrides) -> Case:

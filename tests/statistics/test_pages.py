@@ -19,7 +19,7 @@ from opennrm.cases import services
 from opennrm.statistics import releases
 from opennrm.statistics.engine import table_set_keys
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
-from tests.conftest import make_agency, make_user, person_data
+from tests.factories import make_agency, make_user, person_data
 
 CONTENT_TYPES = {
     "csv": "text/csv",

@@ -10,7 +10,7 @@ from opennrm.cases import services as case_services
 from opennrm.statistics import releases
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
 from opennrm.statistics.tables import NOISY, SUPPRESSED
-from tests.conftest import person_data
+from tests.factories import person_data
 
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
 

@@ -1,6 +1,6 @@
 from opennrm.accounts.models import Agency
 from opennrm.audit.models import AuditEntry
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.helpers import as_user, assert_no_inline_code
 
 AGENCY = {"code": "ministry-labour", "name": "Labour Inspectorate",
           "agency_type": "labour_inspection", "country": "MD"}

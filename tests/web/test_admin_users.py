@@ -3,8 +3,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.accounts.models import ApiToken, Role, User
 from opennrm.audit.models import AuditEntry
-from tests.conftest import PASSWORD, make_user
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.factories import PASSWORD, make_user
+from tests.helpers import as_user, assert_no_inline_code
 
 NEW_PASSWORD = "a long and unusual passphrase 42"
 

@@ -4,7 +4,7 @@ from django.test import Client
 
 from opennrm.accounts.models import ApiToken
 from opennrm.audit.models import AuditEntry
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.helpers import as_user, assert_no_inline_code
 
 PAGE = "/account/tokens/"
 SECRET = re.compile(r"onrm_[A-Za-z0-9_-]{20,}")

@@ -1,6 +1,6 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import CaseStatus
-from tests.web.conftest import as_user
+from tests.helpers import as_user
 
 
 def url(case) -> str:

@@ -2,7 +2,7 @@ import pytest
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.helpers import as_user, assert_no_inline_code
 
 
 def url(case) -> str:

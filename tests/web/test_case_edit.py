@@ -1,7 +1,7 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services
 from opennrm.cases.models import Case
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.helpers import as_user, assert_no_inline_code
 
 
 def url(case) -> str:

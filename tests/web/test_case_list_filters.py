@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from opennrm.cases import services
-from tests.conftest import person_data
-from tests.web.conftest import as_user
+from tests.factories import person_data
+from tests.helpers import as_user
 
 LIST = "/cases/"
 

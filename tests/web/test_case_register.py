@@ -2,7 +2,7 @@ import re
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case, Person
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.helpers import as_user, assert_no_inline_code
 
 URL = "/cases/new/"
 

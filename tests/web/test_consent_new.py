@@ -1,6 +1,6 @@
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Consent
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.helpers import as_user, assert_no_inline_code
 
 
 def url(case) -> str:

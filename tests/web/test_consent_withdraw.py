@@ -1,8 +1,8 @@
 import pytest
 
 from opennrm.cases import services
-from tests.conftest import person_data
-from tests.web.conftest import as_user
+from tests.factories import person_data
+from tests.helpers import as_user
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from opennrm.cases import services
 from opennrm.cases.models import Case
-from tests.conftest import person_data
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.factories import person_data
+from tests.helpers import as_user, assert_no_inline_code
 
 
 def worklist(response, key):

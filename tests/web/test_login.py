@@ -7,8 +7,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.audit.models import AuditEntry
-from tests.conftest import PASSWORD
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.factories import PASSWORD
+from tests.helpers import as_user, assert_no_inline_code
 
 LOGIN = "/login/"
 

@@ -10,8 +10,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from opennrm.cases import services
-from tests.conftest import person_data
-from tests.web.conftest import as_user
+from tests.factories import person_data
+from tests.helpers import as_user
 
 GIVEN_NAME = "Elena"
 FAMILY_NAME = "Popescu"

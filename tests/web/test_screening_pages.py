@@ -9,54 +9,22 @@ from opennrm.accounts.models import Role
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import services as case_services
 from opennrm.screening import indicator_sets, services
-from opennrm.screening.engine import IndicatorSet
 from opennrm.screening.models import IdentificationDecision, Screening
-from tests.conftest import make_user, person_data
-from tests.web.conftest import as_user, assert_no_inline_code
+from tests.factories import (
+    LABOUR_DIMENSIONS,
+    make_labour_indicator_set,
+    make_user,
+    person_data,
+)
+from tests.helpers import as_user, assert_no_inline_code
 
-DIMENSIONS = {
-    "deceptive_recruitment": "Deceptive recruitment",
-    "coercive_recruitment": "Coercive recruitment",
-    "recruitment_abuse_of_vulnerability": "Recruitment by abuse of vulnerability",
-    "exploitative_conditions": "Exploitative conditions",
-    "coercion_at_destination": "Coercion at destination",
-    "abuse_of_vulnerability_at_destination": "Abuse of vulnerability at destination",
-}
-# Two indicators of each strength per dimension: "<dimension>_s0", "_m1", "_w0", …
-STRENGTHS = {"s": "strong", "m": "medium", "w": "weak"}
-RULE = {"dimension_present": [{"strong": 2}, {"strong": 1, "medium_or_weak": 1},
-                              {"medium": 3}, {"medium": 2, "weak": 1}],
-        "probable_victim": [["deceptive_recruitment", "coercive_recruitment",
-                             "recruitment_abuse_of_vulnerability"],
-                            ["exploitative_conditions"],
-                            ["coercion_at_destination",
-                             "abuse_of_vulnerability_at_destination"]]}
 # Two strong indicators make a dimension present.
 RECRUITED = ["coercive_recruitment_s0", "coercive_recruitment_s1"]
 EXPLOITED = ["exploitative_conditions_s0", "exploitative_conditions_s1"]
 COERCED = ["coercion_at_destination_s0", "coercion_at_destination_s1"]
 
-
-def labels(english: str) -> dict:
-    return {"en": english, "ro": f"{english} (ro)", "uk": f"{english} (uk)",
-            "ru": f"{english} (ru)"}
-
-
-def make_list(population: str, name: str) -> IndicatorSet:
-    return IndicatorSet({
-        "id": f"test-{population}-labour", "version": "1", "population": population,
-        "exploitation": "labour", "labels": labels(name), "rule": RULE,
-        "dimensions": [{
-            "code": code, "labels": labels(label),
-            "indicators": [{"code": f"{code}_{letter}{n}", "strength": strength,
-                            "labels": labels(f"{label}: {strength} sign {n}")}
-                           for letter, strength in STRENGTHS.items() for n in range(2)],
-        } for code, label in DIMENSIONS.items()],
-    })
-
-
-ADULT = make_list("adult", "Adults, labour exploitation")
-CHILD = make_list("child", "Children, labour exploitation")
+ADULT = make_labour_indicator_set("adult")
+CHILD = make_labour_indicator_set("child")
 ADULT_KEY, CHILD_KEY = "test-adult-labour:1", "test-child-labour:1"
 REAL_LISTS = indicator_sets.all_sets
 
@@ -116,7 +84,7 @@ def test_the_form_shows_the_lists_the_dimensions_and_a_live_outcome(client, case
     assert "Adults, labour exploitation" in content and "Children, labour exploitation" in content
     assert "checked" in content.split(f'value="{ADULT_KEY}"')[1].split(">")[0]
     assert "screened as a child" in content
-    for label in DIMENSIONS.values():
+    for label in LABOUR_DIMENSIONS.values():
         assert f"<legend>{label}</legend>" in content
     assert 'name="observed" value="coercive_recruitment_s0"' in content
     assert '<span class="strength strength-strong">strong</span>' in content
