@@ -131,6 +131,10 @@ def remove_the_last_entries_and_reset_the_head(cursor):
     reset_head(cursor, 6, last.entry_hash)
 
 
+def delete_the_head(cursor):
+    cursor.execute("DELETE FROM audit_audithead")
+
+
 def wipe_and_reset_the_head(cursor):
     cursor.execute("DELETE FROM audit_auditentry")
     reset_head(cursor, 0, GENESIS_HASH)
@@ -180,6 +184,7 @@ WITHOUT_CHECKPOINT = [
     delete_an_entry_and_renumber,
     delete_an_entry_and_renumber_keeping_the_hashes,
     insert_an_entry_and_renumber,
+    delete_the_head,
 ]
 # Attacks that leave a valid prefix of the chain: a stored checkpoint detects them.
 WITH_STORED_CHECKPOINT = [

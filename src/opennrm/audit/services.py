@@ -201,6 +201,8 @@ def verify_chain(max_problems: int = 20, checkpoint_tokens: Iterable[str] = ()) 
     if len(problems) >= max_problems:
         return report
     head = AuditHead.objects.filter(id=1).first()
+    if head is None and checked:
+        problems.append("the head row is missing")
     if head and (head.last_sequence != expected_sequence - 1 or head.last_hash != previous):
         problems.append(
             f"the chain ends at entry {expected_sequence - 1} but the head records entry "
