@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
@@ -34,7 +35,7 @@ _ENCRYPTED = ("reason", "removal_reason", "case__notes", "same_as_case__notes")
 
 # --- who may link --------------------------------------------------------------------------
 
-def may_change_links(user, case: Case) -> bool:
+def may_change_links(user: User, case: Case) -> bool:
     """Whether the case page offers `user` the forms to link and remove links."""
     try:
         access.ensure_can_change_same_person_links(user, case)
@@ -57,7 +58,7 @@ def _clean_reason(value, field: str, errors: dict, *, required: bool) -> str:
     return value
 
 
-def _other_case(user, case_number, errors: dict) -> Case | None:
+def _other_case(user: User, case_number, errors: dict) -> Case | None:
     """The case the user typed, if the user may see it (or holds an open referral of it). A
     case of another agency gets the same message as a number that does not exist: nothing
     tells them apart."""
@@ -130,7 +131,7 @@ def counted_person_id(person: Person) -> int:
 
 # --- links ---------------------------------------------------------------------------------
 
-def link_same_person(user, case: Case, other_case_number: str, reason: str = "",
+def link_same_person(user: User, case: Case, other_case_number: str, reason: str = "",
                      channel: str = "web") -> SamePersonLink:
     """Record that `case` and the case numbered `other_case_number` are about the same
     person; both persons (and any already linked to them) are then counted as one."""
@@ -170,7 +171,7 @@ def link_same_person(user, case: Case, other_case_number: str, reason: str = "",
     return link
 
 
-def remove_same_person_link(user, link: SamePersonLink, reason: str,
+def remove_same_person_link(user: User, link: SamePersonLink, reason: str,
                             channel: str = "web") -> SamePersonLink:
     """Remove a wrong link, giving the reason. The link stays, marked removed; the persons
     it joined are counted apart again unless other links still join them."""
@@ -209,7 +210,7 @@ def remove_same_person_link(user, link: SamePersonLink, reason: str,
 
 # --- reading -------------------------------------------------------------------------------
 
-def _visible_links(user, case: Case) -> QuerySet[SamePersonLink]:
+def _visible_links(user: User, case: Case) -> QuerySet[SamePersonLink]:
     """Active links of `case` whose other case `user` may see; CaseNotFound if `user` may not
     see `case` itself."""
     access.ensure_visible(user, case)
@@ -227,7 +228,7 @@ def _with_other_case(links, case: Case) -> list[SamePersonLink]:
     return links
 
 
-def same_person_links(user, case: Case) -> list[SamePersonLink]:
+def same_person_links(user: User, case: Case) -> list[SamePersonLink]:
     """The active links of `case` to cases `user` may see, each with `other_case`. Links to
     cases `user` cannot see are left out without a trace (not even a count). Nothing
     encrypted is read, so the case page's own read entry covers showing them."""
@@ -239,7 +240,7 @@ def same_person_links(user, case: Case) -> list[SamePersonLink]:
     return _with_other_case(_visible_links(user, case).defer(*_ENCRYPTED), case)
 
 
-def read_same_person_links(user, case: Case, channel: str = "api") -> list[SamePersonLink]:
+def read_same_person_links(user: User, case: Case, channel: str = "api") -> list[SamePersonLink]:
     """`same_person_links` with the reasons given for them (for roles that may see who the
     person is: a reason may describe them), recording the read in the audit trail."""
     with_reasons = access.can_see_identity(user)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from opennrm.accounts.models import Agency
+from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access, signals
@@ -258,7 +258,7 @@ class Registration:
     data: dict
 
 
-def register_cases(actor, registrations: list[Registration], channel: str = "") -> list[Case]:
+def register_cases(actor: User, registrations: list[Registration], channel: str = "") -> list[Case]:
     """Register several cases at once (an import, the demo), each validated like one.
 
     Every case gets its own person. The whole batch is one transaction: one invalid entry
@@ -318,14 +318,14 @@ def register_cases(actor, registrations: list[Registration], channel: str = "") 
     return [case for case, _registration in cases]
 
 
-def register_case(actor, data: dict, channel: str = "") -> Case:
+def register_case(actor: User, data: dict, channel: str = "") -> Case:
     """Register a presumed victim: a new person and a case owned by the actor's agency."""
     return register_cases(actor, [Registration(data)], channel)[0]
 
 
 # --- reading -----------------------------------------------------------------------------
 
-def read_case(actor, case_number: str, channel: str = "", reason: str = "",
+def read_case(actor: User, case_number: str, channel: str = "", reason: str = "",
               identity: bool = True) -> Case:
     """Open one case for `actor`, recording which personal-data fields were shown.
 
@@ -364,7 +364,7 @@ def relations_with_rows(case: Case, relations: Iterable[str]) -> frozenset[str]:
     return frozenset(name for name, has_rows in zip(relations, found, strict=True) if has_rows)
 
 
-def reveal_identity(actor, case_number: str, channel: str = "") -> Case:
+def reveal_identity(actor: User, case_number: str, channel: str = "") -> Case:
     """Show the masked identity and notes of a case on screen: its own audit entry."""
     case = access.get_visible_case(actor, case_number)
     if not access.can_see_identity(actor):
@@ -374,7 +374,7 @@ def reveal_identity(actor, case_number: str, channel: str = "") -> Case:
     return case
 
 
-def find_cases_by_name(actor, given_name: str, family_name: str, birth_date: date,
+def find_cases_by_name(actor: User, given_name: str, family_name: str, birth_date: date,
                        channel: str = "", read=None) -> list:
     """Exact search by normalised name and birth date, among the cases `actor` may see.
 
@@ -403,7 +403,7 @@ def find_cases_by_name(actor, given_name: str, family_name: str, birth_date: dat
 
 # --- changes -----------------------------------------------------------------------------
 
-def update_case(actor, case: Case, changes: dict, channel: str = "") -> Case:
+def update_case(actor: User, case: Case, changes: dict, channel: str = "") -> Case:
     """Change fields of an open case and of its person; only changed fields are audited."""
     access.ensure_can_edit(actor, case)
     clean = clean_fields(changes, partial=True)
@@ -436,7 +436,7 @@ def _set_victim_status(case: Case, status: str, decided_on: date, deciding_agenc
     case.victim_status_recorded_by = actor
 
 
-def decide_victim_status(actor, case: Case, status: str, decided_on: date,
+def decide_victim_status(actor: User, case: Case, status: str, decided_on: date,
                          deciding_agency: Agency | None = None, channel: str = "") -> Case:
     """Record a decision on victim status (e.g. formal identification by an authority).
 
@@ -473,7 +473,7 @@ def decide_victim_status(actor, case: Case, status: str, decided_on: date,
     return case
 
 
-def close_case(actor, case: Case, reason: str, channel: str = "") -> Case:
+def close_case(actor: User, case: Case, reason: str, channel: str = "") -> Case:
     """Close a case with a reason from the closure-reason list."""
     access.ensure_can_edit(actor, case)
     if reason not in codelists.entries("closure_reasons"):
@@ -492,7 +492,7 @@ def close_case(actor, case: Case, reason: str, channel: str = "") -> Case:
     return case
 
 
-def reopen_case(actor, case: Case, channel: str = "") -> Case:
+def reopen_case(actor: User, case: Case, channel: str = "") -> Case:
     access.ensure_can_edit(actor, case)
     with transaction.atomic():
         case = _locked(case)
@@ -516,7 +516,7 @@ def _locked(case: Case) -> Case:
 
 # --- consent -----------------------------------------------------------------------------
 
-def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_code: str = "",
+def record_consent(actor: User, case: Case, purpose: str, given_on, recipient_agency_code: str = "",
                    recipient_node: str = "", channel: str = "") -> Consent:
     """Record consent the person gave for one purpose (with a named recipient for sharing)."""
     access.ensure_can_edit(actor, case)
@@ -552,7 +552,7 @@ def record_consent(actor, case: Case, purpose: str, given_on, recipient_agency_c
     return consent
 
 
-def withdraw_consent(actor, consent: Consent, withdrawn_on, channel: str = "") -> Consent:
+def withdraw_consent(actor: User, consent: Consent, withdrawn_on, channel: str = "") -> Consent:
     """Record that the person withdrew a consent. The record stays, marked withdrawn."""
     access.ensure_can_edit(actor, consent.case)
     errors: dict = {}

@@ -108,22 +108,22 @@ _NOTICES = {
 
 # --- reading -------------------------------------------------------------------------------
 
-def referrals_visible_to(user) -> QuerySet[Referral]:
+def referrals_visible_to(user: User) -> QuerySet[Referral]:
     """Every referral `user` may see: sent by or addressed to their agency."""
     return Referral.objects.filter(referral_access.referrals_visible(user))
 
 
-def inbox(user) -> QuerySet[Referral]:
+def inbox(user: User) -> QuerySet[Referral]:
     """Referrals addressed to `user`'s agency that `user` may see."""
     return Referral.objects.filter(referral_access.incoming_referrals(user))
 
 
-def outbox(user) -> QuerySet[Referral]:
+def outbox(user: User) -> QuerySet[Referral]:
     """Referrals `user`'s agency sent, of cases `user` may see."""
     return Referral.objects.filter(referral_access.outgoing_referrals(user))
 
 
-def get_referral(user, referral_id: int) -> Referral:
+def get_referral(user: User, referral_id: int) -> Referral:
     """The referral if `user` may see it; `access.CaseNotFound` (a 404) otherwise."""
     referral = (referrals_visible_to(user).filter(pk=referral_id)
                 .select_related("case", "service", "service__provider", "referring_agency",
@@ -134,7 +134,7 @@ def get_referral(user, referral_id: int) -> Referral:
     return referral
 
 
-def case_referrals(user, case: Case) -> QuerySet[Referral]:
+def case_referrals(user: User, case: Case) -> QuerySet[Referral]:
     """The referrals of a case, for those who may see the case (its owning agency)."""
     access.ensure_visible(user, case)
     return case.referrals.select_related("service", "recipient_agency")
@@ -151,7 +151,7 @@ class ReferralView:
     events: list[ReferralEvent]
 
 
-def read_referral(user, referral_id: int, channel: str = "") -> ReferralView:
+def read_referral(user: User, referral_id: int, channel: str = "") -> ReferralView:
     """Open a referral for `user` (sender or recipient), recording what personal data was
     shown: the shared fields for the recipient, the needs and override reason for the sender,
     and the assistance descriptions for both."""
@@ -169,7 +169,7 @@ def read_referral(user, referral_id: int, channel: str = "") -> ReferralView:
                         events)
 
 
-def shared_data(user, referral: Referral, channel: str = "") -> dict | None:
+def shared_data(user: User, referral: Referral, channel: str = "") -> dict | None:
     """The fields the referral shares, for its recipient, recording the read in the audit
     trail; None when the recipient's access has ended (closed or consent withdrawn)."""
     if not referral_access.can_see_shared_fields(user, referral):
@@ -193,7 +193,7 @@ def shared_data(user, referral: Referral, channel: str = "") -> dict | None:
     return shared
 
 
-def assistance_records(user, referral: Referral, channel: str = "") -> list[Assistance]:
+def assistance_records(user: User, referral: Referral, channel: str = "") -> list[Assistance]:
     """The assistance delivered under a referral, for both sides; the descriptions may hold
     personal details, so reading them is audited."""
     records = list(referral.assistance.select_related("delivered_by", "delivering_agency"))
@@ -204,7 +204,7 @@ def assistance_records(user, referral: Referral, channel: str = "") -> list[Assi
     return records
 
 
-def side_of(user, referral: Referral) -> str | None:
+def side_of(user: User, referral: Referral) -> str | None:
     """SENDER or RECIPIENT: which end of the referral `user` is at."""
     if referral_access.is_referral_recipient(user, referral):
         return RECIPIENT
@@ -213,7 +213,7 @@ def side_of(user, referral: Referral) -> str | None:
     return None
 
 
-def allowed_transitions(user, referral: Referral) -> list[str]:
+def allowed_transitions(user: User, referral: Referral) -> list[str]:
     """The states `user` may move the referral to now (for the buttons on its page)."""
     side = side_of(user, referral)
     return [to_state for to_state, rule in TRANSITIONS.get(referral.state, {}).items()
@@ -251,7 +251,7 @@ def responsible_users(agency_id: int) -> QuerySet[User]:
 
 # --- referring -----------------------------------------------------------------------------
 
-def refer_case(actor, case: Case, service: Service, shared_fields: Iterable[str] = (),
+def refer_case(actor: User, case: Case, service: Service, shared_fields: Iterable[str] = (),
                needs: str = "", *, override_reason: str = "", channel: str = "") -> Referral:
     """Refer a case to a service: checks the person's referral consent for the receiving
     agency, stores what is shared, sets the answer deadline and tells the recipient.
@@ -336,7 +336,7 @@ ACTION_WORDS = {
     ReferralState.STOPPED: gettext_lazy("stopped"),
 }
 
-def _transition(actor, referral: Referral, to_state: str, reason: str, channel: str,
+def _transition(actor: User, referral: Referral, to_state: str, reason: str, channel: str,
                 *, side: str) -> Referral:
     """Move `referral` to `to_state` if the table allows it from its current state.
 
@@ -389,27 +389,27 @@ def reason_required(to_state: str) -> bool:
                if to_state in rules)
 
 
-def accept_referral(actor, referral: Referral, reason: str = "",
+def accept_referral(actor: User, referral: Referral, reason: str = "",
                     channel: str = "") -> Referral:
     """The receiving agency takes the person on. Of two concurrent answers, one wins."""
     referral_access.ensure_referral_recipient(actor, referral)
     return _transition(actor, referral, ReferralState.ACCEPTED, reason, channel, side=RECIPIENT)
 
 
-def decline_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
+def decline_referral(actor: User, referral: Referral, reason: str, channel: str = "") -> Referral:
     """The receiving agency cannot take the person on; the reason is required."""
     referral_access.ensure_referral_recipient(actor, referral)
     return _transition(actor, referral, ReferralState.DECLINED, reason, channel, side=RECIPIENT)
 
 
-def withdraw_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
+def withdraw_referral(actor: User, referral: Referral, reason: str, channel: str = "") -> Referral:
     """The receiving agency ends an accepted referral early; the reason is required."""
     referral_access.ensure_referral_recipient(actor, referral)
     return _transition(actor, referral, ReferralState.WITHDRAWN, reason, channel,
                        side=RECIPIENT)
 
 
-def complete_referral(actor, referral: Referral, reason: str = "",
+def complete_referral(actor: User, referral: Referral, reason: str = "",
                       channel: str = "") -> Referral:
     """The receiving agency closes the referral after recording the assistance delivered."""
     referral_access.ensure_referral_recipient(actor, referral)
@@ -420,15 +420,15 @@ def complete_referral(actor, referral: Referral, reason: str = "",
                        side=RECIPIENT)
 
 
-def cancel_referral(actor, referral: Referral, reason: str, channel: str = "") -> Referral:
+def cancel_referral(actor: User, referral: Referral, reason: str, channel: str = "") -> Referral:
     """The referring agency calls the referral off; the reason is required."""
     referral_access.ensure_referral_sender(actor, referral)
     return _transition(actor, referral, ReferralState.CANCELLED, reason, channel, side=SENDER)
 
 
 @receiver(consent_withdrawn, dispatch_uid="referrals-stop-on-consent-withdrawal")
-def stop_referrals_on_consent_withdrawal(sender, consent: Consent, actor, channel: str = "",
-                                         **kwargs) -> None:
+def stop_referrals_on_consent_withdrawal(sender, consent: Consent, actor: User | None,
+                                         channel: str = "", **kwargs) -> None:
     """Consent withdrawn: every open referral resting on it stops, and its recipient is
     told that their access has ended (it already has: access is checked on every read)."""
     for referral in (consent.referrals.filter(state__in=OPEN_STATES)
@@ -450,7 +450,7 @@ def _notify(referral: Referral, state: str) -> None:
 
 # --- assistance ----------------------------------------------------------------------------
 
-def record_assistance(actor, referral: Referral, service_type: str, description: str,
+def record_assistance(actor: User, referral: Referral, service_type: str, description: str,
                       delivered_on, channel: str = "") -> Assistance:
     """Record assistance the receiving agency delivered, while the referral is accepted."""
     referral_access.ensure_referral_recipient(actor, referral)

@@ -67,7 +67,7 @@ def _clean_observations(indicator_set: engine.IndicatorSet, observed: dict, erro
     return notes
 
 
-def record_screening(actor, case: Case, set_id: str, version: str, observed: dict,
+def record_screening(actor: "User", case: Case, set_id: str, version: str, observed: dict,
                      screened_on: date | None = None, channel: str = "") -> Screening:
     """Record a screening: `observed` maps each observed indicator code to a short note.
 
@@ -117,7 +117,7 @@ def record_screening(actor, case: Case, set_id: str, version: str, observed: dic
     return screening
 
 
-def decide_identification(actor, case: Case, decision: str, decided_on, grounds: str,
+def decide_identification(actor: "User", case: Case, decision: str, decided_on, grounds: str,
                           appeal: str = "", channel: str = "") -> IdentificationDecision:
     """The formal identification decision: only a configured decision-maker records it."""
     if not access.can_decide_identification(actor, case):
@@ -155,7 +155,7 @@ def decide_identification(actor, case: Case, decision: str, decided_on, grounds:
     return record
 
 
-def awaiting_decision(user) -> QuerySet[Case]:
+def awaiting_decision(user: "User") -> QuerySet[Case]:
     """The coordinator's queue: presumed victims with a probable or possible screening and
     no formal decision yet, among the cases `user` may decide on (their agency's and those
     referred to it for identification); oldest screening first."""

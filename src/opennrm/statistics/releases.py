@@ -38,6 +38,7 @@ from opennrm.statistics.tables import Table, TableSetResult
 
 if TYPE_CHECKING:
     from opennrm.accounts.models import User
+    from opennrm.statistics.extracts import Extract
 
 DEFAULT_THRESHOLD = 5
 
@@ -120,7 +121,7 @@ def controlled(result: TableSetResult, controls: Controls) -> TableSetResult:
     return replace(result, tables=published, controls=controls.to_dict(), notes=notes)
 
 
-def preview(user, key: str, start: date, end: date,
+def preview(user: User, key: str, start: date, end: date,
             controls: Controls | None = None) -> TableSetResult:
     """The disclosure-controlled tables for the statistics page (not a release)."""
     ensure_can_view_statistics(user)
@@ -182,7 +183,7 @@ def _digest(result: TableSetResult) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def publish_release(user, key: str, start: date, end: date, controls: Controls,
+def publish_release(user: User, key: str, start: date, end: date, controls: Controls,
                     channel: str = "web") -> Release:
     """Compute, control and freeze a release; spend its ε, refused beyond the budget."""
     ensure_can_publish_releases(user)
@@ -254,7 +255,8 @@ def _registration_years(start: date, end: date) -> list[int]:
     return list(range(start.year, end.year + 1))
 
 
-def research_extract(user, start: date, end: date, k: int = 11, channel: str = "web"):
+def research_extract(user: User, start: date, end: date, k: int = 11,
+                     channel: str = "web") -> Extract:
     """The k-anonymous CTDC-style extract of the persons first contacted in the period."""
     from opennrm.statistics.extracts import ctdc_extract
 
@@ -271,7 +273,8 @@ def research_extract(user, start: date, end: date, k: int = 11, channel: str = "
     return result
 
 
-def synthetic_extract(user, start: date, end: date, epsilon: float, channel: str = "web"):
+def synthetic_extract(user: User, start: date, end: date, epsilon: float,
+                      channel: str = "web") -> Extract:
     """A differentially private synthetic extract; spends ε from the extract's budget."""
     from opennrm.statistics.synthetic import dp_synthetic_extract
 

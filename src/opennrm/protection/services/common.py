@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from opennrm.accounts.models import Agency
+from opennrm.accounts.models import Agency, User
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases.models import Case
 from opennrm.core import codelists
@@ -80,6 +80,6 @@ def _open_case(case: Case) -> Case:
     return case
 
 
-def _audit(actor, action: str, object_type: str, case: Case, fields, channel: str) -> None:
+def _audit(actor: User, action: str, object_type: str, case: Case, fields, channel: str) -> None:
     record_events(actor, [AuditEvent(action, object_type, case.case_number, tuple(fields))],
                   channel)

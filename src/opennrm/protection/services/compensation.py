@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
@@ -28,7 +29,7 @@ def _currency(code: str, errors: dict) -> str:
     return code
 
 
-def record_compensation_claim(actor, case: Case, source: str, filed_on, currency: str,
+def record_compensation_claim(actor: User, case: Case, source: str, filed_on, currency: str,
                               amount_claimed=None, channel: str = "") -> CompensationClaim:
     """Record a claim for compensation (CETS 197 art. 15); its outcome starts pending."""
     access.ensure_can_edit(actor, case)
@@ -49,7 +50,7 @@ def record_compensation_claim(actor, case: Case, source: str, filed_on, currency
     return claim
 
 
-def record_compensation_outcome(actor, claim: CompensationClaim, outcome: str, decided_on,
+def record_compensation_outcome(actor: User, claim: CompensationClaim, outcome: str, decided_on,
                                 amount_awarded=None, deciding_agency_code: str = "",
                                 deciding_authority: str = "",
                                 channel: str = "") -> CompensationClaim:

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
@@ -19,7 +20,7 @@ from opennrm.protection.services.common import (
 )
 
 
-def record_proceeding(actor, case: Case, stage: str, role: str, opened_on,
+def record_proceeding(actor: User, case: Case, stage: str, role: str, opened_on,
                       deciding_agency_code: str = "", deciding_authority: str = "",
                       case_reference: str = "", protection_measures: str = "",
                       non_punishment_considered: bool = False, non_punishment_note: str = "",
@@ -57,7 +58,7 @@ def record_proceeding(actor, case: Case, stage: str, role: str, opened_on,
     return proceeding
 
 
-def update_proceeding_stage(actor, proceeding: CriminalProceeding, stage: str, decided_on,
+def update_proceeding_stage(actor: User, proceeding: CriminalProceeding, stage: str, decided_on,
                             deciding_agency_code: str = "", deciding_authority: str = "",
                             non_punishment_considered: bool | None = None,
                             non_punishment_note: str | None = None,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
@@ -23,7 +24,7 @@ def minimum_reflection_days() -> int:
     return max(int(days), CONVENTION_MINIMUM_DAYS)
 
 
-def grant_reflection_period(actor, case: Case, starts_on, ends_on, decided_on,
+def grant_reflection_period(actor: User, case: Case, starts_on, ends_on, decided_on,
                             deciding_agency_code: str = "", deciding_authority: str = "",
                             channel: str = "") -> ReflectionPeriod:
     """Record the recovery and reflection period granted to the person (one per case).
@@ -63,8 +64,9 @@ def grant_reflection_period(actor, case: Case, starts_on, ends_on, decided_on,
     return period
 
 
-def extend_reflection_period(actor, period: ReflectionPeriod, ends_on, reason: str, decided_on,
-                             deciding_agency_code: str = "", deciding_authority: str = "",
+def extend_reflection_period(actor: User, period: ReflectionPeriod, ends_on, reason: str,
+                             decided_on, deciding_agency_code: str = "",
+                             deciding_authority: str = "",
                              channel: str = "") -> ReflectionPeriod:
     """Move the end of a reflection period later; the earlier ends stay in its history."""
     access.ensure_can_edit(actor, period.case)

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
@@ -15,7 +16,7 @@ from opennrm.protection.models import PermitStatus, ResidencePermit
 from opennrm.protection.services.common import _audit, _code, _date, _decider, _open_case, _raise
 
 
-def record_residence_permit(actor, case: Case, permit_type: str, applied_on,
+def record_residence_permit(actor: User, case: Case, permit_type: str, applied_on,
                             channel: str = "") -> ResidencePermit:
     """Record an application for a residence permit (CETS 197 art. 14)."""
     access.ensure_can_edit(actor, case)
@@ -41,7 +42,7 @@ def _check_expiry(expires, decided, errors: dict) -> None:
             _("The permit must expire after the date of the decision."))
 
 
-def decide_residence_permit(actor, permit: ResidencePermit, decision: str, decided_on,
+def decide_residence_permit(actor: User, permit: ResidencePermit, decision: str, decided_on,
                             expires_on=None, deciding_agency_code: str = "",
                             deciding_authority: str = "", channel: str = "") -> ResidencePermit:
     """Record the decision on a pending application: granted (until `expires_on`) or
@@ -77,7 +78,7 @@ def decide_residence_permit(actor, permit: ResidencePermit, decision: str, decid
     return permit
 
 
-def renew_residence_permit(actor, permit: ResidencePermit, decided_on, expires_on,
+def renew_residence_permit(actor: User, permit: ResidencePermit, decided_on, expires_on,
                            deciding_agency_code: str = "", deciding_authority: str = "",
                            applied_on=None, channel: str = "") -> ResidencePermit:
     """Record the renewal of a granted (or expired) permit: a new permit linked to it,

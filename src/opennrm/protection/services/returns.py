@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
@@ -26,7 +27,7 @@ CHILD_RETURN_NEEDS_ASSESSMENT = gettext_noop(
     "assessment (CETS 197 art. 16(7)).")
 
 
-def plan_return(actor, case: Case, destination_country: str, voluntary: bool, decided_on,
+def plan_return(actor: User, case: Case, destination_country: str, voluntary: bool, decided_on,
                 deciding_agency_code: str = "", deciding_authority: str = "",
                 planned_return_on=None, risk_assessed_on=None, risk_assessed_by: str = "",
                 risk_level: str = "", risk_summary: str = "", no_assessment_reason: str = "",
@@ -90,7 +91,7 @@ def plan_return(actor, case: Case, destination_country: str, voluntary: bool, de
     return plan
 
 
-def record_return(actor, plan: ReturnPlan, returned_on, reintegration_follow_up: str = "",
+def record_return(actor: User, plan: ReturnPlan, returned_on, reintegration_follow_up: str = "",
                   follow_up_on=None, channel: str = "") -> ReturnPlan:
     """Record that the person returned, and who follows up their reintegration and when."""
     access.ensure_can_edit(actor, plan.case)

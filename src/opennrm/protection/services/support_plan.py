@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
@@ -39,7 +40,7 @@ def _active_plan(plan: SupportPlan) -> SupportPlan:
     return plan
 
 
-def create_support_plan(actor, case: Case, objectives: str, agreed_on,
+def create_support_plan(actor: User, case: Case, objectives: str, agreed_on,
                         responsible_agency_code: str = "", next_review_on=None,
                         channel: str = "") -> SupportPlan:
     """Record the person's support plan with this agency (one per case); the responsible
@@ -67,7 +68,7 @@ def create_support_plan(actor, case: Case, objectives: str, agreed_on,
     return plan
 
 
-def update_support_plan(actor, plan: SupportPlan, *, objectives=UNCHANGED,
+def update_support_plan(actor: User, plan: SupportPlan, *, objectives=UNCHANGED,
                         responsible_agency_code=UNCHANGED, next_review_on=UNCHANGED,
                         status=UNCHANGED, channel: str = "") -> SupportPlan:
     """Change the objectives, the responsible agency or the next review, or close or
@@ -107,7 +108,7 @@ def update_support_plan(actor, plan: SupportPlan, *, objectives=UNCHANGED,
     return plan
 
 
-def add_support_action(actor, plan: SupportPlan, description: str,
+def add_support_action(actor: User, plan: SupportPlan, description: str,
                        responsible_agency_code: str = "", due_on=None,
                        channel: str = "") -> SupportAction:
     """Add an action to an active plan: what is to be done, by which agency, by when."""
@@ -130,7 +131,7 @@ def add_support_action(actor, plan: SupportPlan, description: str,
     return action
 
 
-def complete_support_action(actor, action: SupportAction, done_on,
+def complete_support_action(actor: User, action: SupportAction, done_on,
                             channel: str = "") -> SupportAction:
     """Mark an action of the plan as done."""
     access.ensure_can_edit(actor, action.plan.case)
@@ -148,7 +149,7 @@ def complete_support_action(actor, action: SupportAction, done_on,
     return action
 
 
-def record_support_review(actor, plan: SupportPlan, reviewed_on, note: str = "",
+def record_support_review(actor: User, plan: SupportPlan, reviewed_on, note: str = "",
                           next_review_on=None, channel: str = "") -> SupportReview:
     """Record a review of the plan with the person, and when the next one is due."""
     access.ensure_can_edit(actor, plan.case)
