@@ -145,3 +145,15 @@ def test_the_hsds_page_exports_and_lists_import_problems(client, coordinator, se
     good.name = "directory.zip"
     response = client.post(reverse("service-hsds"), {"file": good})
     assert response.status_code == 302
+
+
+def test_the_provider_list_hides_inactive_providers_unless_asked(client, caseworker, provider):
+    provider.is_active = False
+    provider.save()
+    as_user(client, caseworker)
+
+    listed = client.get(reverse("provider-list")).content.decode()
+    asked = client.get(reverse("provider-list"), {"include_inactive": "1"}).content.decode()
+
+    assert provider.name not in listed
+    assert provider.name in asked
