@@ -172,6 +172,10 @@ OPENNRM_MFA_ROLES = env_list(
     "OPENNRM_MFA_ROLES", "" if DEBUG else "administrator,national_coordinator,auditor"
 )
 OTP_TOTP_ISSUER = "OpenNRM"
+# No throttle of django-otp's own: after a wrong code it refused even the right one for a
+# while (and that refusal counted towards the lockout). The lockout above limits guessing:
+# every wrong code is a failed sign-in.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 OPENNRM_KEYRING = Path(os.environ.get("OPENNRM_KEYRING", VAR_DIR / "keyring.json"))
 OPENNRM_COUNTRY = os.environ.get("OPENNRM_COUNTRY", "MD")

@@ -193,3 +193,22 @@ def test_an_active_session_is_renewed_at_most_once_a_minute(client, caseworker, 
                         lambda: expiry - timedelta(minutes=25))  # 5 minutes later
         client.get("/")
     assert Session.objects.get().expire_date > expiry
+
+
+def test_a_correct_code_right_after_a_wrong_one_is_accepted(client, caseworker, totp_device):
+    # Defect 9: django-otp's own throttle refused the right code for a while after a wrong
+    # one, and the refusal counted towards the lockout. The lockout (django-axes) is the
+    # limit on guessing; the right code always passes.
+    wrong = f"{(int(current_code(totp_device)) + 1) % 1000000:06d}"
+    assert sign_in(client, "caseworker", code=wrong).status_code == 200
+    response = sign_in(client, "caseworker", code=current_code(totp_device))
+    assert response.status_code == 302
+    assert client.session["otp_device_id"] == totp_device.persistent_id
+    assert AuditEntry.objects.filter(action="login_failed").count() == 1
+
+
+def test_wrong_codes_still_lock_out_without_any_other_throttle(client, caseworker, totp_device):
+    for _ in range(4):
+        assert sign_in(client, "caseworker", code="000000").status_code == 200
+    assert sign_in(client, "caseworker", code="000000").status_code == 429
+    assert sign_in(client, "caseworker", code=current_code(totp_device)).status_code == 429
