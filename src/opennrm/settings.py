@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a body: too large (413) or not UTF-8 (400) is refused unread.
+    "opennrm.core.middleware.RequestBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +168,14 @@ AXES_COOLOFF_TIME = float(os.environ.get("OPENNRM_LOGIN_COOLOFF_HOURS", "0.5"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# A typed username is kept (and locked out) as it is only when it names a user, otherwise as
+# a keyed hash: people type their password into the username field.
+AXES_USERNAME_CALLABLE = "opennrm.accounts.lockout.axes_username"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# Behind a reverse proxy: how many proxies in front of the node append to X-Forwarded-For.
+# 0 (the default) ignores that header, which any client can send; see docs/security.md.
+OPENNRM_TRUSTED_PROXY_COUNT = int(os.environ.get("OPENNRM_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "opennrm.accounts.lockout.client_ip"
 
 # Roles that must present a TOTP code at login. Off for the local demo, on in production.
 OPENNRM_MFA_ROLES = env_list(
@@ -179,6 +189,12 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 
 OPENNRM_KEYRING = Path(os.environ.get("OPENNRM_KEYRING", VAR_DIR / "keyring.json"))
 OPENNRM_COUNTRY = os.environ.get("OPENNRM_COUNTRY", "MD")
+# Request bodies: the largest accepted at all (an upload: the HSDS zip holds at most 50 MiB
+# of CSV, so its zip is smaller), and the largest that is not a file upload (a JSON body, a
+# form). Larger ones are answered 413 before they are read (docs/security.md).
+OPENNRM_MAX_BODY_BYTES = int(os.environ.get("OPENNRM_MAX_BODY_BYTES", str(52 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OPENNRM_MAX_FORM_BYTES",
+                                                 str(2 * 1024 * 1024 + 512 * 1024)))
 # Statistics: the most differential-privacy budget (ε) one dataset may spend on one period,
 # and the resident population for SDG 16.2.2 rates (see docs/statistics.md).
 OPENNRM_DP_BUDGET = float(os.environ.get("OPENNRM_DP_BUDGET", "1.0"))

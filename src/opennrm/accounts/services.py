@@ -10,6 +10,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from opennrm.accounts.lockout import recorded_username
 from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
@@ -54,7 +55,10 @@ def record_login(user: User, channel: str = "web") -> None:
 
 def record_failed_login(username: str, reason: str, user: User | None = None,
                         channel: str = "web") -> None:
-    record_event(user, AuditEvent(Action.LOGIN_FAILED, "user", username[:_AUDIT_REF_LENGTH],
+    """Audit a failed sign-in; what was typed as the username is kept only when it names a
+    user (`lockout.recorded_username`)."""
+    ref = user.username if user is not None else recorded_username(username)
+    record_event(user, AuditEvent(Action.LOGIN_FAILED, "user", ref[:_AUDIT_REF_LENGTH],
                                   reason=reason), channel=channel)
 
 
