@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole suite twice: on the embedded SQLite database and on PostgreSQL.
 # Installs what the browser tests need (Debian's chromium) when it is missing.
+# Each pass spreads the tests over one pytest-xdist worker per core (each worker has its own
+# test database); OPENNRM_TEST_WORKERS sets another number (0 runs them in this process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PG_URL=${OPENNRM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+WORKERS=${OPENNRM_TEST_WORKERS:-auto}
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing Debian's chromium for the browser tests"
@@ -44,7 +47,7 @@ echo "== lint"
 "$VENV/bin/lint-imports"
 
 echo "== tests on SQLite"
-env -u DATABASE_URL "$VENV/bin/python" -m pytest "$@"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" "$@"
 
 echo "== tests on PostgreSQL ($PG_URL)"
-DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest "$@"
+DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -n "$WORKERS" "$@"

@@ -8,6 +8,10 @@ os.environ.setdefault("OPENNRM_DEBUG", "0")
 os.environ.setdefault("OPENNRM_SSL_REDIRECT", "0")
 os.environ.setdefault("OPENNRM_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("OPENNRM_KEYRING", os.path.join(tempfile.mkdtemp(), "keyring.json"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Each pytest-xdist worker its own ring: the workers inherit the controller's variable,
+    # and one worker's key rotation tests must not retire the keys of another's data.
+    os.environ["OPENNRM_KEYRING"] = os.path.join(tempfile.mkdtemp(), "keyring.json")
 os.environ.setdefault("OPENNRM_MFA_ROLES", "")
 
 from opennrm.settings import *  # noqa: E402,F403
