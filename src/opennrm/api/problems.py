@@ -9,14 +9,22 @@ import json
 import logging
 from http import HTTPStatus
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as ServiceValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from opennrm.cases import access
+from opennrm.core.middleware import body_limit
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -115,6 +123,22 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return problem_response(error.status_code, str(error))
 
 
+def body_too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    # Django raises it when a body without Content-Length (or a form's fields) grows past
+    # the limit while being read; a declared length is refused earlier, by the middleware.
+    return problem_response(
+        413, f"The request body is too large (at most {body_limit(request)} bytes).")
+
+
+def unreadable_body(request: HttpRequest, error: Exception) -> HttpResponse:
+    # Malformed multipart (no boundary, cut short), too many fields or files, a body the
+    # client stopped sending: the request cannot be read, which is the client's error.
+    return problem_response(400, "The request body cannot be read: " + {
+        MultiPartParserError: "malformed multipart/form-data.",
+        UnreadablePostError: "the body was cut short.",
+    }.get(type(error), "it is malformed or has too many parts."))
+
+
 def server_error(request: HttpRequest, error: Exception) -> HttpResponse:
     logger.exception("Unexpected error answering %s %s", request.method, request.path)
     return problem_response(500, "Something went wrong on the server. It has been logged.")
@@ -129,5 +153,10 @@ HANDLERS = {
     PermissionDenied: permission_denied,
     AuthenticationError: not_authenticated,
     HttpError: http_error,
+    RequestDataTooBig: body_too_large,
+    MultiPartParserError: unreadable_body,
+    UnreadablePostError: unreadable_body,
+    SuspiciousOperation: unreadable_body,
+    BadRequest: unreadable_body,
     Exception: server_error,
 }

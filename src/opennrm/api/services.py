@@ -13,7 +13,7 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Field, File, Query, Router, Schema, UploadedFile
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from opennrm.api.cases import CaseNumber
@@ -398,11 +398,21 @@ def export_directory(request: HttpRequest):
 
 
 @router.post("/service-directory/hsds",
-             response={200: ImportSummaryOut, **problems(400, 401, 403, 422)},
+             response={200: ImportSummaryOut, **problems(400, 401, 403, 413, 422)},
              operation_id="importServiceDirectory",
-             summary="Import an Open Referral HSDS 3.0 zip (directory managers)")
-def import_directory(request: HttpRequest, file: File[UploadedFile]):
+             summary="Import an Open Referral HSDS 3.0 zip (directory managers)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"], "additionalProperties": False,
+                     "properties": {"file": {"type": "string", "format": "binary",
+                                             "description": "The HSDS zip."}}}}}}})
+def import_directory(request: HttpRequest):
     """Entries are matched by HSDS id. The whole file is checked first: if any row is
     wrong, the answer lists every problem (file, row, column) and nothing is written."""
+    # Who may import is checked before the upload is read (so not as a File parameter,
+    # which ninja would parse first): a malformed body from anyone else is never parsed.
     directory_access.ensure_can_manage(request.auth)
-    return hsds.import_directory(request.auth, file, channel=CHANNEL)
+    upload = request.FILES.get("file")  # malformed multipart: 400 (api.problems)
+    if upload is None:
+        raise ValidationError({"file": ["Upload the HSDS zip as the form field 'file'."]})
+    return hsds.import_directory(request.auth, upload, channel=CHANNEL)
