@@ -238,9 +238,14 @@ def createuser(
 def tokens_create(
     username: str,
     name: str = "cli",
-    days: Annotated[int, typer.Option(help="Days until it expires (0: never).")] = 90,
+    days: Annotated[int | None, typer.Option(
+        help="Days until it expires, 1 to 365 (default OPENNRM_API_TOKEN_DAYS, 90).")] = None,
+    read_only: Annotated[bool, typer.Option(help="It may only read and search.")] = False,
 ) -> None:
-    """Issue an API token for USERNAME. The secret is printed once, on the last line."""
+    """Issue an API token for USERNAME. The secret is printed once, on the last line.
+
+    As the operator on the server, you may issue one for any active user, privileged roles
+    included, without their one-time code; every token expires."""
     _setup()
     from opennrm.accounts.models import User
     from opennrm.accounts.provisioning import issue_api_token
@@ -248,10 +253,31 @@ def tokens_create(
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         _fail(f"no active user {username!r}")
-    _, secret = _with_validation(issue_api_token, user=user, name=name,
-                                 expires_in_days=days or None, channel="cli")
+    _, secret = _with_validation(issue_api_token, user=user, name=name, expires_in_days=days,
+                                 channel="cli", read_only=read_only, by_operator=True)
     console.print(f"API token for {username} (store it now; it is not kept):", style="bold")
     print(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(username: str) -> None:
+    """List USERNAME's API tokens: created, last used, expiry, access, revoked."""
+    _setup()
+    from opennrm.accounts.models import ApiToken
+
+    table = Table(title=f"API tokens of {username}")
+    for column in ("id", "name", "created", "last used", "expires", "access", "revoked"):
+        table.add_column(column)
+
+    def when(moment, fmt="%Y-%m-%d %H:%M") -> str:
+        return moment.strftime(fmt) if moment else ""
+
+    for token in ApiToken.objects.filter(user__username=username).order_by("-created_at"):
+        table.add_row(str(token.pk), token.name, when(token.created_at),
+                      when(token.last_used_at) or "never", when(token.expires_at, "%Y-%m-%d"),
+                      "read only" if token.read_only else "read and write",
+                      when(token.revoked_at))
+    console.print(table)
 
 
 @app.command()

@@ -182,6 +182,12 @@ OPENNRM_MFA_ROLES = env_list(
     "OPENNRM_MFA_ROLES", "" if DEBUG else "administrator,national_coordinator,auditor"
 )
 OTP_TOTP_ISSUER = "OpenNRM"
+# Personal API tokens: how many days a new one works unless a shorter or longer time (at most
+# 365 days) is chosen, and the roles that may create one only in a session verified with a
+# TOTP code (the roles of OPENNRM_MFA_ROLES need it too). See docs/security.md.
+OPENNRM_API_TOKEN_DAYS = int(os.environ.get("OPENNRM_API_TOKEN_DAYS", "90"))
+OPENNRM_TOKEN_MFA_ROLES = env_list("OPENNRM_TOKEN_MFA_ROLES",
+                                   "administrator,national_coordinator,auditor")
 # No throttle of django-otp's own: after a wrong code it refused even the right one for a
 # while (and that refusal counted towards the lockout). The lockout above limits guessing:
 # every wrong code is a failed sign-in.

@@ -119,3 +119,35 @@ def test_session_changes_need_the_csrf_token(caseworker):
                            headers={"X-CSRFToken": CSRF_SECRET})
     assert response.status_code == 201
     assert Case.objects.count() == 1
+
+
+# --- read-only tokens ----------------------------------------------------------------------
+
+def test_a_read_only_token_reads(caseworker, case):
+    _, secret = ApiToken.issue(caseworker, "reports", read_only=True)
+    client = ApiClient(secret=secret)
+    assert client.get("/api/cases").status_code == 200
+    assert client.get(f"/api/cases/{case.case_number}").status_code == 200
+
+
+def test_a_read_only_token_searches_with_post(caseworker, case):
+    _, secret = ApiToken.issue(caseworker, "reports", read_only=True)
+    response = ApiClient(secret=secret).post("/api/cases/search", {
+        "given_name": "Elena", "family_name": "Popescu", "birth_date": "1998-04-12"})
+    assert response.status_code == 200, response.content
+
+
+def test_a_read_only_token_changes_nothing(caseworker, case):
+    _, secret = ApiToken.issue(caseworker, "reports", read_only=True)
+    client = ApiClient(secret=secret)
+    problem = assert_problem(client.post("/api/cases", as_json(person_data())), 403)
+    assert "read-only" in problem["detail"]
+    assert_problem(client.patch(f"/api/cases/{case.case_number}", {"notes": "x"}), 403)
+    assert_problem(client.post(f"/api/cases/{case.case_number}/close", {}), 403)
+    assert Case.objects.count() == 1
+
+
+def test_a_token_with_write_scope_still_writes(caseworker):
+    _, secret = ApiToken.issue(caseworker, "script")
+    response = ApiClient(secret=secret).post("/api/cases", as_json(person_data()))
+    assert response.status_code == 201

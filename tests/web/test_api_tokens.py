@@ -1,9 +1,11 @@
 import re
 
+import pytest
 from django.test import Client
 
 from opennrm.accounts.models import ApiToken
 from opennrm.audit.models import AuditEntry
+from tests.factories import make_user
 from tests.helpers import as_user, assert_no_inline_code
 
 PAGE = "/account/tokens/"
@@ -95,3 +97,71 @@ def test_it_records_creation_and_revocation_without_the_secret(client, caseworke
                        ("update", str(token.pk), caseworker.pk, "web")]
     for entry in AuditEntry.objects.all():
         assert secret not in f"{entry.object_ref} {entry.reason} {entry.fields}"
+
+
+# --- privileged roles, expiry, read-only scope (defect 8) ----------------------------------
+
+def verified_sign_in(client, user) -> None:
+    """Sign in through the login page with a one-time code (a session django-otp verified)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import PASSWORD
+
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD,
+                                       "code": code})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("role", ["administrator", "auditor", "national_coordinator"])
+def test_a_privileged_role_needs_a_session_verified_with_totp(client, ngo, role):
+    user = make_user(role, ngo)
+    as_user(client, user)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert b"one-time code" in page.content
+    assert b'name="name"' not in page.content  # no form to fill in vain
+    response = client.post(PAGE, {"name": "script"})
+    assert response.status_code == 403
+    assert SECRET.search(response.content.decode()) is None
+    assert not ApiToken.objects.exists()
+
+
+def test_a_privileged_role_creates_a_token_in_a_verified_session(client, administrator):
+    verified_sign_in(client, administrator)
+    secret = create_token(client)
+    token = ApiToken.objects.get(user=administrator)
+    assert token.digest == ApiToken.digest_of(secret)
+    assert round((token.expires_at - token.created_at).total_seconds() / 86400) == 90
+
+
+def test_the_default_lifetime_is_a_setting(client, caseworker, settings):
+    settings.OPENNRM_API_TOKEN_DAYS = 30
+    as_user(client, caseworker)
+    create_token(client)
+    token = ApiToken.objects.get()
+    assert round((token.expires_at - token.created_at).total_seconds() / 86400) == 30
+
+
+def test_every_token_expires(caseworker):
+    token, _ = ApiToken.issue(caseworker, "laptop")
+    assert token.expires_at is not None
+
+
+def test_a_read_only_token_is_created_and_listed_so(client, caseworker):
+    as_user(client, caseworker)
+    create_token(client, read_only="on")
+    assert ApiToken.objects.get().read_only
+    assert b"Read only" in client.get(PAGE).content
+
+
+def test_tokens_are_listed_with_their_last_use(client, caseworker, case):
+    as_user(client, caseworker)
+    secret = create_token(client)
+    assert Client().get("/api/cases", headers=bearer(secret)).status_code == 200
+    token = ApiToken.objects.get()
+    listed = client.get(PAGE)
+    assert list(listed.context["tokens"])[0].last_used_at == token.last_used_at is not None
+    assert token.last_used_at.strftime("%Y-%m-%d %H:%M").encode() in listed.content

@@ -238,3 +238,14 @@ def test_a_person_with_a_cyrillic_name_stays_out_of_urls(signed_in, caseworker):
         for name in ("Олена", "Коваленко"):
             assert name not in value and quote(name) not in value
     assert not any("Коваленко" in title for title in parts.titles)
+
+
+def test_the_security_guide_names_the_referrer_policy_that_is_sent(client, db, settings):
+    """docs/security.md said "no referrer" while `same-origin` was sent (defect 12)."""
+    from pathlib import Path
+
+    sent = client.get("/login/")["Referrer-Policy"]
+    assert sent == settings.SECURE_REFERRER_POLICY == "same-origin"
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    assert f"`Referrer-Policy: {sent}`" in guide
+    assert "no referrer |" not in guide

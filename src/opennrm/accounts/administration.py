@@ -180,10 +180,18 @@ def agency_edit(request, code):
 def api_tokens(request):
     form = ApiTokenForm(request.POST or None)
     secret = None
-    if request.method == "POST" and form.is_valid():
+    # A privileged role creates tokens only in a session verified with a one-time code
+    # (django-otp's OTPMiddleware sets is_verified); `provisioning` enforces it.
+    verified = request.user.is_verified()
+    may_create = verified or not provisioning.token_needs_second_factor(request.user)
+    status = 200
+    if request.method == "POST" and not may_create:
+        status = 403
+    elif request.method == "POST" and form.is_valid():
         try:
-            _, secret = provisioning.issue_api_token(request.user, form.cleaned_data["name"],
-                                                     form.expiry_days(), channel=CHANNEL)
+            _, secret = provisioning.issue_api_token(
+                request.user, form.cleaned_data["name"], form.expiry_days(), channel=CHANNEL,
+                read_only=form.cleaned_data["read_only"], second_factor_verified=verified)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -191,9 +199,10 @@ def api_tokens(request):
             form = ApiTokenForm()
     return render(request, "accounts/tokens/token_list.html", {
         "form": form,
+        "may_create": may_create,
         "secret": secret,
         "tokens": request.user.api_tokens.order_by("-created_at"),
-    })
+    }, status=status)
 
 
 @require_POST

@@ -133,15 +133,19 @@ class ApiTokenForm(forms.Form):
     expires_in_days = forms.IntegerField(
         required=False, min_value=1, max_value=provisioning.MAX_TOKEN_DAYS,
         label=_("Expires after (days)"))
+    read_only = forms.BooleanField(
+        required=False, label=_("Read only"),
+        help_text=_("It can read and search, but not register or change anything."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built here, not at import, so the numbers go into the language of the request.
+        default = provisioning.default_token_days()
         self.fields["expires_in_days"].help_text = ngettext(
             "%(default)s day if left empty; at most %(max)s.",
             "%(default)s days if left empty; at most %(max)s.",
-            provisioning.DEFAULT_TOKEN_DAYS,
-        ) % {"default": provisioning.DEFAULT_TOKEN_DAYS, "max": provisioning.MAX_TOKEN_DAYS}
+            default,
+        ) % {"default": default, "max": provisioning.MAX_TOKEN_DAYS}
 
     def expiry_days(self) -> int:
-        return self.cleaned_data["expires_in_days"] or provisioning.DEFAULT_TOKEN_DAYS
+        return self.cleaned_data["expires_in_days"] or provisioning.default_token_days()

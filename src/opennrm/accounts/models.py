@@ -1,7 +1,9 @@
 import functools
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
@@ -35,8 +37,16 @@ class User(AbstractUser):
         return self.username
 
 
+def default_token_lifetime() -> timedelta:
+    """How long a new API token works unless told otherwise (settings.OPENNRM_API_TOKEN_DAYS)."""
+    return timedelta(days=settings.OPENNRM_API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
-    """A personal API token. Only a SHA-256 digest is stored; the secret is shown once."""
+    """A personal API token. Only a SHA-256 digest is stored; the secret is shown once.
+
+    Every token expires; a read-only one may only read (see `api.auth`).
+    """
 
     PREFIX = "onrm_"
 
@@ -45,7 +55,8 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    read_only = models.BooleanField(default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -57,11 +68,15 @@ class ApiToken(models.Model):
         return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str, expires_at=None) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str, expires_at=None,
+              read_only: bool = False) -> tuple["ApiToken", str]:
+        """A new token and its secret; it expires at `expires_at`, by default after
+        `default_token_lifetime()`."""
         secret = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            user=user, name=name, digest=cls.digest_of(secret), expires_at=expires_at
-        )
+        if expires_at is None:
+            expires_at = timezone.now() + default_token_lifetime()
+        token = cls.objects.create(user=user, name=name, digest=cls.digest_of(secret),
+                                   expires_at=expires_at, read_only=read_only)
         return token, secret
 
     @classmethod
@@ -89,7 +104,7 @@ class ApiToken(models.Model):
 
     def is_usable(self) -> bool:
         now = timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return self.revoked_at is None and self.expires_at > now
 
 
 @functools.cache

@@ -3,6 +3,7 @@ the demo and imports. Each change is audited in the same transaction as the chan
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,8 +18,21 @@ from opennrm.audit.services import AuditEvent, record_event, record_events
 from opennrm.core.validation import clean_code
 
 ROLES_WITHOUT_AGENCY = {Role.AUDITOR, Role.ADMINISTRATOR, Role.ANALYST}
-DEFAULT_TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 365
+
+
+def default_token_days() -> int:
+    """How many days a new API token works unless told otherwise (a setting, 90 by default)."""
+    return settings.OPENNRM_API_TOKEN_DAYS
+
+
+def token_needs_second_factor(user: User) -> bool:
+    """Whether `user` may create an API token only in a session verified with a TOTP code:
+    the privileged roles (settings.OPENNRM_TOKEN_MFA_ROLES) and those that sign in with one
+    (settings.OPENNRM_MFA_ROLES). Otherwise a stolen password would give a token that works
+    without the second factor."""
+    return (user.role in settings.OPENNRM_TOKEN_MFA_ROLES
+            or user.role in settings.OPENNRM_MFA_ROLES)
 
 
 def _check_agency_type_and_country(agency_type: str, country: str, errors: dict) -> None:
@@ -185,22 +199,36 @@ def remove_totp(actor: User | None, user: User, channel: str = "") -> None:
 
 
 @transaction.atomic
-def issue_api_token(user: User, name: str, expires_in_days: int | None = DEFAULT_TOKEN_DAYS,
-                    channel: str = "") -> tuple[ApiToken, str]:
-    """Issue a personal API token for `user`; returns it with the secret to show once."""
+def issue_api_token(user: User, name: str, expires_in_days: int | None = None,
+                    channel: str = "", *, read_only: bool = False,
+                    second_factor_verified: bool = False,
+                    by_operator: bool = False) -> tuple[ApiToken, str]:
+    """Issue a personal API token for `user`; returns it with the secret to show once.
+
+    It expires after `expires_in_days` (by default `default_token_days()`, at most
+    MAX_TOKEN_DAYS): no token works for ever. A privileged user
+    (`token_needs_second_factor`) gets one only when their session was verified with a
+    one-time code (`second_factor_verified`), or from the operator on the server
+    (`by_operator`, the CLI), who can do anything there already.
+    """
+    if token_needs_second_factor(user) and not (second_factor_verified or by_operator):
+        raise PermissionDenied(gettext(
+            "Your role may create API tokens only after signing in with a one-time code "
+            "from your authenticator app. Sign out, then sign in again with the code."))
+    if expires_in_days is None:
+        expires_in_days = default_token_days()
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [
             gettext("Give the token a name, such as the computer or script using it.")]
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+    if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         errors["expires_in_days"] = [ngettext(
             "Between 1 and %(max)s day.", "Between 1 and %(max)s days.", MAX_TOKEN_DAYS,
         ) % {"max": MAX_TOKEN_DAYS}]
     if errors:
         raise ValidationError(errors)
-    expires_at = (timezone.now() + timedelta(days=expires_in_days)
-                  if expires_in_days is not None else None)
-    token, secret = ApiToken.issue(user, name.strip(), expires_at)
+    expires_at = timezone.now() + timedelta(days=expires_in_days)
+    token, secret = ApiToken.issue(user, name.strip(), expires_at, read_only=read_only)
     record_event(user, AuditEvent(Action.CREATE, "api_token", str(token.pk)), channel=channel)
     return token, secret
 

@@ -15,6 +15,19 @@ from opennrm.accounts.models import ApiToken, User
 # forgotten or stolen tokens.
 LAST_USED_PRECISION = timedelta(minutes=1)
 
+# What a read-only token may do: read, and the POSTs that only read. Searching by name is a
+# POST so that names stay out of addresses (and logs); a screening preview records nothing.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READING_POSTS = frozenset({"api:search_cases", "api:preview_screening"})
+
+
+def only_reads(request: HttpRequest) -> bool:
+    """Whether the request only reads, so a read-only token may make it."""
+    if request.method in READING_METHODS:
+        return True
+    match = request.resolver_match
+    return request.method == "POST" and match is not None and match.view_name in READING_POSTS
+
 
 class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer <token>` with a token from `opennrm tokens create`."""
@@ -25,6 +38,9 @@ class ApiTokenAuth(HttpBearer):
         api_token = ApiToken.find(token)
         if api_token is None or not api_token.is_usable() or not api_token.user.is_active:
             return None
+        if api_token.read_only and not only_reads(request):
+            raise HttpError(403, "This API token is read-only: it may read and search, but "
+                                 "not change anything. Use a token with write access.")
         now = timezone.now()
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
