@@ -34,39 +34,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import harness
 import httpx
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = harness.RESULTS
 BIN = Path(sys.executable).parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/opennrm_bench"
 # The agency whose caseworker calls the API: the police unit owns the most demo cases.
 CALLER = "police-caseworker"
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--requests", type=int, default=300,
-                        help="requests per endpoint and concurrency level")
+    parser = harness.parser(__doc__)
+    harness.add_load_options(
+        parser, cases=100_000, database="opennrm_bench",
+        reuse_help="keep the database and key ring of the previous run (no load)")
+    harness.add_server_options(parser, requests_help="requests per endpoint and concurrency "
+                                                     "level")
     parser.add_argument("--levels", default="1,8,32", help="concurrent clients")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="measure every level this many times; report the medians")
-    parser.add_argument("--gunicorn-workers", type=int, default=3)
-    parser.add_argument("--gunicorn-threads", type=int, default=1)
+    harness.add_repeat_option(parser)
     parser.add_argument("--gunicorn-worker-class", default="",
                         help="e.g. gthread: keeps client connections open (the default sync "
                              "worker closes each one after its response)")
     parser.add_argument("--http-client", choices=["stdlib", "httpx"], default="stdlib",
                         help="the benchmark's HTTP client: stdlib (http.client, the least "
                              "client CPU) or httpx (heavier: its CPU shares the cores)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database and key ring of the previous run (no load)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
                         help="key ring, logs and report (another directory lets two runs "
                              "on different databases go side by side)")

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import harness
 import psycopg
 
 # Helpers shared with the other benchmarks (run as a script, benchmarks/ is on sys.path).
@@ -49,7 +50,6 @@ from bench_node import (
 from bench_web import demo_logins, has_demo, page_worker, sign_in
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/opennrm_bench_referrals"
 P95_TARGET_MS = 150
 SWEEP_TARGET_S = 10
 # Deep pages of the inbox's three tables (a page past the end shows the last one).
@@ -61,30 +61,24 @@ DEADLINE_KINDS = ("referral_unanswered", "reflection_period_ending",
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser = harness.parser(__doc__)
+    harness.add_load_options(
+        parser, cases=100_000, database="opennrm_bench_referrals",
+        reuse_help="skip the load if the database already holds it (and its key ring is "
+                   "still in RESULTS_DIR)")
     parser.add_argument("--referrals", type=int, default=300_000)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--today", type=date.fromisoformat, default=date.today(),
                         help="the day the data is drawn around and the sweep runs as")
     parser.add_argument("--clients", default="1,8", help="levels of concurrent clients")
-    parser.add_argument("--requests", type=int, default=300,
-                        help="requests per endpoint and level")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="measure every level this many times; report the medians")
+    harness.add_server_options(parser, requests_help="requests per endpoint and level")
+    harness.add_repeat_option(parser)
     parser.add_argument("--sweeps", type=int, default=3,
                         help="second (idempotent) sweeps to time; the median is reported")
-    parser.add_argument("--gunicorn-workers", type=int, default=3)
-    parser.add_argument("--gunicorn-threads", type=int, default=1)
-    parser.add_argument("--reuse", action="store_true",
-                        help="skip the load if the database already holds it (and its key "
-                             "ring is still in RESULTS_DIR)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS / "referrals",
                         help="key ring, logs and server state of this benchmark")
     parser.add_argument("--output", type=Path, default=RESULTS / "referrals-latest.md")
     args = parser.parse_args()
-    args.levels = [int(level) for level in args.clients.split(",")]
+    args.levels = harness.levels(args.clients)
     return args
 
 

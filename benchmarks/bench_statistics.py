@@ -14,11 +14,12 @@ For each engine in `--engines`:
 1. **Drops and recreates** the database — PostgreSQL: `--database-url` (default
    `opennrm_bench_statistics`; `postgres`, `template0`, `template1` and `test` are
    refused); SQLite: the file `--sqlite-path` (default
-   `benchmarks/results/statistics/opennrm_bench_statistics.sqlite3`; only a file under
-   `benchmarks/results/`) — runs `opennrm migrate`, and times `load_statistics.py --cases N`
+   `RESULTS_DIR/opennrm_bench_statistics.sqlite3`; only a file under
+   `--results-dir`, default `benchmarks/results/statistics/`) — runs `opennrm migrate`, and
+   times `load_statistics.py --cases N`
    (synthetic cases from 2019 to today with their referrals, assistance, decisions and
    protection steps; see its docstring), as subprocesses in the node's environment
-   (DATABASE_URL, OPENNRM_KEYRING = `benchmarks/results/statistics/<engine>-keyring.json`).
+   (DATABASE_URL, OPENNRM_KEYRING = `RESULTS_DIR/<engine>-keyring.json`).
    `--reuse` skips this when the database already holds cases and its key ring is there.
 2. `--repeat` times (default 3), alternating, each in a fresh process (so that its peak
    memory is the computation's, not an earlier one's):
@@ -34,7 +35,7 @@ For each engine in `--engines`:
    total ("totals agree"), then every cell (the differing cells are listed).
 
 Prints a Markdown report (medians of the repeats) and writes it to
-`benchmarks/results/statistics.md`. Logs of each step are in `benchmarks/results/statistics/`.
+`benchmarks/results/statistics.md`. Logs of each step are in RESULTS_DIR.
 The PostgreSQL database and the SQLite file are left in place for `--reuse`; drop them when
 done (`dropdb -h 127.0.0.1 -U postgres opennrm_bench_statistics`). PostgreSQL and the
 processes share the machine: the report records the load average before and after.
@@ -52,11 +53,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import harness
+
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
-WORKDIR = RESULTS / "statistics"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/opennrm_bench_statistics"
-DEFAULT_SQLITE_PATH = WORKDIR / "opennrm_bench_statistics.sqlite3"
+RESULTS = harness.RESULTS
+SQLITE_NAME = "opennrm_bench_statistics.sqlite3"
 REFUSED_DATABASES = ("postgres", "template0", "template1", "test")
 SECONDS_TARGET = 10  # on PostgreSQL
 MEMORY_TARGET_MB = 1024
@@ -65,23 +66,25 @@ WHO = {"ours": "OpenNRM", "pandas": "naive pandas"}
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser = harness.parser(__doc__)
+    harness.add_load_options(
+        parser, cases=1_000_000, database="opennrm_bench_statistics",
+        reuse_help="keep the databases and key rings of the previous run (no load)")
     parser.add_argument("--engines", default="postgres,sqlite")
     parser.add_argument("--year", type=int, default=2025)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each computation; the report gives the medians")
+    harness.add_repeat_option(parser, "runs of each computation; the report gives the "
+                                      "medians")
     parser.add_argument("--pandas-repeat", type=int, default=None,
                         help="runs of the naive pandas version (default: --repeat; at "
                              "1,000,000 cases one takes about 5 minutes)")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the databases and key rings of the previous run (no load)")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--sqlite-path", type=Path, default=DEFAULT_SQLITE_PATH)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS / "statistics",
+                        help="key rings, logs and the SQLite file of this benchmark")
+    parser.add_argument("--sqlite-path", type=Path, default=None,
+                        help=f"the SQLite file, under RESULTS_DIR (default: {SQLITE_NAME})")
     parser.add_argument("--output", type=Path, default=RESULTS / "statistics.md")
     parser.add_argument("--measure", choices=("ours", "pandas"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.sqlite_path = args.sqlite_path or args.results_dir / SQLITE_NAME
     args.engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     unknown = set(args.engines) - set(ENGINE_NAMES)
     if unknown:
@@ -208,10 +211,11 @@ def prepare(engine: str, args: argparse.Namespace, env: dict, keyring: Path) -> 
           flush=True)
     recreate(engine, args)
     keyring.unlink(missing_ok=True)
-    migrate, _ = run([str(BIN / "opennrm"), "migrate"], env, WORKDIR / f"{engine}-migrate.log")
+    migrate, _ = run([str(BIN / "opennrm"), "migrate"], env,
+                     args.results_dir / f"{engine}-migrate.log")
     load, out = run([sys.executable, str(HERE / "load_statistics.py"), "--cases",
                      str(args.cases), "--seed", str(args.seed)], env,
-                    WORKDIR / f"{engine}-load.log")
+                    args.results_dir / f"{engine}-load.log")
     figures = json.loads(out.strip().splitlines()[-1])
     print(f"  migrate {migrate:.1f} s, load {load:.1f} s", flush=True)
     return {**figures, "migrate_seconds": migrate, "wall_seconds": load}
@@ -221,7 +225,7 @@ def measure_in_process(which: str, engine: str, run_number: int, args: argparse.
                        env: dict) -> dict:
     from bench_node import run
 
-    log = WORKDIR / f"{engine}-{which}-{run_number}.log"
+    log = args.results_dir / f"{engine}-{which}-{run_number}.log"
     _, out = run([sys.executable, str(Path(__file__).resolve()), "--measure", which,
                   "--year", str(args.year)], env, log)
     figures = json.loads(out)
@@ -363,19 +367,20 @@ def main() -> None:
 
     if args.repeat < 1:
         raise SystemExit("--repeat must be at least 1")
-    if "sqlite" in args.engines and not args.sqlite_path.resolve().is_relative_to(RESULTS):
+    if ("sqlite" in args.engines
+            and not args.sqlite_path.resolve().is_relative_to(args.results_dir.resolve())):
         raise SystemExit(f"refusing to use {args.sqlite_path}: the SQLite file must be under "
-                         f"{RESULTS}")
+                         f"{args.results_dir}")
     if "postgres" in args.engines:
         database_name(args.database_url)
-    WORKDIR.mkdir(parents=True, exist_ok=True)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
     info = {"machine": machine(), "load_before": load_average()}
     results = []
     for engine in args.engines:
         url = (args.database_url if engine == "postgres"
                else f"sqlite:///{args.sqlite_path.resolve()}")
-        keyring = WORKDIR / f"{engine}-keyring.json"
-        env = node_env(url, keyring, WORKDIR)
+        keyring = args.results_dir / f"{engine}-keyring.json"
+        env = node_env(url, keyring, args.results_dir)
         load = prepare(engine, args, env, keyring)
         cases, in_year = case_counts(engine, args)
         print(f"{ENGINE_NAMES[engine]}: {cases:,} cases, {in_year:,} in {args.year}",

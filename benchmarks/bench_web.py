@@ -28,6 +28,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
+import harness
 import httpx
 import psycopg
 
@@ -51,7 +52,6 @@ from bench_node import (
     stop_server,
 )
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/opennrm_bench_web"
 P95_TARGET_MS = 150
 PAGE_BUDGET_BYTES = 100_000  # "under 100 KB of HTML+CSS+JS after compression"
 GZIP_LEVEL = 6  # nginx's gzip_comp_level is 1 by default; 6 is the common setting
@@ -66,28 +66,22 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser = harness.parser(__doc__)
+    harness.add_load_options(
+        parser, cases=100_000, database="opennrm_bench_web",
+        reuse_help="skip the load if the database already holds the demo (and the key ring "
+                   "of that load is still in RESULTS_DIR)")
     parser.add_argument("--clients", default="8",
                         help="concurrent clients, or a list of levels such as 1,8")
-    parser.add_argument("--requests", type=int, default=300,
-                        help="requests per page and concurrency level")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="measure every level this many times; report the medians")
-    parser.add_argument("--gunicorn-workers", type=int, default=3)
-    parser.add_argument("--gunicorn-threads", type=int, default=1)
-    parser.add_argument("--reuse", action="store_true",
-                        help="skip the load if the database already holds the demo (and the "
-                             "key ring of that load is still in RESULTS_DIR)")
+    harness.add_server_options(parser, requests_help="requests per page and concurrency level")
+    harness.add_repeat_option(parser)
     parser.add_argument("--results-dir", type=Path, default=RESULTS / "web",
                         help="key ring, logs and server state of this benchmark")
     parser.add_argument("--output", type=Path, default=RESULTS / "web-latest.md")
     parser.add_argument("--probe", nargs=2, metavar=("USERNAME", "PAGES_JSON"),
                         help=argparse.SUPPRESS)  # internal: run in the node's environment
     args = parser.parse_args(argv)
-    args.levels = [int(level) for level in args.clients.split(",")]
+    args.levels = harness.levels(args.clients)
     return args
 
 

@@ -26,6 +26,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
+from harness import encrypter
+
 # A reflection period lasts at least this long (the Convention's minimum, the demo's too).
 REFLECTION_DAYS = 30
 MIGRATION_OFFICE = "General Inspectorate for Migration"
@@ -113,12 +115,6 @@ def copy_rows(model, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                        f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))')
     return written
-
-
-def encrypter(model, field: str):
-    """The function that encrypts a value of `model.field` as the ORM would store it."""
-    prepare = model._meta.get_field(field).get_prep_value
-    return lambda text: prepare(text) or ""
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -280,8 +276,8 @@ class Loader:
         first_id = next_id(Referral)
         for offset, referral in enumerate(referrals):
             referral["id"] = first_id + offset
-        needs = encrypter(Referral, "needs")
-        override = encrypter(Referral, "consent_override_reason")
+        needs = encrypter(Referral, "needs", empty="")
+        override = encrypter(Referral, "consent_override_reason", empty="")
 
         def referral_rows() -> Iterator[tuple]:
             for r in referrals:
@@ -302,7 +298,7 @@ class Loader:
                              "sent_at", "respond_by", "answered_at", "ended_at"),
                   referral_rows())
 
-        reason = encrypter(ReferralEvent, "reason")
+        reason = encrypter(ReferralEvent, "reason", empty="")
         senders = {"cancelled"}
 
         def actor(r: dict, to_state: str) -> tuple[int, int]:
@@ -327,7 +323,7 @@ class Loader:
         events = copy_rows(ReferralEvent, ("referral_id", "from_state", "to_state", "actor_id",
                                            "agency_id", "at", "reason"), event_rows())
 
-        description = encrypter(Assistance, "description")
+        description = encrypter(Assistance, "description", empty="")
 
         def assistance_rows() -> Iterator[tuple]:
             for r in referrals:
@@ -384,7 +380,7 @@ class Loader:
         from opennrm.protection.models import ReflectionPeriod, ResidencePermit, SupportPlan
 
         rng, today = self.rng, self.today
-        objectives = encrypter(SupportPlan, "objectives")
+        objectives = encrypter(SupportPlan, "objectives", empty="")
         periods, permits, plans = [], [], []
         for case_id, _number, owner, first_contact, _registered in self.cases:
             if rng.random() > 0.5:

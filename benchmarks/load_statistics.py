@@ -55,6 +55,8 @@ from bisect import bisect
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
+from harness import encrypter
+
 CHUNK = 20_000
 
 # code, name, type, share of the cases registered
@@ -312,11 +314,6 @@ def as_json(values: list) -> str:
     if text is None:
         text = _JSON[key] = json.dumps(values)
     return text
-
-
-def encrypter(model, field: str):
-    """The function that stores a value of `model.field` as the ORM would."""
-    return model._meta.get_field(field).get_prep_value
 
 
 # --- the data ------------------------------------------------------------------------------
