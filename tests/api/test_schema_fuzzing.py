@@ -205,7 +205,7 @@ def live_schema(world, live_server):
             values.update(ACCEPTED_BY_ROUTE["referral"])
         steered = {name: value for name, value in values.items() if name in body}
         if "service" in body:
-            steered["service"] = world["service"].pk
+            steered["service"] = str(world["service"].hsds_id)
         if "/same-person" in label and isinstance(body.get("case_number"), str):
             # A case to link with: the one already linked, or one that is not.
             steered["case_number"] = (second, third)[len(body["case_number"]) % 2].case_number

@@ -28,7 +28,7 @@ def shelter_api(shelter_worker):
 
 def test_it_refers_a_case(api, case, service, consent):
     response = api.post(f"/api/cases/{case.case_number}/referrals", {
-        "service": service.pk, "shared_fields": ["gender", "needs"], "needs": "A bed."})
+        "service": service.hsds_id, "shared_fields": ["gender", "needs"], "needs": "A bed."})
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["state"] == "sent"
@@ -36,22 +36,38 @@ def test_it_refers_a_case(api, case, service, consent):
     assert body["case_number"] == case.case_number
 
 
+def test_the_service_is_named_by_the_id_the_api_shows(api, case, service, consent):
+    """The id of /api/services is what referCase takes and what a referral shows; the
+    database's integer id, which no answer shows, is refused."""
+    listed = {item["id"] for item in api.get("/api/services").json()["items"]}
+    assert str(service.hsds_id) in listed
+    refused = assert_problem(api.post(f"/api/cases/{case.case_number}/referrals",
+                                      {"service": service.pk}), 422)
+    assert refused["errors"][0]["field"] == "service"
+    sent = api.post(f"/api/cases/{case.case_number}/referrals",
+                    {"service": str(service.hsds_id)})
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["service"] == str(service.hsds_id)
+    assert api.get(f"/api/referrals/{sent.json()['id']}").json()["service"] \
+        == str(service.hsds_id)
+
+
 def test_a_missing_consent_is_a_422_on_consent(api, case, service):
     problem = assert_problem(api.post(f"/api/cases/{case.case_number}/referrals",
-                                      {"service": service.pk}), 422)
+                                      {"service": service.hsds_id}), 422)
     assert problem["errors"][0]["field"] == "consent"
     assert not Referral.objects.exists()
 
 
 def test_an_unknown_service_is_a_422(api, case, consent):
     problem = assert_problem(api.post(f"/api/cases/{case.case_number}/referrals",
-                                      {"service": 999}), 422)
+                                      {"service": "00000000-0000-4000-8000-000000000999"}), 422)
     assert problem["errors"][0]["field"] == "service"
 
 
 def test_referring_validates_ownership(officer_api, case, service, consent):
     assert_problem(officer_api.post(f"/api/cases/{case.case_number}/referrals",
-                                    {"service": service.pk}), 404)
+                                    {"service": service.hsds_id}), 404)
     assert not Referral.objects.exists()
 
 
@@ -167,12 +183,12 @@ def test_an_unknown_referral_is_a_404(api):
 
 def test_unknown_fields_are_refused(api, case, service, consent):
     assert_problem(api.post(f"/api/cases/{case.case_number}/referrals",
-                            {"service": service.pk, "share": ["given_name"]}), 422)
+                            {"service": service.hsds_id, "share": ["given_name"]}), 422)
 
 
 def test_the_supervisor_override_over_the_api(case, service, supervisor):
     response = ApiClient(supervisor).post(f"/api/cases/{case.case_number}/referrals", {
-        "service": service.pk, "override_reason": "Cannot sign: injured."})
+        "service": service.hsds_id, "override_reason": "Cannot sign: injured."})
     assert response.status_code == 201
     assert Referral.objects.get().consent is None
 
@@ -181,4 +197,4 @@ def test_a_consent_given_again_allows_a_new_referral(api, caseworker, case, serv
     case_services.withdraw_consent(caseworker, consent, date(2026, 3, 5))
     case_services.record_consent(caseworker, case, "referral", date(2026, 3, 6))
     assert api.post(f"/api/cases/{case.case_number}/referrals",
-                    {"service": service.pk}).status_code == 201
+                    {"service": service.hsds_id}).status_code == 201

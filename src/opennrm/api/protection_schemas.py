@@ -5,9 +5,9 @@ from decimal import Decimal
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 
-from opennrm.api.schemas import AgencyCode, Request
+from opennrm.api.schemas import AgencyCode, IsoDate, Request
 from opennrm.core.validation import TextLimit
 from opennrm.protection.models import (
     CompensationOutcome,
@@ -62,16 +62,16 @@ class ReflectionPeriodGrant(Decider):
         "starts_on": "2026-03-03", "ends_on": "2026-04-02", "decided_on": "2026-03-03",
         "deciding_authority": "National coordinator"}]})
 
-    starts_on: date
-    ends_on: date = Field(description="At least the country's minimum (30 days or more) "
+    starts_on: IsoDate
+    ends_on: IsoDate = Field(description="At least the country's minimum (30 days or more) "
                                       "after starts_on.")
-    decided_on: date
+    decided_on: IsoDate
 
 
 class ReflectionPeriodExtension(Decider):
-    ends_on: date = Field(description="The new last day: after the current one.")
+    ends_on: IsoDate = Field(description="The new last day: after the current one.")
     reason: str = Field(max_length=40, description=_codes("reflection_extension_reasons"))
-    decided_on: date
+    decided_on: IsoDate
 
 
 class ExtensionOut(Schema):
@@ -94,19 +94,19 @@ class ReflectionPeriodOut(DecidedOut):
 
 class PermitApplication(Request):
     permit_type: str = Field(max_length=40, description=_codes("permit_types"))
-    applied_on: date
+    applied_on: IsoDate
 
 
 class PermitDecision(Decider):
     decision: Literal["granted", "refused"]
-    decided_on: date
-    expires_on: date | None = Field(None, description="Required when granted.")
+    decided_on: IsoDate
+    expires_on: IsoDate | None = Field(None, description="Required when granted.")
 
 
 class PermitRenewal(Decider):
-    decided_on: date
-    expires_on: date
-    applied_on: date | None = Field(None, description="The decision date when not given.")
+    decided_on: IsoDate
+    expires_on: IsoDate
+    applied_on: IsoDate | None = Field(None, description="The decision date when not given.")
 
 
 class ResidencePermitOut(Schema):
@@ -126,18 +126,18 @@ class ResidencePermitOut(Schema):
 class ProceedingRecord(Decider):
     stage: str = Field(max_length=40, description=_codes("proceeding_stages"))
     role: str = Field(max_length=40, description=_codes("proceeding_roles"))
-    opened_on: date
+    opened_on: IsoDate
     case_reference: str = Field("", max_length=TextLimit.NAME,
                                 description="File number (encrypted).")
     protection_measures: str = Text
-    non_punishment_considered: bool = False
+    non_punishment_considered: StrictBool = False
     non_punishment_note: str = Text
 
 
 class ProceedingStage(Decider):
     stage: str = Field(max_length=40, description=_codes("proceeding_stages"))
-    decided_on: date
-    non_punishment_considered: bool | None = Field(None, description="Unchanged when null.")
+    decided_on: IsoDate
+    non_punishment_considered: StrictBool | None = Field(None, description="Unchanged when null.")
     non_punishment_note: str | None = Field(None, max_length=TextLimit.LONG,
                                             description="Unchanged when null.")
 
@@ -167,14 +167,14 @@ class ProceedingOut(Schema):
 
 class ClaimRecord(Request):
     source: str = Field(max_length=40, description=_codes("compensation_sources"))
-    filed_on: date
+    filed_on: IsoDate
     amount_claimed: Decimal | None = Amount
     currency: str = Field(max_length=3, description="ISO 4217, such as MDL or EUR.")
 
 
 class ClaimOutcome(Decider):
     outcome: Literal["awarded", "refused", "paid"]
-    decided_on: date = Field(description="For a payment, the day it was paid.")
+    decided_on: IsoDate = Field(description="For a payment, the day it was paid.")
     amount_awarded: Decimal | None = Amount
 
 
@@ -202,10 +202,10 @@ class ReturnPlanRecord(Decider):
         "deciding_agency": "la-strada"}]})
 
     destination_country: str = Field(max_length=2, description=_codes("countries"))
-    voluntary: bool
-    decided_on: date
-    planned_return_on: date | None = None
-    risk_assessed_on: date | None = None
+    voluntary: StrictBool
+    decided_on: IsoDate
+    planned_return_on: IsoDate | None = None
+    risk_assessed_on: IsoDate | None = None
     risk_assessed_by: str = Field("", max_length=TextLimit.NAME)
     risk_level: RiskLevel | Literal[""] = ""
     risk_summary: str = Text
@@ -215,9 +215,9 @@ class ReturnPlanRecord(Decider):
 
 
 class ReturnRecord(Request):
-    returned_on: date
+    returned_on: IsoDate
     reintegration_follow_up: str = Text
-    follow_up_on: date | None = None
+    follow_up_on: IsoDate | None = None
 
 
 class ReturnPlanOut(Schema):
@@ -257,10 +257,10 @@ class SupportPlanFields(Request):
         "next_review_on": "2026-04-10", "status": "active"}]})
 
     objectives: str = Field(max_length=TextLimit.LONG)
-    agreed_on: date = Field(description="Kept as first recorded once the plan exists.")
+    agreed_on: IsoDate = Field(description="Kept as first recorded once the plan exists.")
     responsible_agency: AgencyCode = Field(
         "", description="Code of an agency (see /api/agencies); yours when empty.")
-    next_review_on: date | None = None
+    next_review_on: IsoDate | None = None
     status: SupportPlanStatus = SupportPlanStatus.ACTIVE
 
 
@@ -268,17 +268,17 @@ class SupportActionRecord(Request):
     description: str = Field(max_length=TextLimit.NOTE)
     responsible_agency: AgencyCode = Field(
         "", description="Code of an agency (see /api/agencies); yours when empty.")
-    due_on: date | None = None
+    due_on: IsoDate | None = None
 
 
 class SupportActionDone(Request):
-    done_on: date
+    done_on: IsoDate
 
 
 class SupportReviewRecord(Request):
-    reviewed_on: date
+    reviewed_on: IsoDate
     note: str = Text
-    next_review_on: date | None = None
+    next_review_on: IsoDate | None = None
 
 
 class SupportActionOut(Schema):

@@ -9,6 +9,7 @@ calls of `referrals.services` and back; the rules live there.
 
 from datetime import date, datetime
 from typing import Literal
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -21,7 +22,7 @@ from pydantic import ConfigDict
 from opennrm.api.cases import CHANNEL, CaseNumber
 from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
-from opennrm.api.schemas import Request
+from opennrm.api.schemas import IsoDate, Request
 from opennrm.cases import access
 from opennrm.referrals import services
 from opennrm.referrals.models import Referral, ReferralState
@@ -39,12 +40,13 @@ router = Router(tags=["referrals"])
 
 class ReferralRequest(Request):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "service": 1, "shared_fields": ["gender", "age_band", "languages", "needs"],
+        "service": "0190f2a4-5c3e-7b51-9d2a-4c1e8f0b6a37",
+        "shared_fields": ["gender", "age_band", "languages", "needs"],
         "needs": "A safe place to stay for two weeks.",
     }]})
 
-    service: int = Field(ge=1, le=2**63 - 1, description="Id of a service of another agency "
-                                                         "that takes referrals in OpenNRM.")
+    service: UUID = Field(description="Id of a service of another agency that takes referrals "
+                                      "in OpenNRM (the `id` of /api/services).")
     shared_fields: list[str] = Field(
         [], description="What the receiving agency may see: "
                         + ", ".join(services.SHARED_FIELDS) + ". Nothing else is shared.")
@@ -66,7 +68,7 @@ class AssistanceRequest(Request):
 
     service_type: str = Field(description="Codes from /api/codelists/service_types.")
     description: str
-    delivered_on: date
+    delivered_on: IsoDate
 
 
 class ReferralSummary(Schema):
@@ -74,7 +76,7 @@ class ReferralSummary(Schema):
 
     id: int
     case_number: str
-    service: int = Field(description="Id of the service.")
+    service: UUID = Field(description="Id of the service (the `id` of /api/services).")
     service_name: str
     referring_agency: str = Field(description="Code of the referring agency.")
     recipient_agency: str = Field(description="Code of the receiving agency.")
@@ -141,16 +143,16 @@ SUMMARY_VALUES = {
 
 def _summaries(referrals) -> list[dict]:
     """The summary columns in one query: nothing encrypted is loaded or decrypted."""
-    return [{**row, "service": row["service_id"],
+    return [{**row, "service": row["service__hsds_id"],
              "referring_agency": row["referring_agency_code"],
              "recipient_agency": row["recipient_agency_code"]}
-            for row in referrals.values("id", "state", "sent_at", "respond_by", "service_id",
+            for row in referrals.values("id", "state", "sent_at", "respond_by", "service__hsds_id",
                                         **SUMMARY_VALUES)]
 
 
 def _summary(referral: Referral) -> dict:
     return {"id": referral.pk, "case_number": referral.case.case_number,
-            "service": referral.service_id, "service_name": referral.service.name,
+            "service": referral.service.hsds_id, "service_name": referral.service.name,
             "referring_agency": referral.referring_agency.code,
             "recipient_agency": referral.recipient_agency.code, "state": referral.state,
             "sent_at": referral.sent_at, "respond_by": referral.respond_by}
@@ -180,7 +182,7 @@ def refer_case(request: HttpRequest, case_number: CaseNumber, referral: Referral
     missing or withdrawn consent is a 422 on `consent`. The receiving agency is told."""
     case = access.get_visible_case(request.auth, case_number)
     service = Service.objects.select_related("provider__agency").filter(
-        pk=referral.service).first()
+        hsds_id=referral.service).first()
     if service is None:
         raise ValidationError({"service": [_("There is no such service.")]})
     sent = services.refer_case(request.auth, case, service, referral.shared_fields,

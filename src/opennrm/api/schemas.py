@@ -5,13 +5,14 @@ required recipients …) is checked by the service functions, so the API, the we
 imports give the same answers.
 """
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from django.utils.dateparse import parse_date
 from ninja import Field, Schema
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
 
 from opennrm.cases.models import Case, CaseStatus, Consent, VictimStatus
 from opennrm.core.validation import TextLimit
@@ -25,6 +26,22 @@ def _codes(codelist: str) -> str:
 
 
 # --- requests ----------------------------------------------------------------------------
+# Request bodies take each JSON type as itself: a date is text YYYY-MM-DD, a number a JSON
+# number, a yes/no a JSON boolean. Pydantic's default would read 0 as 1970-01-01, "12" as 12
+# and "yes" as true.
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value):
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value  # pydantic then refuses an impossible day such as 2026-02-30
+    raise ValueError("Enter a date as text in the format YYYY-MM-DD (ISO 8601).")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 class Request(Schema):
     # A misspelt field must not be ignored in silence.
@@ -43,18 +60,18 @@ class CaseFields(Request):
     given_name: str | None = None
     family_name: str | None = None
     aliases: list[str] | None = None
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     identity_documents: list[IdentityDocument] | None = None
     phone: str | None = None
     address: str | None = None
     gender: str | None = Field(None, description=_codes("genders"))
-    birth_year: int | None = None
-    age_uncertain: bool | None = Field(
+    birth_year: StrictInt | None = None
+    age_uncertain: StrictBool | None = Field(
         None, description="Age not established: the person is presumed a child."
     )
     citizenships: list[str] | None = Field(None, description=_codes("countries"))
     languages: list[str] | None = Field(None, description=_codes("languages"))
-    first_contact_on: date | None = None
+    first_contact_on: IsoDate | None = None
     exploitation_forms: list[str] | None = Field(
         None, description=_codes("exploitation_forms")
     )
@@ -62,8 +79,8 @@ class CaseFields(Request):
     recruitment_countries: list[str] | None = Field(None, description=_codes("countries"))
     transit_countries: list[str] | None = Field(None, description=_codes("countries"))
     exploitation_countries: list[str] | None = Field(None, description=_codes("countries"))
-    exploitation_started_on: date | None = None
-    exploitation_ended_on: date | None = None
+    exploitation_started_on: IsoDate | None = None
+    exploitation_ended_on: IsoDate | None = None
     means_of_control: list[str] | None = Field(None, description=_codes("means_of_control"))
     recruiter_relation: str | None = Field(None, description=_codes("recruiter_relations"))
     notes: str | None = None
@@ -79,7 +96,7 @@ class CaseRegistration(CaseFields):
     }]})
 
     gender: str = Field(description=_codes("genders"))
-    first_contact_on: date
+    first_contact_on: IsoDate
 
 
 class CaseChanges(CaseFields):
@@ -92,12 +109,12 @@ class Closure(Request):
 
 class VictimStatusDecision(Request):
     victim_status: VictimStatus
-    decided_on: date
+    decided_on: IsoDate
 
 
 class ConsentGiven(Request):
     purpose: str = Field(description=_codes("consent_purposes"))
-    given_on: date
+    given_on: IsoDate
     recipient_agency: AgencyCode = ""
     recipient_node: str = Field("", max_length=2,
                                 description="Country code of a partner node. "
@@ -105,7 +122,7 @@ class ConsentGiven(Request):
 
 
 class ConsentWithdrawal(Request):
-    withdrawn_on: date
+    withdrawn_on: IsoDate
 
 
 class SamePersonLinkRequest(Request):
@@ -130,7 +147,7 @@ class CaseFilters(Schema):
 class NameSearch(Schema):
     given_name: str
     family_name: str
-    birth_date: date
+    birth_date: IsoDate
 
 
 # --- responses ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from opennrm.api.cases import CHANNEL, CaseNumber
 from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
-from opennrm.api.schemas import Request
+from opennrm.api.schemas import IsoDate, Request
 from opennrm.cases import access
 from opennrm.cases.models import Case, VictimStatus
 from opennrm.screening import engine, indicator_sets, services
@@ -97,7 +97,7 @@ class ScreeningRequest(Request):
 
     indicator_set: str = Field(description="Id of the list (see /api/indicator-sets).")
     version: str
-    screened_on: date | None = Field(None, description="Today when not given.")
+    screened_on: IsoDate | None = Field(None, description="Today when not given.")
     observed: dict[str, str] = Field(
         description="Each observed indicator code with a short note (may be empty).")
 
@@ -138,7 +138,7 @@ class ScreeningOut(Schema):
 
 class IdentificationRequest(Request):
     decision: Decision
-    decided_on: date
+    decided_on: IsoDate
     grounds: str
     appeal: str = Field("", description="Appeal lodged, by whom, outcome.")
 

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import StrictBool, StrictInt
 
 from opennrm.api.cases import CaseNumber
 from opennrm.api.pagination import paginate
@@ -62,7 +63,7 @@ class ProviderCreate(ProviderFields):
 
 
 class ProviderChanges(ProviderFields):
-    is_active: bool | None = Field(None, description="false takes the provider and its "
+    is_active: StrictBool | None = Field(None, description="false takes the provider and its "
                                                      "services out of the directory.")
 
 
@@ -75,13 +76,13 @@ class ServiceFields(Request):
     region: str | None = None
     country: str | None = Field(None, description=_codes("countries"))
     genders: list[str] | None = Field(None, description=_codes("genders") + " Empty: all.")
-    min_age: int | None = None
-    max_age: int | None = None
+    min_age: StrictInt | None = None
+    max_age: StrictInt | None = None
     languages: list[str] | None = Field(None, description=_codes("languages"))
-    capacity: int | None = Field(None, description="Places in all; null: not limited.")
-    places_available: int | None = Field(None, description="Places free today.")
+    capacity: StrictInt | None = Field(None, description="Places in all; null: not limited.")
+    places_available: StrictInt | None = Field(None, description="Places free today.")
     contact_channel: ContactChannel | None = None
-    response_days: int | None = Field(None, description="Days the provider agreed to answer "
+    response_days: StrictInt | None = Field(None, description="Days the provider agreed to answer "
                                                         "a referral in.")
 
 
@@ -92,12 +93,12 @@ class ServiceCreate(ServiceFields):
 
 
 class ServiceChanges(ServiceFields):
-    is_active: bool | None = Field(None, description="false takes the service out of the "
+    is_active: StrictBool | None = Field(None, description="false takes the service out of the "
                                                      "directory.")
 
 
 class CapacityUpdate(Request):
-    places_available: int | None = Field(description="Places free today; null: not known.")
+    places_available: StrictInt | None = Field(description="Places free today; null: not known.")
 
 
 class ProviderOut(Schema):
