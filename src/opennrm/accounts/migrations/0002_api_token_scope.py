@@ -29,10 +29,7 @@ class Migration(migrations.Migration):
             name="read_only",
             field=models.BooleanField(default=False),
         ),
+        # The column becomes NOT NULL in 0003, in a transaction of its own: PostgreSQL may
+        # refuse to alter a table with rows changed earlier in the same transaction.
         migrations.RunPython(give_every_token_an_expiry, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="apitoken",
-            name="expires_at",
-            field=models.DateTimeField(),
-        ),
     ]
