@@ -1,8 +1,9 @@
 """What goes over the wire. Field names are those of `cases.services`.
 
-Requests carry types only; every rule about values (code lists, dates in the future,
-required recipients …) is checked by the service functions, so the API, the web UI and
-imports give the same answers.
+Requests carry types, and state the limits of `core.validation` (lengths, counts) and the
+code lists' codes, so the document tells clients what is accepted; every rule about values
+(code lists, dates in the future, required recipients …) is checked by the service functions
+too, so the API, the web UI and imports give the same answers.
 """
 
 import re
@@ -15,7 +16,8 @@ from ninja import Field, Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
 
 from opennrm.cases.models import Case, CaseStatus, Consent, VictimStatus
-from opennrm.core.validation import TextLimit
+from opennrm.core import codelists
+from opennrm.core.validation import CountLimit, TextLimit
 
 AgencyCode = Annotated[str, Field(max_length=40, pattern=r"^[-a-zA-Z0-9_]*$",
                                   description="Code of an agency (see /api/agencies).")]
@@ -23,6 +25,21 @@ AgencyCode = Annotated[str, Field(max_length=40, pattern=r"^[-a-zA-Z0-9_]*$",
 
 def _codes(codelist: str) -> str:
     return f"Codes from /api/codelists/{codelist}."
+
+
+def Code(default, codelist: str, *, many: bool = False, **kwargs):  # noqa: N802 - a Field
+    """A field of codes from `codelist`: the document lists them as its enumeration (the
+    service functions still check them, with their own messages). Optional fields may also
+    be "" or null, which clear them."""
+    codes = list(codelists.entries(codelist))
+    if many:
+        extra = {"items": {"type": "string", "enum": codes}}
+    else:
+        extra = {"enum": codes + (["", None] if default is None else [])}
+    return Field(default, description=_codes(codelist), json_schema_extra=extra, **kwargs)
+
+
+IdentityText = Annotated[str, Field(max_length=TextLimit.IDENTITY)]
 
 
 # --- requests ----------------------------------------------------------------------------
@@ -49,41 +66,46 @@ class Request(Schema):
 
 
 class IdentityDocument(Request):
-    document_type: str = Field("other", description=_codes("identity_document_types"))
-    number: str
+    document_type: str = Field("other", description=_codes("identity_document_types"),
+                               json_schema_extra={"enum": list(codelists.entries(
+                                   "identity_document_types"))})
+    number: str = Field(max_length=TextLimit.DOCUMENT_NUMBER)
     country: str = Field("", description=_codes("countries"))
 
 
 class CaseFields(Request):
     """The editable fields of a case and its person (services.EDITABLE_FIELDS)."""
 
-    given_name: str | None = None
-    family_name: str | None = None
-    aliases: list[str] | None = None
+    given_name: str | None = Field(None, max_length=TextLimit.IDENTITY)
+    family_name: str | None = Field(None, max_length=TextLimit.IDENTITY)
+    aliases: list[IdentityText] | None = Field(None, max_length=CountLimit.ALIASES,
+                                               description="Other names the person uses.")
     birth_date: IsoDate | None = None
-    identity_documents: list[IdentityDocument] | None = None
-    phone: str | None = None
-    address: str | None = None
-    gender: str | None = Field(None, description=_codes("genders"))
-    birth_year: StrictInt | None = None
+    identity_documents: list[IdentityDocument] | None = Field(
+        None, max_length=CountLimit.IDENTITY_DOCUMENTS)
+    phone: str | None = Field(None, max_length=TextLimit.PERSON_PHONE,
+                              description="A telephone number: international (+373 69 123 "
+                                          "456) or in the national form of your agency's "
+                                          "country. Stored and shown in E.164.")
+    address: str | None = Field(None, max_length=TextLimit.IDENTITY)
+    gender: str | None = Code(None, "genders")
+    birth_year: StrictInt | None = Field(None, ge=1900, le=9999)
     age_uncertain: StrictBool | None = Field(
         None, description="Age not established: the person is presumed a child."
     )
     citizenships: list[str] | None = Field(None, description=_codes("countries"))
     languages: list[str] | None = Field(None, description=_codes("languages"))
     first_contact_on: IsoDate | None = None
-    exploitation_forms: list[str] | None = Field(
-        None, description=_codes("exploitation_forms")
-    )
-    labour_sector: str | None = Field(None, description=_codes("labour_sectors"))
+    exploitation_forms: list[str] | None = Code(None, "exploitation_forms", many=True)
+    labour_sector: str | None = Code(None, "labour_sectors")
     recruitment_countries: list[str] | None = Field(None, description=_codes("countries"))
     transit_countries: list[str] | None = Field(None, description=_codes("countries"))
     exploitation_countries: list[str] | None = Field(None, description=_codes("countries"))
     exploitation_started_on: IsoDate | None = None
     exploitation_ended_on: IsoDate | None = None
-    means_of_control: list[str] | None = Field(None, description=_codes("means_of_control"))
-    recruiter_relation: str | None = Field(None, description=_codes("recruiter_relations"))
-    notes: str | None = None
+    means_of_control: list[str] | None = Code(None, "means_of_control", many=True)
+    recruiter_relation: str | None = Code(None, "recruiter_relations")
+    notes: str | None = Field(None, max_length=TextLimit.LONG)
 
 
 class CaseRegistration(CaseFields):
@@ -95,7 +117,7 @@ class CaseRegistration(CaseFields):
                                 "country": "MD"}],
     }]})
 
-    gender: str = Field(description=_codes("genders"))
+    gender: str = Code(..., "genders")
     first_contact_on: IsoDate
 
 
@@ -104,7 +126,7 @@ class CaseChanges(CaseFields):
 
 
 class Closure(Request):
-    closure_reason: str = Field(description=_codes("closure_reasons"))
+    closure_reason: str = Code(..., "closure_reasons")
 
 
 class VictimStatusDecision(Request):
@@ -113,7 +135,7 @@ class VictimStatusDecision(Request):
 
 
 class ConsentGiven(Request):
-    purpose: str = Field(description=_codes("consent_purposes"))
+    purpose: str = Code(..., "consent_purposes")
     given_on: IsoDate
     recipient_agency: AgencyCode = ""
     recipient_node: str = Field("", max_length=2,
@@ -145,8 +167,8 @@ class CaseFilters(Schema):
 
 
 class NameSearch(Schema):
-    given_name: str
-    family_name: str
+    given_name: str = Field(max_length=TextLimit.IDENTITY)
+    family_name: str = Field(max_length=TextLimit.IDENTITY)
     birth_date: IsoDate
 
 

@@ -61,6 +61,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate
 
+import phonenumbers
 from anyascii import anyascii
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -277,6 +278,20 @@ PHONE_PREFIXES = {
     "UZ": ("+998 9",), "TJ": ("+992 9",), "GE": ("+995 5",), "KZ": ("+7 7",),
     "AM": ("+374 9",),
 }
+
+
+def _phone(prefix: str, draw: int) -> str:
+    """A mobile number of the prefix's country from a random 8-digit draw, cut or padded to
+    the country's length (a valid number when one is found, else a possible one)."""
+    digits = str(draw)
+    for check in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
+        for extra in (digits, digits[:7], digits + "0", digits[:6], digits + "00"):
+            number = phonenumbers.parse(prefix + extra)
+            if check(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return prefix.replace(" ", "") + digits
+
+
 MD_TOWNS = ("Chișinău", "Bălți", "Cahul", "Ungheni", "Soroca", "Orhei", "Comrat", "Edineț",
             "Hîncești", "Căușeni", "Strășeni", "Florești", "Drochia", "Ialoveni", "Leova")
 # Faker's ro_RO list has few family names; these are among Moldova's most common.
@@ -474,7 +489,7 @@ class CaseFactory:
                                            "country": citizenship}]
         if rng.random() < 0.50:
             prefix = rng.choice(PHONE_PREFIXES[citizenship])
-            data["phone"] = f"{prefix}{rng.randrange(10**7, 10**8)}"
+            data["phone"] = _phone(prefix, rng.randrange(10**7, 10**8))
         if rng.random() < 0.30:
             street = rng.choice(pool.addresses)
             data["address"] = (f"{street}, {rng.choice(MD_TOWNS)}" if citizenship == "MD"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
+from opennrm.core.spreadsheets import safe_text
 
 CASE_COLUMNS = [
     "case_number", "global_id", "status", "closure_reason", "victim_status",
@@ -23,9 +24,10 @@ PERSON_IDENTITY_COLUMNS = ["given_name", "family_name", "birth_date", "phone"]
 
 
 def _cell(value) -> str:
+    """A value as CSV text that no spreadsheet runs as a formula."""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return "" if value is None else str(value)
+        return safe_text(";".join(str(v) for v in value))
+    return "" if value is None else safe_text(str(value))
 
 
 def export_cases_csv(actor, reason: str, out: TextIO, *, include_identity: bool = False,

@@ -89,7 +89,7 @@ class IdentityDocumentsField(forms.MultiValueField):
             fields += [
                 forms.ChoiceField(choices=codelists.choices("identity_document_types"),
                                   required=False),
-                forms.CharField(max_length=100, required=False),
+                forms.CharField(max_length=TextLimit.DOCUMENT_NUMBER, required=False),
                 forms.ChoiceField(choices=codelists.choices("countries"), required=False),
             ]
         super().__init__(fields, require_all_fields=False, required=False,
@@ -139,7 +139,7 @@ class CaseForm(forms.Form):
     languages = forms.MultipleChoiceField(choices=_language_choices, required=False,
                                           label=_("Languages spoken"), widget=_multi_select())
     identity_documents = IdentityDocumentsField(label=_("Identity documents"))
-    phone = forms.CharField(required=False, max_length=TextLimit.IDENTITY, label=_("Phone"),
+    phone = forms.CharField(required=False, max_length=TextLimit.PERSON_PHONE, label=_("Phone"),
                             widget=forms.TextInput(attrs={"type": "tel",
                                                           "autocomplete": "off"}))
     address = forms.CharField(required=False, max_length=TextLimit.IDENTITY, label=_("Address"),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -24,11 +25,16 @@ from opennrm.cases.normalise import search_key
 from opennrm.core import codelists
 from opennrm.core.keyring import get_keyring
 from opennrm.core.validation import (
+    CountLimit,
     TextLimit,
+    check_characters,
+    check_count,
     check_length,
     clean_code,
     clean_codes,
     clean_date,
+    clean_identity_text,
+    clean_phone,
     is_storable_text,
 )
 
@@ -67,12 +73,15 @@ def _as_list(value, field: str, errors: dict) -> list:
     return []
 
 
-def clean_fields(data: dict, *, partial: bool) -> dict:
+def clean_fields(data: dict, *, partial: bool, region: str = "") -> dict:
     """Validate and normalise the editable fields in `data`.
 
     Raises ValidationError with a message per field. With `partial`, only the fields present
     are checked (an update); otherwise required fields must be there (a registration).
+    `region` is the country of a telephone number typed without its country code (the
+    agency's; the node's country when not given). Telephones are stored in E.164.
     """
+    region = region or settings.OPENNRM_COUNTRY
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - set(EDITABLE_FIELDS))
     for name in unknown:
@@ -82,47 +91,67 @@ def clean_fields(data: dict, *, partial: bool) -> dict:
     def present(name: str) -> bool:
         return name in data
 
-    for name in ("given_name", "family_name", "phone", "address", "notes"):
+    for name in ("given_name", "family_name"):
         if present(name):
-            value = data[name] or ""
-            if not isinstance(value, str) or not is_storable_text(value):
-                errors.setdefault(name, []).append(_("Enter text."))
-                continue
-            limit = TextLimit.LONG if name == "notes" else TextLimit.IDENTITY
-            check_length(value, name, errors, limit=limit)
-            clean[name] = value.strip()
+            clean[name] = clean_identity_text(data[name], name, errors)
+    if present("address"):
+        clean["address"] = clean_identity_text(data["address"], "address", errors,
+                                               free_text=True)
+    if present("phone"):
+        clean["phone"] = clean_phone(data["phone"], "phone", errors, region=region)
+    if present("notes"):
+        value = data["notes"] or ""
+        if not isinstance(value, str) or not is_storable_text(value):
+            errors.setdefault("notes", []).append(_("Enter text."))
+        else:
+            clean["notes"] = value.strip()
+            if check_characters(clean["notes"], "notes", errors, free_text=True):
+                check_length(clean["notes"], "notes", errors, limit=TextLimit.LONG)
 
     if present("aliases"):
         aliases = _as_list(data["aliases"], "aliases", errors)
-        clean["aliases"] = [str(a).strip() for a in aliases if str(a).strip()]
-        if not all(is_storable_text(a) for a in clean["aliases"]):
-            errors.setdefault("aliases", []).append(_("Enter text."))
+        if check_count(aliases, "aliases", errors, limit=CountLimit.ALIASES):
+            clean["aliases"] = [
+                alias for position, item in enumerate(aliases, start=1)
+                if (alias := clean_identity_text(
+                    item, "aliases", errors,
+                    prefix=_("Name %(position)d: ") % {"position": position}))]
 
     if present("identity_documents"):
         documents = []
-        for position, doc in enumerate(_as_list(data["identity_documents"],
-                                                "identity_documents", errors), start=1):
-            if (not isinstance(doc, dict) or not str(doc.get("number", "")).strip()
-                    or not is_storable_text(str(doc["number"]))):
-                errors.setdefault("identity_documents", []).append(
-                    _("Document %(position)d: give at least the document number.") % {
-                        "position": position}
-                )
+        given = _as_list(data["identity_documents"], "identity_documents", errors)
+        if not check_count(given, "identity_documents", errors,
+                           limit=CountLimit.IDENTITY_DOCUMENTS):
+            given = []
+        for position, doc in enumerate(given, start=1):
+            prefix = _("Document %(position)d: ") % {"position": position}
+            number = (clean_identity_text(doc.get("number"), "identity_documents", errors,
+                                          limit=TextLimit.DOCUMENT_NUMBER, prefix=prefix)
+                      if isinstance(doc, dict) else "")
+            if not number:
+                if not isinstance(doc, dict) or not any(
+                        message.startswith(prefix)
+                        for message in errors.get("identity_documents", [])):
+                    errors.setdefault("identity_documents", []).append(
+                        _("Document %(position)d: give at least the document number.") % {
+                            "position": position}
+                    )
                 continue
             kind = doc.get("document_type") or "other"
-            if kind not in codelists.entries("identity_document_types"):
+            if not isinstance(kind, str) or kind not in codelists.entries(
+                    "identity_document_types"):
                 errors.setdefault("identity_documents", []).append(
                     _("Document %(position)d: unknown document type %(code)r.") % {
                         "position": position, "code": kind}
                 )
-            country = str(doc.get("country") or "").upper()
+            country = doc.get("country") or ""
+            country = country.upper() if isinstance(country, str) else str(country)
             if country and codelists.unknown_codes("countries", [country]):
                 errors.setdefault("identity_documents", []).append(
                     _("Document %(position)d: unknown issuing country %(code)r.") % {
                         "position": position, "code": country}
                 )
-            documents.append({"document_type": kind, "number": str(doc["number"]).strip(),
-                              "country": country})
+            documents.append({"document_type": kind, "number": number, "country": country})
         clean["identity_documents"] = documents
 
     today = timezone.localdate()
@@ -271,7 +300,7 @@ def register_cases(actor: User, registrations: list[Registration], channel: str 
     errors_by_entry = {}
     for position, registration in enumerate(registrations):
         try:
-            clean = clean_fields(registration.data, partial=False)
+            clean = clean_fields(registration.data, partial=False, region=agency.country)
         except ValidationError as error:
             errors_by_entry[position] = error
             continue
@@ -406,7 +435,7 @@ def find_cases_by_name(actor: User, given_name: str, family_name: str, birth_dat
 def update_case(actor: User, case: Case, changes: dict, channel: str = "") -> Case:
     """Change fields of an open case and of its person; only changed fields are audited."""
     access.ensure_can_edit(actor, case)
-    clean = clean_fields(changes, partial=True)
+    clean = clean_fields(changes, partial=True, region=case.owner_agency.country)
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
         if case.is_closed:

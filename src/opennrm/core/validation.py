@@ -5,8 +5,10 @@ They add messages to an `errors` dict (field → messages), so a service functio
 every problem of a submission at once and then raise one ValidationError.
 """
 
+import unicodedata
 from datetime import date
 
+import phonenumbers
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -27,6 +29,91 @@ class TextLimit:
     DESCRIPTION = 5000  # a directory entry's description
     EMAIL = 254  # an e-mail address (RFC 5321)
     LONG = 10000  # case notes, the grounds of a decision, the protection measures' texts
+    DOCUMENT_NUMBER = 64  # an identity document's number (the longest ICAO field is 39)
+    PERSON_PHONE = 32  # a person's telephone as typed (E.164 is at most 16 characters)
+
+
+class CountLimit:
+    """The most entries of each list a person's identity holds."""
+
+    ALIASES = 20  # other names, each at most TextLimit.IDENTITY characters
+    IDENTITY_DOCUMENTS = 20
+
+
+# Characters refused in names, aliases, document numbers and telephones: they can hide or
+# reorder what is shown (Trojan Source, CVE-2021-42574) or drive a terminal that prints it.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+
+
+def unsafe_characters(value: str, *, free_text: bool = False) -> list[str]:
+    """The characters of `value` no one types into a field: control characters (Unicode
+    category Cc: NUL, ESC of terminal escapes, DEL, C1 controls) and bidirectional
+    overrides, embeddings, isolates and marks. `free_text` (notes, an address) may hold tabs
+    and line breaks, and direction marks (right-to-left writing needs them). Each is named as
+    U+XXXX."""
+    allowed = "\t\n\r" if free_text else ""
+    return sorted({f"U+{ord(char):04X}" for char in value
+                   if (unicodedata.category(char) == "Cc" and char not in allowed)
+                   or (char in BIDI_CONTROLS and not free_text)})
+
+
+def check_characters(value: str, field: str, errors: dict, *, free_text: bool = False,
+                     prefix: str = "") -> bool:
+    """A message on `field` when `value` holds unsafe characters; False then."""
+    found = unsafe_characters(value, free_text=free_text)
+    if found:
+        errors.setdefault(field, []).append(
+            prefix + _("Remove the invisible control or text-direction characters "
+                       "(%(characters)s).") % {"characters": ", ".join(found)})
+    return not found
+
+
+def clean_identity_text(value, field: str, errors: dict, *, limit: int = TextLimit.IDENTITY,
+                        free_text: bool = False, prefix: str = "") -> str:
+    """A name, an alias, a document number or an address: text of at most `limit` characters
+    without control or text-direction characters ("" when absent)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not is_storable_text(value):
+        errors.setdefault(field, []).append(prefix + _("Enter text."))
+        return ""
+    value = value.strip()
+    if check_characters(value, field, errors, free_text=free_text, prefix=prefix):
+        if len(value) > limit:
+            errors.setdefault(field, []).append(
+                prefix + _("Enter at most %(limit)d characters.") % {"limit": limit})
+    return value
+
+
+def check_count(values: list, field: str, errors: dict, *, limit: int) -> bool:
+    """A message on `field` when the list holds more than `limit` entries; False then."""
+    if len(values) > limit:
+        errors.setdefault(field, []).append(
+            _("Enter at most %(limit)d entries.") % {"limit": limit})
+        return False
+    return True
+
+
+def clean_phone(value, field: str, errors: dict, *, region: str) -> str:
+    """A telephone number in any of the formats of its country (`region`, an ISO 3166
+    code, for a number without +country code) or international, as E.164 ("+37369123456");
+    "" when absent."""
+    text = clean_identity_text(value, field, errors, limit=TextLimit.PERSON_PHONE)
+    if not text or field in errors:
+        return text
+    try:
+        number = phonenumbers.parse(text, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        number = None
+    # Possible (the length the country uses) rather than valid: a range newer than the
+    # library's data is still a number.
+    if number is None or not phonenumbers.is_possible_number(number):
+        errors.setdefault(field, []).append(
+            _("Enter a telephone number, such as +373 69 123 456 or, in this country, "
+              "its national form."))
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def is_storable_text(value: str) -> bool:

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from opennrm.core.spreadsheets import neutralise_formulas, safe_text
 from opennrm.reports.published import (
     controls_explanations,
     controls_summary,
@@ -80,7 +81,8 @@ def render_csv(result: TableSetResult) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(csv_rows(result))
+    writer.writerows({key: safe_text(value) for key, value in row.items()}
+                     for row in csv_rows(result))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -258,6 +260,7 @@ def render_xlsx(result: TableSetResult) -> bytes:
     _write_about_sheet(workbook.active, result, names)
     for name, table in zip(names, result.tables, strict=True):
         _write_table_sheet(workbook.create_sheet(name), table, result)
+    neutralise_formulas(workbook)  # a title or label starting with = is text
     workbook.properties.title = result.title
     workbook.properties.creator = "OpenNRM"
     buffer = io.BytesIO()
