@@ -343,7 +343,8 @@ def test_a_release_needs_the_confirmation_and_a_valid_input(analyst_client):
 IDENTITY = {
     "given_name": "Zinovia",
     "family_name": "Quarterbridge",
-    "phone": "+37360999888",
+    # Each person's telephone is this and one digit more: a real Moldovan mobile number.
+    "phone": "+3736099988",
     "document": "ZX9876543",
     "address": "str. Dimitrie Cantemir 77",
     "notes": "Recruited through an advert for waitresses.",
