@@ -507,8 +507,11 @@ def stats_report(
     output: Annotated[str, typer.Option(help="File to write (default: a name from the "
                                              "period).")] = "",
     language: Annotated[str, typer.Option(help="en, ro, uk or ru.")] = "en",
-    threshold: Annotated[int, typer.Option(help="Smallest count published.")] = 5,
-    rounding: Annotated[int, typer.Option(help="Round counts to this base (0: no).")] = 0,
+    threshold: Annotated[int | None, typer.Option(
+        help="Smallest count published (default and minimum: the node's policy).")] = None,
+    rounding: Annotated[int | None, typer.Option(
+        help="Round counts to this base, 0: no (default and minimum: the node's "
+             "policy).")] = None,
 ) -> None:
     """Write the statistical report of a period: tables after disclosure control."""
     _setup()
@@ -530,7 +533,7 @@ def stats_report(
     try:
         start, end = parse_period(period)
         results = releases.report(keys, start, end,
-                                  releases.Controls(threshold=threshold, rounding=rounding),
+                                  releases.policy_controls(threshold, rounding),
                                   language=language)
     except (PeriodError, releases.ReleaseError) as error:
         _fail(str(error))
@@ -549,6 +552,30 @@ def stats_report(
     with open(output, "wb") as handle:
         handle.write(body)
     console.print(f"Wrote {output} ({len(body):,} bytes): {', '.join(keys)}, {start} – {end}.")
+
+
+@stats_app.command("policy")
+def stats_policy(
+    threshold: Annotated[int | None, typer.Option(help="Smallest count published.")] = None,
+    rounding: Annotated[int | None, typer.Option(
+        help="Smallest rounding base of published counts (0: none).")] = None,
+    minimum_k: Annotated[int | None, typer.Option(
+        "--minimum-k", help="Smallest k of the research extract.")] = None,
+    reason: Annotated[str, typer.Option(help="Why the policy changes (audited).")] = "",
+) -> None:
+    """Show the node's disclosure policy, or change it (audited, as the server operator)."""
+    _setup()
+    from opennrm.statistics import policy
+
+    if threshold is not None or rounding is not None or minimum_k is not None:
+        try:
+            policy.set_policy(None, threshold=threshold, rounding=rounding,
+                              minimum_k=minimum_k, reason=reason, channel="cli")
+        except policy.PolicyError as error:
+            _fail(str(error))
+    node = policy.current_policy()
+    console.print(f"Disclosure policy: threshold {node.threshold}, rounding "
+                  f"{node.rounding or 'none'}, minimum k {node.minimum_k}.")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

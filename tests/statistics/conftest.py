@@ -105,3 +105,13 @@ def _reflection_period(case, user, starts_on):
 def analyst_user(dataset):
     coordination = make_agency("coordination-stats", "central_government")
     return make_user(Role.ANALYST, coordination)
+
+
+@pytest.fixture
+def lenient_policy(db):
+    """The coordinator lowered the node's disclosure policy to its floor (threshold 1, no
+    rounding, k 2): analysts may then ask for any control."""
+    from opennrm.statistics.models import DisclosurePolicy
+
+    DisclosurePolicy.objects.update_or_create(pk=1, defaults={"threshold": 1, "rounding": 0,
+                                                              "minimum_k": 2})

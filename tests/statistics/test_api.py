@@ -91,7 +91,8 @@ def test_no_statistics_answer_carries_an_identity(analyst_api, file_format):
             assert value not in text
 
 
-def test_the_research_extract_is_k_anonymous_and_carries_no_identity(analyst_api):
+def test_the_research_extract_is_k_anonymous_and_carries_no_identity(analyst_api,
+                                                                       lenient_policy):
     import csv
     import io
 

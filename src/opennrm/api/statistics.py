@@ -14,7 +14,7 @@ from ninja.responses import Status
 
 from opennrm.api.problems import problem_response, problems
 from opennrm.api.schemas import Request
-from opennrm.statistics import engine, releases
+from opennrm.statistics import engine, policy, releases
 from opennrm.statistics.access import ensure_can_view_statistics
 from opennrm.statistics.models import Release
 from opennrm.statistics.periods import PeriodError, format_period, parse_period
@@ -74,9 +74,16 @@ class PeriodQuery(Request):
     period: str = Field(description=PERIOD_HELP, max_length=40)
 
 
+POLICY_NOTE = ("Default: the node's disclosure policy; a value laxer than the policy is "
+               "refused (422).")
+
+
 class TableQuery(PeriodQuery):
-    threshold: int = Field(5, ge=1, le=1000, description="Smallest count published")
-    rounding: int = Field(0, ge=0, le=1000, description="Round counts to this base (0: no)")
+    threshold: int | None = Field(None, ge=1, le=1000,
+                                  description="Smallest count published. " + POLICY_NOTE)
+    rounding: int | None = Field(None, ge=0, le=1000,
+                                 description="Round counts to this base (0: no). "
+                                             + POLICY_NOTE)
 
 
 class ExportQuery(Request):
@@ -89,8 +96,9 @@ class TableExportQuery(PeriodQuery, ExportQuery):
 
 
 class ExtractQuery(PeriodQuery):
-    k: int = Field(11, ge=2, le=1000, description="Smallest group of persons alike on the "
-                                                  "quasi-identifiers")
+    k: int | None = Field(None, ge=2, le=1000,
+                          description="Smallest group of persons alike on the "
+                                      "quasi-identifiers. " + POLICY_NOTE)
 
 
 class SyntheticExtractIn(Request):
@@ -107,8 +115,11 @@ class TableSetInfo(Schema):
 class ReleaseIn(Request):
     table_set: TableSetKey
     period: str = Field(description=PERIOD_HELP, max_length=40)
-    threshold: int = Field(5, ge=1, le=1000, description="Smallest count published")
-    rounding: int = Field(0, ge=0, le=1000, description="Round counts to this base (0: no)")
+    threshold: int | None = Field(None, ge=1, le=1000,
+                                  description="Smallest count published. " + POLICY_NOTE)
+    rounding: int | None = Field(None, ge=0, le=1000,
+                                 description="Round counts to this base (0: no). "
+                                             + POLICY_NOTE)
     epsilon: float | None = Field(None, gt=0, le=100,
                                   description="Differential privacy ε spent by the release")
 
@@ -160,6 +171,16 @@ class _Invalid(Exception):
 
 def _invalid(error: _Invalid) -> HttpResponse:
     return problem_response(422, str(error), [{"field": error.field, "message": str(error)}])
+
+
+def _refused(error: releases.ReleaseError) -> HttpResponse:
+    """A refused control or release: 422, naming the control when the node's policy is
+    what refuses it."""
+    cause = error.__cause__
+    if isinstance(cause, policy.PolicyError):
+        return problem_response(422, str(error), [{"field": cause.field,
+                                                   "message": str(error)}])
+    return problem_response(422, str(error))
 
 
 def _release_out(release: Release) -> dict:
@@ -217,12 +238,12 @@ def get_table_set(request: HttpRequest, table_set: TableSetKey, query: Query[Tab
     ensure_can_view_statistics(request.auth)
     try:
         start, end = _period(query.period)
-        controls = releases.Controls(threshold=query.threshold, rounding=query.rounding)
+        controls = releases.policy_controls(query.threshold, query.rounding)
         result = releases.preview(request.auth, table_set, start, end, controls)
     except _Invalid as error:
         return _invalid(error)
     except releases.ReleaseError as error:
-        return problem_response(422, str(error))
+        return _refused(error)
     return result.to_dict()
 
 
@@ -240,7 +261,7 @@ def export_table_set(request: HttpRequest, table_set: TableSetKey,
     except _Invalid as error:
         return _invalid(error)
     except releases.ReleaseError as error:
-        return problem_response(422, str(error))
+        return _refused(error)
     return _download(request, result, query.format, query.language,
                      object_type="statistics", object_ref=f"{table_set} {query.period}")
 
@@ -279,12 +300,13 @@ def _extract_response(result, name: str) -> HttpResponse:
 def ctdc_extract(request: HttpRequest, query: Query[ExtractQuery]):
     try:
         start, end = _period(query.period)
-        result = releases.research_extract(request.auth, start, end, query.k, channel=CHANNEL)
+        k = policy.current_policy().minimum_k if query.k is None else query.k
+        result = releases.research_extract(request.auth, start, end, k, channel=CHANNEL)
     except _Invalid as error:
         return _invalid(error)
     except releases.ReleaseError as error:
-        return problem_response(422, str(error))
-    return _extract_response(result, f"opennrm-ctdc-{format_period(start, end)}-k{query.k}")
+        return _refused(error)
+    return _extract_response(result, f"opennrm-ctdc-{format_period(start, end)}-k{k}")
 
 
 @router.post("/statistics-extracts/ctdc-synthetic",
@@ -300,7 +322,7 @@ def synthetic_extract(request: HttpRequest, body: SyntheticExtractIn):
     except _Invalid as error:
         return _invalid(error)
     except releases.ReleaseError as error:
-        return problem_response(422, str(error))
+        return _refused(error)
     return _extract_response(result, f"opennrm-ctdc-synthetic-{format_period(start, end)}")
 
 
@@ -318,14 +340,14 @@ def list_releases(request: HttpRequest):
 def publish(request: HttpRequest, release: ReleaseIn):
     try:
         start, end = _period(release.period)
-        controls = releases.Controls(threshold=release.threshold, rounding=release.rounding,
-                                     epsilon=release.epsilon)
+        controls = releases.policy_controls(release.threshold, release.rounding,
+                                            release.epsilon)
         published = releases.publish_release(request.auth, release.table_set, start, end,
                                              controls, channel=CHANNEL)
     except _Invalid as error:
         return _invalid(error)
     except releases.ReleaseError as error:
-        return problem_response(422, str(error))
+        return _refused(error)
     return Status(201, {**_release_out(published), "result": published.result})
 
 

@@ -31,3 +31,17 @@ def ensure_can_publish_releases(user: "User | None") -> None:
     if not can_publish_releases(user):
         raise PermissionDenied("Releases are published by analysts and the national "
                                "coordinator.")
+
+
+# The node's disclosure rules belong to the national coordinator and the administrator.
+POLICY_ROLES = (Role.NATIONAL_COORDINATOR, Role.ADMINISTRATOR)
+
+
+def can_set_disclosure_policy(user: "User | None") -> bool:
+    return has_role(user, *POLICY_ROLES)
+
+
+def ensure_can_set_disclosure_policy(user: "User | None") -> None:
+    if not can_set_disclosure_policy(user):
+        raise PermissionDenied("The disclosure policy is set by the national coordinator "
+                               "or the administrator.")

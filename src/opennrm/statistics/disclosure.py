@@ -78,6 +78,21 @@ def suppress_small_cells(table: Table, threshold: int = 5,
     return result
 
 
+def protect_table(table: Table) -> int:
+    """Secondary suppression, again, of a table already suppressed, in place: after counts
+    were hidden in it because they are hidden in another table (`linked`). Returns the
+    number of counts it hid."""
+    if table.kind == "indicator":
+        grid = [[cell] for cell in table.row_totals] + [[table.total]]
+        check_loops = False
+    else:
+        grid = _grid(table)
+        check_loops = bool(table.rows) and bool(table.columns)
+    before = sum(cell.value is None for row in grid for cell in row)
+    _suppress_secondary(grid, check_loops=check_loops)
+    return sum(cell.value is None for row in grid for cell in row) - before
+
+
 def _suppress_indicator_table(table: Table, threshold: int) -> None:
     """Hide, in place, each figure of an indicator table resting on too few persons.
 

@@ -137,3 +137,21 @@ class PublishForm(forms.Form):
             raise forms.ValidationError(
                 _("Tick the box to confirm that the release cannot be changed."))
         return True
+
+
+class PolicyForm(forms.Form):
+    """The node's disclosure policy (national coordinator, administrator)."""
+
+    threshold = forms.IntegerField(
+        label=_("Smallest count published"), min_value=1, max_value=100,
+        help_text=_("Counts from 1 to one less than this are suppressed in every table, "
+                    "export, API answer and release. Analysts may choose more, not less."))
+    rounding = forms.TypedChoiceField(
+        label=_("Smallest rounding base"), choices=ROUNDING_CHOICES, coerce=int,
+        help_text=_("Published counts are rounded to at least this base."))
+    minimum_k = forms.IntegerField(
+        label=_("Smallest k of the research extract"), min_value=2, max_value=1000,
+        help_text=_("Each row of the research extract is alike, on its quasi-identifiers, "
+                    "to at least k − 1 others."))
+    reason = forms.CharField(label=_("Reason for the change"), max_length=200,
+                             required=False)

@@ -76,3 +76,27 @@ class PrivacyBudgetSpend(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("the privacy budget ledger is append-only")
+
+
+class DisclosurePolicy(models.Model):
+    """The node's disclosure rules: the floor under every table, export and extract.
+
+    One row (pk 1), owned by the national coordinator and the administrator. Analysts may
+    ask for stricter values (a higher threshold, a coarser rounding, a larger k), never
+    for laxer ones. Without a row, the settings' defaults apply
+    (`statistics.policy.current_policy`). Each change is recorded in the audit trail.
+    """
+
+    threshold = models.PositiveSmallIntegerField(
+        help_text="Smallest count published: counts from 1 to one less are suppressed.")
+    rounding = models.PositiveSmallIntegerField(
+        default=0, help_text="Smallest rounding base of published counts (0: none).")
+    minimum_k = models.PositiveSmallIntegerField(
+        help_text="Smallest k of the k-anonymous research extract.")
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", null=True, blank=True)
+
+    def __str__(self) -> str:
+        return (f"disclosure policy: threshold {self.threshold}, rounding {self.rounding}, "
+                f"k {self.minimum_k}")

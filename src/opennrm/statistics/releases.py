@@ -31,7 +31,7 @@ from django.utils import translation
 
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
-from opennrm.statistics import disclosure, dp, engine, extract
+from opennrm.statistics import disclosure, dp, engine, extract, linked, policy
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
 from opennrm.statistics.tables import Table, TableSetResult
@@ -44,7 +44,9 @@ DEFAULT_THRESHOLD = 5
 
 
 class ReleaseError(ValueError):
-    """A release cannot be made as asked (the message says why, for the user)."""
+    """A release cannot be made as asked (the message says why, for the user). When the
+    controls are laxer than the node's policy, its cause is a `policy.PolicyError` naming
+    the control."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,28 @@ class Controls:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _enforce_policy(controls: Controls, node: policy.Policy | None = None) -> Controls:
+    """`controls`, unless laxer than the node's disclosure policy: then ReleaseError."""
+    node = node or policy.current_policy()
+    try:
+        policy.check_threshold(controls.threshold, node)
+        policy.check_rounding(controls.rounding, node)
+    except policy.PolicyError as error:
+        raise ReleaseError(str(error)) from error
+    return controls
+
+
+def policy_controls(threshold: int | None = None, rounding: int | None = None,
+                    epsilon: float | None = None) -> Controls:
+    """Controls as asked, the node's policy filling in what is not: refused (ReleaseError)
+    when laxer than the policy."""
+    node = policy.current_policy()
+    controls = Controls(threshold=node.threshold if threshold is None else threshold,
+                        rounding=node.rounding if rounding is None else rounding,
+                        epsilon=epsilon)
+    return _enforce_policy(controls, node)
 
 
 def privacy_budget_cap() -> float:
@@ -98,7 +122,75 @@ def dp_eligible(table: Table) -> bool:
 
 
 def controlled(result: TableSetResult, controls: Controls) -> TableSetResult:
-    """The table set as it may be shown: noise (if ε), suppression, rounding — in that order."""
+    """One table set as it may be shown, protected on its own (see `controlled_together`
+    for several sets published together): noise (if ε), suppression, rounding."""
+    return controlled_together([result], controls)[0]
+
+
+def controlled_together(results: list[TableSetResult], controls: Controls,
+                        ) -> list[TableSetResult]:
+    """Table sets published together, as they may be shown: noise (if ε), suppression
+    made consistent across every table of every set (`linked`), rounding.
+
+    Without noise, a count hidden in one table is hidden in every table that prints it,
+    with the secondary suppression that needs, and the audit (`linked.audit`) passes.
+    Noisy tables are each protected on their own: the noise protects them."""
+    if controls.epsilon is not None:
+        return [_controlled_alone(result, controls) for result in results]
+    return protect_together(results, controls)[0]
+
+
+def protect_together(results: list[TableSetResult], controls: Controls,
+                     ) -> tuple[list[TableSetResult], linked.Protection]:
+    """`controlled_together` without noise, with what the linked protection did and the
+    audit of the published tables (rounding included)."""
+    suppressed = [replace(result, controls=controls.to_dict(), tables=[
+        disclosure.suppress_small_cells(table, controls.threshold)
+        for table in result.tables]) for result in results]
+    protection = linked.protect(suppressed, results, controls.threshold)
+    published = []
+    for result in suppressed:
+        tables = []
+        for table in result.tables:
+            if controls.rounding > 1:
+                table = disclosure.round_counts(table, controls.rounding)
+            disclosure.assert_no_small_cells(table, controls.threshold)
+            tables.append(table)
+        published.append(replace(result, tables=tables))
+    intervals = protection.intervals
+    if controls.rounding > 1:
+        # What a reader can work out from the rounded counts (never less than from exact).
+        intervals = check_audit(published, results, controls)
+    else:
+        _refuse_failing(intervals)
+    return published, replace(protection, intervals=intervals)
+
+
+def check_audit(published: list[TableSetResult], exact: list[TableSetResult],
+                controls: Controls) -> list[linked.Interval]:
+    """The release audit of tables as they would be published (`linked.audit`): their
+    intervals, or ReleaseError naming each hidden count a reader can narrow down too far,
+    its interval and the protection required."""
+    intervals = linked.audit(linked.build(published, exact), controls.threshold,
+                             controls.rounding)
+    _refuse_failing(intervals)
+    return intervals
+
+
+def _refuse_failing(intervals: list[linked.Interval]) -> None:
+    failing = [interval for interval in intervals if not interval.ok]
+    if failing:
+        more = f" ({len(failing) - 5} more)" if len(failing) > 5 else ""
+        raise ReleaseError("The release audit refuses these tables: a hidden count can be "
+                           "narrowed down too far from the published ones. "
+                           + "; ".join(interval.describe() for interval in failing[:5])
+                           + more + ".")
+
+
+def _controlled_alone(result: TableSetResult, controls: Controls) -> TableSetResult:
+    """The table set as it may be shown, each table protected on its own: noise (if ε),
+    suppression, rounding — in that order. (Releases before linked protection, and
+    differentially private ones.)"""
     tables = result.tables
     notes = list(result.notes)
     if controls.epsilon is not None:
@@ -121,29 +213,47 @@ def controlled(result: TableSetResult, controls: Controls) -> TableSetResult:
     return replace(result, tables=published, controls=controls.to_dict(), notes=notes)
 
 
+def _linked_keys(keys) -> list[str]:
+    """The table sets protected together with `keys`: every set of the node (a count
+    hidden in one must be hidden in all of them), `keys` first if unknown to the node."""
+    for key in keys:
+        engine.load_definition(key)  # KeyError for an unknown set
+    return list(dict.fromkeys([*engine.table_set_keys(), *keys]))
+
+
 def preview(user: User, key: str, start: date, end: date,
             controls: Controls | None = None) -> TableSetResult:
-    """The disclosure-controlled tables for the statistics page (not a release)."""
+    """The disclosure-controlled tables for the statistics page, the exports and the API
+    (not a release). Controls laxer than the node's policy are refused; none given are the
+    policy's. The set is protected together with every other set of the period, so that
+    what one set hides, no other prints."""
+    return preview_all(user, [key], start, end, controls)[0]
+
+
+def preview_all(user: User, keys, start: date, end: date,
+                controls: Controls | None = None) -> list[TableSetResult]:
+    """`preview` of several table sets."""
     ensure_can_view_statistics(user)
-    _check_period(start, end)
-    controls = controls or Controls()
-    if controls.epsilon is not None:
-        # Noise spends budget: only a release may do it.
-        controls = replace(controls, epsilon=None)
-    return controlled(engine.compute(key, start, end), controls)
+    return report(keys, start, end, controls, language=translation.get_language() or "en")
 
 
 def report(keys, start: date, end: date, controls: Controls | None = None,
            *, language: str = "en") -> list[TableSetResult]:
     """Several table sets for one period, disclosure-controlled, for a report (no noise).
+    Controls laxer than the node's policy are refused; none given are the policy's.
 
     The caller checks who asks: the pages and the API through `ensure_can_view_statistics`;
     the command line is the server operator's.
     """
     _check_period(start, end)
-    controls = replace(controls or Controls(), epsilon=None)
+    # Noise spends budget: only a release may do it.
+    controls = replace(_enforce_policy(controls) if controls else policy_controls(),
+                       epsilon=None)
+    everything = _linked_keys(keys)
     with translation.override(language):
-        return [controlled(result, controls) for result in engine.compute_all(keys, start, end)]
+        results = controlled_together(engine.compute_all(everything, start, end), controls)
+    by_key = {result.key: result for result in results}
+    return [by_key[key] for key in keys]
 
 
 def _check_period(start: date, end: date) -> None:
@@ -188,12 +298,22 @@ def publish_release(user: User, key: str, start: date, end: date, controls: Cont
     """Compute, control and freeze a release; spend its ε, refused beyond the budget."""
     ensure_can_publish_releases(user)
     _check_period(start, end)
+    _enforce_policy(controls)
     with translation.override("en"), transaction.atomic():
         if controls.epsilon is not None:
             _ensure_budget_left(key, start, end, controls.epsilon)
-        frames = extract.read_frames(engine.frames_needed([key]), start, end)
-        exact = engine.compute(key, start, end, frames)
-        published = controlled(exact, controls)
+        # Without noise, the set is protected together with every set of the node.
+        together = [key] if controls.epsilon is not None else _linked_keys([key])
+        frames = extract.read_frames(engine.frames_needed(together), start, end)
+        exacts = _compute(together, start, end, frames)
+        exact = exacts[together.index(key)]
+        audit_figures = {}
+        if controls.epsilon is None:
+            results, protection = protect_together(exacts, controls)
+            published = results[together.index(key)]
+            audit_figures = _audit_figures(protection, controls)
+        else:
+            published = _controlled_alone(exact, controls)
         snapshot, input_digest = _snapshot(frames)
         definition = engine.load_definition(key)
         release = Release.objects.create(
@@ -203,7 +323,9 @@ def publish_release(user: User, key: str, start: date, end: date, controls: Cont
             inputs={"engine_version": engine.ENGINE_VERSION,
                     "definition_version": definition.get("version", ""),
                     "country": settings.OPENNRM_COUNTRY,
-                    "rows": {name: frame.height for name, frame in frames.items()}},
+                    "rows": {name: frame.height for name, frame in frames.items()},
+                    **({"linked_table_sets": together, "audit": audit_figures}
+                       if controls.epsilon is None else {})},
             input_digest=input_digest, input_snapshot=snapshot,
             exact_digest=_digest(exact), epsilon_spent=controls.epsilon,
         )
@@ -238,8 +360,16 @@ def verify_release(release: Release) -> Verification:
                                frames)
         controls = Controls(**release.controls)
         published_match = None
-        if controls.epsilon is None:
-            again = controlled(exact, controls)
+        together = (release.inputs or {}).get("linked_table_sets")
+        if controls.epsilon is None and together:
+            try:
+                exacts = _compute(together, release.period_start, release.period_end, frames)
+                again = controlled_together(exacts, controls)[together.index(release.table_set)]
+                published_match = again.to_dict() == release.result
+            except (KeyError, ReleaseError):
+                published_match = False
+        elif controls.epsilon is None:  # a release from before linked protection
+            again = _controlled_alone(exact, controls)
             published_match = again.to_dict() == release.result
     return Verification(inputs_match=digest == release.input_digest,
                         tables_match=_digest(exact) == release.exact_digest,
@@ -255,15 +385,22 @@ def _registration_years(start: date, end: date) -> list[int]:
     return list(range(start.year, end.year + 1))
 
 
-def research_extract(user: User, start: date, end: date, k: int = 11,
+def research_extract(user: User, start: date, end: date, k: int | None = None,
                      channel: str = "web") -> Extract:
-    """The k-anonymous CTDC-style extract of the persons first contacted in the period."""
+    """The k-anonymous CTDC-style extract of the persons first contacted in the period; k
+    defaults to the node's minimum, and a smaller one is refused."""
     from opennrm.statistics.extracts import ctdc_extract
 
     ensure_can_view_statistics(user)
     _check_period(start, end)
+    if k is None:
+        k = policy.current_policy().minimum_k
     if k < 2:
         raise ReleaseError("k must be at least 2.")
+    try:
+        policy.check_k(k)
+    except policy.PolicyError as error:
+        raise ReleaseError(str(error)) from error
     cases = extract.cases_frame(start, end)
     result = ctdc_extract(cases, k=k, registration_years=_registration_years(start, end))
     record_event(user, AuditEvent(Action.EXPORT, "research_extract", f"ctdc {start}–{end}",
@@ -294,6 +431,24 @@ def synthetic_extract(user: User, start: date, end: date, epsilon: float,
                                       f"ctdc-synthetic {start}–{end}",
                                       reason=f"epsilon={epsilon:g}"), channel=channel)
     return result
+
+
+def _compute(keys: list[str], start: date, end: date,
+             frames: dict[str, pl.DataFrame]) -> list[TableSetResult]:
+    cache: dict = {}
+    engine._plan_columns(keys, frames, cache)
+    return [engine.compute(each, start, end, frames, cache) for each in keys]
+
+
+def _audit_figures(protection: linked.Protection, controls: Controls) -> dict:
+    """What a release records of its audit: no hidden value, only how well it is hidden."""
+    widths = [interval.width for interval in protection.intervals]
+    narrowest = min(widths) if widths else None
+    return {"rule": f"upper - lower >= {controls.threshold} for every count hidden as small",
+            "small_counts_checked": len(widths),
+            "narrowest_interval": None if narrowest in (None, float("inf")) else narrowest,
+            "hidden_to_make_tables_consistent": protection.made_consistent,
+            "hidden_to_pass_the_audit": protection.repaired}
 
 
 def release_result(release: Release) -> TableSetResult:

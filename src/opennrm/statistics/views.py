@@ -28,11 +28,21 @@ from django.utils.translation import gettext as _
 
 from opennrm.core import codelists
 from opennrm.reports.formats import CONTENT_TYPES
-from opennrm.statistics import dp, releases
-from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
+from opennrm.statistics import dp, policy, releases
+from opennrm.statistics.access import (
+    ensure_can_publish_releases,
+    ensure_can_set_disclosure_policy,
+    ensure_can_view_statistics,
+)
 from opennrm.statistics.engine import table_set_choices, table_set_keys
-from opennrm.statistics.forms import ALL_TABLE_SETS, DownloadForm, PublishForm, StatisticsForm
-from opennrm.statistics.models import PrivacyBudgetSpend, Release
+from opennrm.statistics.forms import (
+    ALL_TABLE_SETS,
+    DownloadForm,
+    PolicyForm,
+    PublishForm,
+    StatisticsForm,
+)
+from opennrm.statistics.models import DisclosurePolicy, PrivacyBudgetSpend, Release
 from opennrm.statistics.periods import format_period
 from opennrm.statistics.tables import Table, TableSetResult
 
@@ -195,6 +205,9 @@ def _add_release_error(form, error: releases.ReleaseError) -> None:
                          "total": _number(round(cause.spent + cause.asked, 6)),
                          "cap": _number(cause.cap)})
         return
+    if isinstance(cause, policy.PolicyError):
+        form.add_error(cause.field if cause.field in form.fields else None, str(error))
+        return
     message = str(error)
     field = RELEASE_ERROR_FIELDS.get(message)
     form.add_error(field if field in form.fields else None, _(message))
@@ -267,7 +280,7 @@ def statistics_download(request, fmt: str):
         raise Http404(_("Every table set together is a PDF report only."))
     keys = table_set_keys() if key == ALL_TABLE_SETS else (key,)
     try:
-        results = [releases.preview(request.user, each, start, end) for each in keys]
+        results = releases.preview_all(request.user, keys, start, end)
     except releases.ReleaseError:
         return redirect(f"{reverse('statistics')}?"
                         f"{urlencode({'period': request.GET.get('period', '')})}")
@@ -332,9 +345,10 @@ def _release_rows(page) -> list[dict]:
 def release_list(request):
     """Published releases, the privacy budget they spent, and the form to publish one."""
     ensure_can_view_statistics(request.user)
+    node = policy.current_policy()
     initial = {"period": request.GET.get("period", _current_year()),
                "table_set": request.GET.get("table_set", table_set_keys()[0]),
-               "threshold": releases.DEFAULT_THRESHOLD, "rounding": 0}
+               "threshold": node.threshold, "rounding": node.rounding}
     form = PublishForm(request.POST or None, initial=initial)
     if request.method == "POST":
         ensure_can_publish_releases(request.user)
@@ -355,7 +369,7 @@ def release_list(request):
     page = Paginator(Release.objects.select_related("published_by").defer("input_snapshot"),
                      PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "statistics/releases.html", {
-        "form": form, "page": page, "rows": _release_rows(page),
+        "form": form, "page": page, "rows": _release_rows(page), "policy": node,
         "budget": _budget_rows(), "cap": _number(releases.privacy_budget_cap())})
 
 
@@ -400,3 +414,27 @@ def release_download(request, release_id: int, fmt: str):
                      filename=f"release-{release.pk}-{result.key}-{_period_in_name(result)}"
                               f".{fmt}",
                      object_type="statistics_release", object_ref=str(release.pk))
+
+
+# --- the node's disclosure policy --------------------------------------------------------
+
+@login_required
+def disclosure_policy(request):
+    """The node's disclosure rules, for the national coordinator and the administrator."""
+    ensure_can_set_disclosure_policy(request.user)
+    current = policy.current_policy()
+    form = PolicyForm(request.POST or None, initial=current.to_dict())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            policy.set_policy(request.user, threshold=data["threshold"],
+                              rounding=data["rounding"], minimum_k=data["minimum_k"],
+                              reason=data["reason"], channel=CHANNEL)
+        except policy.PolicyError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        else:
+            messages.success(request, _("Disclosure policy saved."))
+            return redirect("statistics-policy")
+    saved = DisclosurePolicy.objects.select_related("updated_by").filter(pk=1).first()
+    return render(request, "statistics/policy.html",
+                  {"form": form, "policy": current, "saved": saved})
