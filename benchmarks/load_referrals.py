@@ -154,10 +154,14 @@ class Loader:
 
     def draw_referrals(self, wanted: int) -> list[dict]:
         """The referrals, each with its state and dates, grouped later by consent."""
+        from opennrm.referrals.models import Referral
+
         rng = self.rng
         states, weights = zip(*STATES.items(), strict=True)
         service_weights = {}
-        open_pairs: set[tuple[int, int]] = set()
+        # A small demo's own open referrals count too (there are none at the default sizes).
+        open_pairs: set[tuple[int, int]] = set(Referral.objects.filter(
+            state__in=("sent", "accepted")).values_list("case_id", "service_id"))
         referrals = []
         for _ in range(wanted):
             case_id, number, owner, first_contact, registered = rng.choice(self.cases)
@@ -374,6 +378,13 @@ class Loader:
 
     # --- protection deadlines ------------------------------------------------------------------
 
+    @staticmethod
+    def cases_with_protection() -> set[int]:
+        from opennrm.protection.models import ReflectionPeriod, ResidencePermit, SupportPlan
+
+        return {case_id for model in (ReflectionPeriod, ResidencePermit, SupportPlan)
+                for case_id in model.objects.values_list("case_id", flat=True)}
+
     def load_protection(self) -> dict:
         """Reflection periods on half the cases, residence permits and support plans on a
         share of those, with the dates the demo draws (`protection.demo`)."""
@@ -422,6 +433,12 @@ class Loader:
                 created = at(agreed, rng, self.now)
                 plans.append((case_id, objectives(rng.choice(OBJECTIVES)), owner, status,
                               review, agreed, closed, actor, created, created))
+        # A small demo (5,000 cases or fewer) gives some cases protection steps of its own:
+        # those cases keep theirs (a case has one support plan). Drawn all the same, so that
+        # the other cases get what they would get without them; none at the default sizes.
+        taken = self.cases_with_protection()
+        periods, permits, plans = ([row for row in rows if row[0] not in taken]
+                                   for rows in (periods, permits, plans))
         copy_rows(ReflectionPeriod, (
             "case_id", "starts_on", "ends_on", "original_ends_on", "extended_on",
             "extension_reason", "deciding_agency_id", "deciding_authority", "decided_on",
