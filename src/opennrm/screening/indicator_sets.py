@@ -17,14 +17,26 @@ from opennrm.screening.engine import IndicatorSet
 BUILT_IN = Path(__file__).parent / "indicators"
 
 
-def _indicator_codes_are_unique(path: Path, data: dict) -> None:
+def _check_indicators(path: Path, data: dict) -> None:
+    """Indicator codes are unique within a list, and an indicator placed in another
+    dimension or tier than its source says must say why (`departure`)."""
     seen = set()
     for d, dimension in enumerate(data["dimensions"]):
         for i, indicator in enumerate(dimension["indicators"]):
+            where = ["dimensions", d, "indicators", i]
             if indicator["code"] in seen:
-                raise datafiles.error_at(path, ["dimensions", d, "indicators", i, "code"],
+                raise datafiles.error_at(path, [*where, "code"],
                                          f"indicator code {indicator['code']!r} appears twice")
             seen.add(indicator["code"])
+            source = indicator.get("source")
+            if source and not indicator.get("departure") and (
+                    (source["dimension"], source["tier"])
+                    != (dimension["code"], indicator["strength"])):
+                raise datafiles.error_at(
+                    path, [*where, "source"],
+                    f"{indicator['code']!r} is {indicator['strength']} in {dimension['code']} "
+                    f"but {source['tier']} in {source['dimension']} in its source "
+                    f"{source['document']}: correct it or say why in 'departure'")
 
 
 INDICATOR_LISTS = datafiles.register(datafiles.DataKind(
@@ -32,7 +44,7 @@ INDICATOR_LISTS = datafiles.register(datafiles.DataKind(
     schema=BUILT_IN / "schema.json",
     folders=lambda: [BUILT_IN, *map(Path, settings.OPENNRM_INDICATOR_DIRS)],
     exclude=frozenset({"schema.json"}),
-    check=_indicator_codes_are_unique,
+    check=_check_indicators,
 ))
 
 
