@@ -578,6 +578,255 @@ def stats_policy(
                   f"{node.rounding or 'none'}, minimum k {node.minimum_k}.")
 
 
+# --- the transnational channel (docs/transnational.md) -------------------------------------
+
+node_app = typer.Typer(help="This node's transnational identity and card.", no_args_is_help=True)
+partner_app = typer.Typer(help="Partner nodes of other countries.", no_args_is_help=True)
+trm_app = typer.Typer(help="Messages between nodes: worker, log, evidence.",
+                      no_args_is_help=True)
+app.add_typer(node_app, name="node")
+app.add_typer(partner_app, name="partner")
+app.add_typer(trm_app, name="trm")
+
+
+def _trm_call(function, *args, **kwargs):
+    from opennrm.transnational.identity import IdentityError
+    from opennrm.transnational.services import ChannelError
+
+    try:
+        return function(*args, **kwargs)
+    except (IdentityError, ChannelError) as error:
+        _fail(str(error))
+
+
+@node_app.command("init")
+def node_init(
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code of this node.")],
+    name: Annotated[str, typer.Option(help="The node's name, shown to partners.")],
+    endpoint: Annotated[str, typer.Option(help="Base URL partners reach this node at.")],
+) -> None:
+    """Give this node its transnational identity (node id, X25519 key in the key ring; the
+    Ed25519 signing key of the key ring is reused)."""
+    _setup()
+    from opennrm.transnational.identity import card_fingerprint, format_fingerprint, init_node
+    from opennrm.transnational.identity import node_card as make_card
+
+    node = _trm_call(init_node, None, country, name, endpoint)
+    print(f"Node {node.node_id} ({node.country}, {node.name}) at {node.endpoint}")
+    print(f"Fingerprint: {format_fingerprint(card_fingerprint(make_card()))}")
+
+
+@node_app.command("card")
+def node_card(
+    output: Annotated[str | None, typer.Option(help="Write the card to this file.")] = None,
+) -> None:
+    """Export this node's card (JSON) and show its fingerprint."""
+    _setup()
+    import json
+
+    from opennrm.transnational.identity import card_fingerprint, format_fingerprint
+    from opennrm.transnational.identity import node_card as make_card
+
+    card = _trm_call(make_card)
+    text = json.dumps(card, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        console.print(f"Card written to {output}")
+    else:
+        print(text)
+    # Without --output the card is on stdout alone (to pipe it), the fingerprint on stderr.
+    print(f"Fingerprint: {format_fingerprint(card_fingerprint(card))}",
+          file=sys.stdout if output else sys.stderr)
+
+
+@partner_app.command("import")
+def partner_import(
+    card: Annotated[str, typer.Argument(help="The partner's card (a JSON file).")],
+    fingerprint: Annotated[str, typer.Option(help="The fingerprint the partner read out.")],
+) -> None:
+    """Import a partner node's card; refused unless the fingerprint matches."""
+    _setup()
+    import json
+
+    from opennrm.transnational.identity import import_partner
+
+    try:
+        with open(card, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as error:
+        _fail(f"cannot read the card: {error}")
+    partner = _trm_call(import_partner, None, data, fingerprint)
+    console.print(f"Partner {partner.node_id} ({partner.country}, {partner.name}) imported; "
+                  f"allowed types: {', '.join(partner.allowed_types)}")
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """The partner nodes, their state and allowed message types."""
+    _setup()
+    from opennrm.transnational.identity import format_fingerprint
+    from opennrm.transnational.models import Partner
+
+    table = Table(title="Partner nodes")
+    for column in ("node id", "country", "name", "endpoint", "state", "allowed types",
+                   "fingerprint"):
+        table.add_column(column)
+    for partner in Partner.objects.order_by("country", "name"):
+        table.add_row(str(partner.node_id), partner.country, partner.name, partner.endpoint,
+                      partner.status, ", ".join(partner.allowed_types),
+                      format_fingerprint(partner.fingerprint)[:19] + " …")
+    Console(width=max(console.width, 200)).print(table)
+
+
+@partner_app.command("allow")
+def partner_allow(
+    partner: Annotated[str, typer.Argument(help="Node id (or country, if only one).")],
+    types: Annotated[str, typer.Option(help="Comma-separated message types.")],
+) -> None:
+    """Set the message types exchanged with a partner (replaces the list)."""
+    _setup()
+    from opennrm.transnational import services
+
+    found = _trm_call(services.find_partner, partner)
+    found = _trm_call(services.allow_types, None, found,
+                      [t.strip() for t in types.split(",") if t.strip()])
+    console.print(f"{found}: {', '.join(found.allowed_types)}")
+
+
+def _partner_status(partner: str, status: str, reason: str) -> None:
+    _setup()
+    from opennrm.transnational import services
+
+    found = _trm_call(services.find_partner, partner)
+    services.set_partner_status(None, found, status, reason)
+    console.print(f"{found}: {status}")
+
+
+@partner_app.command("suspend")
+def partner_suspend(partner: str,
+                    reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """Suspend exchange with a partner: its messages are refused, none are sent to it."""
+    _partner_status(partner, "suspended", reason)
+
+
+@partner_app.command("resume")
+def partner_resume(partner: str,
+                   reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """Resume exchange with a suspended partner."""
+    _partner_status(partner, "active", reason)
+
+
+@trm_app.command("worker")
+def trm_worker(
+    poll: Annotated[float, typer.Option(help="Seconds between looks when not woken.")] = 1.0,
+    threads: Annotated[int, typer.Option(help="Deliveries in parallel.")] = 8,
+) -> None:
+    """Deliver the outbox (backoff, sweeper of dead workers' claims), until stopped."""
+    _setup(serves_requests=True)
+    from opennrm.transnational.delivery import run_worker
+
+    run_worker(poll=poll, threads=threads)
+
+
+@trm_app.command("ping")
+def trm_ping(
+    partner: Annotated[str, typer.Argument(help="Node id (or country, if only one).")],
+    text: str = "ping",
+) -> None:
+    """Send a ping to a partner (it answers with a pong) and wait for its receipt."""
+    _setup(serves_requests=True)
+    from opennrm.transnational import services
+    from opennrm.transnational.delivery import wait_for_deliveries
+
+    found = _trm_call(services.find_partner, partner)
+    message = _trm_call(services.send_message, None, found, "ping", {"text": text})
+    wait_for_deliveries()
+    message.refresh_from_db()
+    console.print(f"{message.message_id}: {message.status} {message.reason_code} "
+                  f"{message.reason_text}".rstrip())
+
+
+@trm_app.command("log")
+def trm_log(
+    direction: Annotated[str, typer.Option(help="out, in or both.")] = "",
+    status: Annotated[str, typer.Option(help="Only this state.")] = "",
+    limit: int = 50,
+) -> None:
+    """The message log: messages sent and received, with their delivery state."""
+    _setup()
+    from opennrm.transnational.services import message_log
+
+    outbox, inbox = message_log(None, "" if direction == "both" else direction, status)
+    table = Table(title="Transnational messages")
+    for column in ("dir", "time (UTC)", "partner", "type", "message id", "state", "attempts",
+                   "reason"):
+        table.add_column(column)
+    rows = [("out", m.created_at, m.partner.country, m.message_type, str(m.message_id),
+             m.status, str(m.attempts), f"{m.reason_code} {m.reason_text}".strip())
+            for m in outbox[:limit]]
+    rows += [("in", m.received_at, m.partner.country if m.partner else "?", m.message_type,
+              str(m.message_id or m.claimed_message_id), m.status, "",
+              f"{m.reason_code} {m.reason_text}".strip()) for m in inbox[:limit]]
+    for row in sorted(rows, key=lambda r: r[1], reverse=True)[:limit]:
+        table.add_row(row[0], row[1].strftime("%Y-%m-%d %H:%M:%S"), *row[2:])
+    Console(width=max(console.width, 200)).print(table)
+
+
+@trm_app.command("evidence")
+def trm_evidence(
+    message_id: str,
+    output: Annotated[str | None, typer.Option(help="Write it to this file.")] = None,
+) -> None:
+    """Export a message's evidence: the signed message and the signed receipt(s)."""
+    _setup()
+    import json
+
+    from opennrm.transnational.models import OutboxMessage
+    from opennrm.transnational.services import evidence
+
+    try:
+        found = evidence(None, message_id)
+    except (ValueError, OutboxMessage.DoesNotExist):
+        _fail(f"no message {message_id}")
+    text = json.dumps(found, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        console.print(f"Evidence written to {output}")
+    else:
+        print(text)
+
+
+@trm_app.command("retry")
+def trm_retry(message_id: str) -> None:
+    """Queue a failed or abandoned delivery again."""
+    _setup()
+    from opennrm.transnational import services
+    from opennrm.transnational.models import OutboxMessage
+
+    message = OutboxMessage.objects.filter(message_id=message_id).first()
+    if message is None:
+        _fail(f"no message {message_id} was sent")
+    message = _trm_call(services.retry, None, message)
+    console.print(f"{message.message_id}: {message.status}")
+
+
+@trm_app.command("abandon")
+def trm_abandon(message_id: str,
+                reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """Stop trying to deliver a failed or queued message."""
+    _setup()
+    from opennrm.transnational import services
+    from opennrm.transnational.models import OutboxMessage
+
+    message = OutboxMessage.objects.filter(message_id=message_id).first()
+    if message is None:
+        _fail(f"no message {message_id} was sent")
+    message = _trm_call(services.abandon, None, message, reason)
+    console.print(f"{message.message_id}: {message.status}")
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Run a Django management command (e.g. `opennrm manage check --deploy`)."""

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "opennrm.protection",
     "opennrm.reminders",
     "opennrm.statistics",
+    "opennrm.transnational",
     "opennrm.reports",
     "opennrm.workspace",
     "opennrm.api",
@@ -240,6 +241,24 @@ OPENNRM_INDICATOR_DIRS = env_list("OPENNRM_INDICATOR_DIRS", "")
 # Folders with a country's own statistics table sets (TOML files, same schema as the
 # built-in ones in statistics/definitions/; see docs/data-files.md).
 OPENNRM_TABLE_SET_DIRS = env_list("OPENNRM_TABLE_SET_DIRS", "")
+
+# The transnational channel (docs/transnational.md): the largest message a partner may send,
+# how many a partner may send a minute, the clock skew tolerated, how long a message is
+# valid, the delivery backoff (exponential, with jitter, capped) and the lease after which
+# the sweeper takes back a delivery a dead worker left.
+OPENNRM_TRM_MAX_MESSAGE_BYTES = int(os.environ.get("OPENNRM_TRM_MAX_MESSAGE_BYTES",
+                                                   str(512 * 1024)))
+OPENNRM_TRM_RATE_PER_MINUTE = int(os.environ.get("OPENNRM_TRM_RATE_PER_MINUTE", "6000"))
+OPENNRM_TRM_CLOCK_SKEW_SECONDS = int(os.environ.get("OPENNRM_TRM_CLOCK_SKEW_SECONDS", "300"))
+OPENNRM_TRM_MESSAGE_TTL_HOURS = float(os.environ.get("OPENNRM_TRM_MESSAGE_TTL_HOURS", "168"))
+OPENNRM_TRM_BACKOFF_BASE_SECONDS = float(os.environ.get("OPENNRM_TRM_BACKOFF_BASE_SECONDS",
+                                                        "1"))
+OPENNRM_TRM_BACKOFF_MAX_SECONDS = float(os.environ.get("OPENNRM_TRM_BACKOFF_MAX_SECONDS",
+                                                       "300"))
+OPENNRM_TRM_LEASE_SECONDS = float(os.environ.get("OPENNRM_TRM_LEASE_SECONDS", "60"))
+# Deliver right after the sender's commit (a thread of the process that wrote it) as well
+# as from `opennrm trm worker`; 0 leaves delivery to the worker alone.
+OPENNRM_TRM_DELIVER_ON_COMMIT = env_flag("OPENNRM_TRM_DELIVER_ON_COMMIT", True)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська"), ("ru", "Русский")]

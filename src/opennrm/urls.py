@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("opennrm.protection.urls")),
     path("", include("opennrm.reminders.urls")),
     path("", include("opennrm.statistics.urls")),
+    path("", include("opennrm.transnational.urls")),
 ]

@@ -1,6 +1,8 @@
 """The node's key ring: AES-256-GCM data keys (rotatable), the blind-index key, the audit
-key (the HMAC of the audit chain) and the node's Ed25519 signing keys (rotatable; they sign
-audit checkpoints and are the node's identity towards partner nodes).
+key (the HMAC of the audit chain), the node's Ed25519 signing keys (rotatable; they sign
+audit checkpoints and are the node's identity towards partner nodes) and, once the node is
+set up for transnational exchange (`opennrm node init`), its X25519 encryption keys (partner
+nodes encrypt messages to it).
 
 The ring is a JSON file outside the database (OPENNRM_KEYRING), so that a copy of the
 database alone reveals no identity. Every ciphertext names the key that made it, so keys
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
@@ -55,6 +58,11 @@ class KeyRing:
     # checkpoints it signed still verify.
     signing_keys: dict[str, dict] = field(default_factory=dict)
     active_signing_key_id: str = ""
+    # X25519 encryption keys by id, in the same shape as the signing keys (a retired one
+    # keeps no private half). Added by `opennrm node init`; a node without one receives
+    # no transnational messages.
+    encryption_keys: dict[str, dict] = field(default_factory=dict)
+    active_encryption_key_id: str = ""
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
 
     # --- persistence -------------------------------------------------------------------
@@ -95,6 +103,12 @@ class KeyRing:
                 for kid, k in raw.get("node_signing_keys", {}).items()
             },
             active_signing_key_id=raw.get("active_signing_key", ""),
+            encryption_keys={
+                kid: {"private": _unb64(k["private"]) if k.get("private") else None,
+                      "public": _unb64(k["public"]), "created": k.get("created", "")}
+                for kid, k in raw.get("node_encryption_keys", {}).items()
+            },
+            active_encryption_key_id=raw.get("active_encryption_key", ""),
         )
 
     def _lacks_keys(self) -> bool:
@@ -138,6 +152,13 @@ class KeyRing:
                 for kid, k in self.signing_keys.items()
             },
         }
+        if self.encryption_keys:
+            payload["active_encryption_key"] = self.active_encryption_key_id
+            payload["node_encryption_keys"] = {
+                kid: {"private": _b64(k["private"]) if k["private"] else None,
+                      "public": _b64(k["public"]), "created": k["created"]}
+                for kid, k in self.encryption_keys.items()
+            }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -206,6 +227,31 @@ class KeyRing:
     def signing_public_key(self, key_id: str) -> Ed25519PublicKey | None:
         key = self.signing_keys.get(key_id)
         return Ed25519PublicKey.from_public_bytes(key["public"]) if key else None
+
+    def add_encryption_key(self) -> str:
+        """Add a new X25519 encryption key and make it the node's active one. Returns its
+        id. Older keys keep their private half, so messages sealed to them still open."""
+        key_id = "x" + _new_key_id()[1:]
+        private = X25519PrivateKey.generate()
+        self.encryption_keys[key_id] = {
+            "private": private.private_bytes_raw(),
+            "public": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+            "created": _now(),
+        }
+        self.active_encryption_key_id = key_id
+        self.save()
+        return key_id
+
+    def encryption_private_key(self, key_id: str) -> X25519PrivateKey | None:
+        """The node's X25519 key `key_id`, if the ring still holds its private half."""
+        key = self.encryption_keys.get(key_id)
+        if not key or not key["private"]:
+            return None
+        return X25519PrivateKey.from_private_bytes(key["private"])
+
+    def encryption_public_key(self, key_id: str) -> X25519PublicKey | None:
+        key = self.encryption_keys.get(key_id)
+        return X25519PublicKey.from_public_bytes(key["public"]) if key else None
 
     def _cipher(self, key_id: str) -> AESGCM:
         if key_id not in self._ciphers:

@@ -1,0 +1,172 @@
+"""This node's identity, its partners, and the messages sent (outbox) and received (inbox).
+
+Personal data at rest stays encrypted with the key ring: the signed message a sender keeps as
+evidence and the payload a receiver holds until its predecessor arrives. The sealed envelope
+(a JWE to the partner's key) is stored as it went over the wire: its digest is what the
+partner's signed receipt names.
+"""
+
+from django.db import models
+
+from opennrm.core.fields import EncryptedJSONField, EncryptedTextField
+
+
+class Node(models.Model):
+    """This node (one row, written by `opennrm node init`). Its keys are in the key ring."""
+
+    node_id = models.UUIDField(unique=True)
+    country = models.CharField(max_length=2)
+    name = models.CharField(max_length=200)
+    endpoint = models.URLField(max_length=300)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country}, {self.node_id})"
+
+
+class Partner(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    node_id = models.UUIDField(unique=True)
+    country = models.CharField(max_length=2)
+    name = models.CharField(max_length=200)
+    endpoint = models.URLField(max_length=300)
+    valid_until = models.DateTimeField()
+    # The card as imported, its public keys (a JWKS) and the fingerprint compared out of band.
+    card = models.JSONField()
+    keys = models.JSONField()
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    allowed_types = models.JSONField(default=list)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+
+class OutboxMessage(models.Model):
+    """A message to a partner, written in the transaction of the change that causes it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        RECEIPT = "receipt_received", "Receipt received"
+        ANSWERED = "answered", "Answered"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    message_id = models.UUIDField(unique=True)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="outbox")
+    message_type = models.CharField(max_length=60)
+    schema_version = models.CharField(max_length=10)
+    case_id = models.UUIDField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    consent_ref = models.CharField(max_length=100, blank=True)
+    in_reply_to = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # The JWS the node signed (evidence; encrypted at rest) and the JWE sent on the wire.
+    signed = EncryptedTextField()
+    sealed = models.TextField()
+    digest = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_text = models.TextField(blank=True)
+    receipt = models.TextField(blank=True)
+    receipt_status = models.CharField(max_length=20, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(
+            fields=["partner", "case_id", "sequence"], name="trm_outbox_case_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.message_type} {self.message_id} → {self.partner_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One attempt to deliver an outbox message, with what the partner answered (every
+    receipt is kept, a duplicate's too)."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE,
+                                related_name="deliveries")
+    at = models.DateTimeField()
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)  # receipt, rejected, retry
+    code = models.CharField(max_length=40, blank=True)
+    text = models.TextField(blank=True)
+    receipt = models.TextField(blank=True)
+    milliseconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.outcome} {self.code}".rstrip()
+
+
+class InboxMessage(models.Model):
+    """A message received (applied, waiting for its predecessor, or rejected).
+
+    `message_id` is set only for accepted messages and is unique: it is written in the same
+    transaction as the message's effect, so a message is applied once. A rejection keeps the
+    id it claimed in `claimed_message_id` (a rejected message may come again, valid)."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        PENDING = "pending", "Waiting for an earlier message"
+        REJECTED = "rejected", "Rejected"
+
+    message_id = models.UUIDField(unique=True, null=True, blank=True)
+    claimed_message_id = models.CharField(max_length=64, blank=True)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="inbox")
+    message_type = models.CharField(max_length=60, blank=True)
+    schema_version = models.CharField(max_length=10, blank=True)
+    case_id = models.UUIDField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    in_reply_to = models.UUIDField(null=True, blank=True)
+    consent_ref = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_text = models.TextField(blank=True)
+    digest = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    signed = EncryptedTextField(blank=True)
+    # The verified claims and payload, kept while the message waits for its predecessor.
+    pending = EncryptedJSONField(null=True, blank=True)
+    receipt = models.TextField()
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.message_type} {self.message_id or self.claimed_message_id} {self.status}"
+
+
+class InboundSequence(models.Model):
+    """The last message applied per (sender, case): the next one applies, a later one waits."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    case_id = models.UUIDField()
+    last_applied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "case_id"],
+                                               name="trm_inbound_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.case_id} #{self.last_applied}"
