@@ -2,15 +2,18 @@ import csv
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from opennrm.services import hsds, services
+from opennrm.services import hsds, hsds_schema, services
 from opennrm.services.access import DirectoryAccessDenied
 from opennrm.services.models import Provider, Service
 from tests.factories import make_provider, make_service
+
+FIXTURES = Path(__file__).parent / "hsds30"
 
 
 def export(user) -> bytes:
@@ -25,20 +28,28 @@ def tables(archive_bytes: bytes) -> dict[str, list[dict]]:
                 for name in archive.namelist() if name.endswith(".csv")}
 
 
-def rewrite(archive_bytes: bytes, table: str, change) -> io.BytesIO:
-    """The zip with `change(rows)` applied to one table."""
+def by_table(archive_bytes: bytes) -> dict[str, list[dict]]:
+    """The export's rows by HSDS resource name."""
+    found = tables(archive_bytes)
+    return {name: found[hsds.file_name(name)[:-4]] for name in hsds_schema.resources()}
+
+
+def rewrite(archive_bytes: bytes, table: str, change, header=None) -> io.BytesIO:
+    """The zip with `change(rows)` applied to one table (and its header changed by
+    `header(names)`)."""
     source = zipfile.ZipFile(io.BytesIO(archive_bytes))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w") as target:
         for name in source.namelist():
             data = source.read(name)
-            if name == f"{table}.csv":
+            if name == hsds.file_name(table):
                 rows = list(csv.DictReader(io.StringIO(data.decode())))
                 change(rows)
+                names = hsds.columns(table)
                 text = io.StringIO()
-                writer = csv.DictWriter(text, fieldnames=hsds.TABLES[table])
-                writer.writeheader()
-                writer.writerows(rows)
+                writer = csv.writer(text)
+                writer.writerow(header(list(names)) if header else names)
+                writer.writerows([[row[column] for column in names] for row in rows])
                 data = text.getvalue().encode()
             target.writestr(name, data)
     output.seek(0)
@@ -77,20 +88,28 @@ def test_hsds_import_export_round_trip_keeps_every_provider_and_service(coordina
     assert export(coordinator) == first
 
 
-def test_the_export_is_hsds_tabular(coordinator, directory):
-    exported = tables(export(coordinator))
-    with zipfile.ZipFile(io.BytesIO(export(coordinator))) as archive:
+def test_the_export_is_hsds_3_0_tabular(coordinator, directory):
+    archive_bytes = export(coordinator)
+    exported = by_table(archive_bytes)
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
         package = json.loads(archive.read("datapackage.json"))
+        names = set(archive.namelist())
 
+    official = json.loads((FIXTURES / "datapackage.json").read_text())
     assert package["profile"] == "tabular-data-package"
-    assert {resource["path"] for resource in package["resources"]} == {
-        f"{name}.csv" for name in hsds.TABLES}
+    assert package["resources"] == official["resources"]
+    assert names == {"datapackage.json", *(r["path"] for r in official["resources"])}
+    assert "organizations.csv" in names and "organization.csv" not in names
     clinic = next(row for row in exported["service"] if row["name"] == "Check-up")
     assert (clinic["status"], clinic["maximum_age"]) == ("active", "64")
     assert {row["code"] for row in exported["language"]
             if row["service_id"] == clinic["id"]} == {"ro", "ru", "uk"}
-    capacity = exported["service_capacity"][0]
-    assert (capacity["available"], capacity["maximum"]) == ("2", "12")
+    # HSDS 3.0 has no service_capacity (3.1): capacity is carried by our attributes.
+    shelter = next(row for row in exported["service"] if row["name"] == "Shelter")
+    values = {row["taxonomy_term_id"]: row["value"] for row in exported["attribute"]
+              if row["link_id"] == shelter["id"]}
+    assert values[hsds.term_id(hsds.TAXONOMY_FIELDS, "capacity")] == "12"
+    assert values[hsds.term_id(hsds.TAXONOMY_FIELDS, "places_available")] == "2"
 
 
 def test_importing_an_export_again_updates_instead_of_duplicating(coordinator, directory):
@@ -113,7 +132,7 @@ def test_a_bad_row_changes_nothing_and_is_named(coordinator, directory):
         hsds.import_directory(coordinator, rewrite(export(coordinator), "service", break_rows))
 
     assert error.value.messages == [
-        "service.csv, row 3, minimum_age: Enter a whole number from 0 to 120."]
+        "services.csv, row 3, minimum_age: Enter a number."]
     assert not Service.objects.filter(name="Would be renamed").exists()
 
 

@@ -88,3 +88,31 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.provider})"
+
+
+class HsdsRecord(models.Model):
+    """A row of an imported HSDS 3.0 table, kept as it was read so that the export gives it
+    back: the fields of organisations and services we do not model, and the tables we do not
+    model at all (programs, schedules, contacts, service areas, funding, other taxonomies, …).
+
+    A row belongs to the service or the provider it describes (a schedule to its service, a
+    location to its organisation, …), or to the directory as a whole (taxonomies, metadata,
+    rows that point at nothing in the file). On export, the provider's and service's own
+    fields are written over the kept values they come from.
+    """
+
+    table = models.CharField(max_length=40, help_text="The HSDS 3.0 resource name")
+    row_id = models.CharField(max_length=64, help_text="The row's HSDS id")
+    values = models.JSONField(default=dict, help_text="The row as read: column → text")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="hsds_records")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="hsds_records")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["table", "row_id"],
+                                               name="hsds_record_table_row")]
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.row_id}"

@@ -7,6 +7,7 @@ Who may do what is in `access`, matching a case to services in `matching`, the r
 """
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.core.validation import TextLimit, clean_code, clean_codes, clean_text
 from opennrm.services.access import ensure_can_manage, ensure_can_update_capacity
-from opennrm.services.models import ContactChannel, Provider, Service
+from opennrm.services.models import ContactChannel, HsdsRecord, Provider, Service
 
 # --- validation --------------------------------------------------------------------------
 
@@ -341,16 +342,43 @@ class ImportedProvider:
 
 
 @dataclass
+class ImportedRecord:
+    """A row of an import kept as it was read (`HsdsRecord`), with the provider or the
+    service it belongs to (by HSDS id; neither: the directory's)."""
+
+    table: str
+    row_id: str
+    values: dict
+    provider_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None
+
+
+@dataclass
+class NotKept:
+    """Values of an import that are not kept: how many, in which file and column, and why."""
+
+    file: str
+    column: str
+    count: int
+    reason: str
+
+
+@dataclass
 class ImportSummary:
     providers_created: int = 0
     providers_updated: int = 0
     services_created: int = 0
     services_updated: int = 0
+    # Rows kept as they are, by HSDS table, and what is not kept.
+    rows_kept: dict[str, int] = field(default_factory=dict)
+    not_kept: list[NotKept] = field(default_factory=list)
 
 
 def import_directory(actor: User, providers: list[ImportedProvider],
-                     channel: str = "") -> ImportSummary:
-    """Create or update (by HSDS id) providers and their services, all or nothing.
+                     channel: str = "", records: list[ImportedRecord] = ()) -> ImportSummary:
+    """Create or update (by HSDS id) providers and their services, all or nothing, and keep
+    the import's other rows (`records`): those of a provider or service imported replace
+    the ones it had.
 
     Providers and services missing from the import are left as they are: an import adds
     and corrects, it never deletes.
@@ -377,8 +405,31 @@ def import_directory(actor: User, providers: list[ImportedProvider],
                     summary.providers_updated += 1
             for item in record.services:
                 _import_service(provider, item, now, summary, events)
+        _keep_records(providers, records, summary)
         record_events(actor, events, channel)
     return summary
+
+
+def _keep_records(providers: list[ImportedProvider], records: list[ImportedRecord],
+                  summary: ImportSummary) -> None:
+    provider_ids = dict(Provider.objects.filter(
+        hsds_id__in=[record.hsds_id for record in providers]).values_list("hsds_id", "pk"))
+    service_ids = dict(Service.objects.filter(
+        hsds_id__in=[item.hsds_id for record in providers for item in record.services]
+    ).values_list("hsds_id", "pk"))
+    HsdsRecord.objects.filter(provider_id__in=provider_ids.values()).delete()
+    HsdsRecord.objects.filter(service_id__in=service_ids.values()).delete()
+    by_table: dict[str, list[str]] = {}
+    for record in records:
+        by_table.setdefault(record.table, []).append(record.row_id)
+    for table, row_ids in by_table.items():
+        HsdsRecord.objects.filter(table=table, row_id__in=row_ids).delete()
+    HsdsRecord.objects.bulk_create([
+        HsdsRecord(table=record.table, row_id=record.row_id, values=record.values,
+                   provider_id=provider_ids.get(record.provider_id),
+                   service_id=service_ids.get(record.service_id))
+        for record in records])
+    summary.rows_kept = dict(sorted(Counter(record.table for record in records).items()))
 
 
 def _import_service(provider: Provider, item: ImportedService, now: datetime,

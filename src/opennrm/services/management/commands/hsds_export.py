@@ -8,7 +8,8 @@ from opennrm.services.access import DirectoryAccessDenied
 
 
 class Command(BaseCommand):
-    help = "Export the service directory to PATH as an HSDS 3.0 tabular data package (zip)."
+    help = ("Export the service directory to PATH as an HSDS 3.0 tabular data package (zip). "
+            "The file is written whole or not at all.")
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The zip file to write")
@@ -20,8 +21,9 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no active user {username!r}")
         try:
-            with open(path, "wb") as output:
-                count = hsds.export_directory(user, output, channel="cli")
+            count = hsds.export_to_path(user, path, channel="cli")
+        except OSError as error:
+            raise CommandError(f"cannot write {path}: {error.strerror}") from error
         except DirectoryAccessDenied as denied:
             raise CommandError(str(denied)) from denied
         self.stdout.write(f"Exported {count} services to {path}.")
