@@ -54,6 +54,7 @@ import time
 from bisect import bisect
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
+from types import SimpleNamespace
 
 from harness import encrypter
 
@@ -158,10 +159,11 @@ AGENCY_DRAW = Weighted({code: share for code, _name, _type, share in AGENCIES})
 # The columns written per table (every NOT NULL column; `check_columns` makes sure).
 PERSON_COLUMNS = ("id", "global_id", "given_name", "family_name", "aliases", "birth_date",
                   "identity_documents", "phone", "address", "name_index", "gender",
-                  "birth_year", "age_uncertain", "citizenships", "languages", "created_at",
+                  "birth_year", "age_uncertainty", "citizenships", "languages", "created_at",
                   "statistical_person_id")
 CASE_COLUMNS = ("id", "global_id", "case_number", "person_id", "owner_agency_id",
-                "assigned_to_id", "first_contact_on", "registered_at", "age_band", "is_child",
+                "assigned_to_id", "first_contact_on", "registered_at", "age_band",
+                "age_at_first_contact", "is_child",
                 "victim_status", "victim_status_decided_on",
                 "victim_status_decided_by_agency_id", "victim_status_recorded_by_id",
                 "exploitation_forms", "labour_sector", "recruitment_countries",
@@ -409,7 +411,8 @@ class Loader:
         citizenships = [citizenship] if citizenship else []
         if citizenship == "MD" and rng.random() < 0.1:
             citizenships.append("RO")
-        person = {"gender": gender, "age": age, "uncertain": uncertain,
+        person = {"gender": gender, "age": age,
+                  "uncertainty": ("possibly_child" if child else "adult") if uncertain else "",
                   "no_birth_year": rng.random() < 0.08 or (uncertain and rng.random() < 0.5),
                   "citizenships": citizenships,
                   "languages": [LANGUAGES.get(citizenship, "ru")] if citizenship else []}
@@ -442,6 +445,8 @@ class Loader:
     def draw_case(self, case_id: int, original: dict | None = None) -> dict:
         """A case: a new person's, or (with `original`) the same person's registered again
         by another agency, up to six months later."""
+        from opennrm.cases import age as case_age
+
         rng = self.rng
         if original is None:
             person, episode = self.draw_person_and_episode()
@@ -456,14 +461,17 @@ class Loader:
             owner = original["owner"]
             while owner == original["owner"]:
                 owner = AGENCY_DRAW.draw(rng)
-        age = (first_contact.year - person["birth_year"]
-               if person["birth_year"] is not None else None)
+        # The age and the child flag as cases.services derives them (cases.age).
+        facts = SimpleNamespace(birth_date="", birth_year=person["birth_year"],
+                                age_uncertainty=person["uncertainty"])
+        age = case_age.statistical_age(facts, first_contact)
         case = {"id": case_id, "person": person, "episode": episode, "owner": owner,
                 "first_contact": first_contact,
                 "registered_at": self.at(
                     min(first_contact + timedelta(days=self.randint(0, 2)), self.today)),
-                "age_band": self.age_band(max(age, 0)) if age is not None else "",
-                "is_child": person["uncertain"] or (age is not None and age < 18)}
+                "age_band": self.age_band(age) if age is not None else "",
+                "age_at_first_contact": age,
+                "is_child": case_age.may_be_child(facts, first_contact)}
         status = STATUS_DRAW.draw(rng)
         decided = None
         if status == "identified":
@@ -496,7 +504,7 @@ class Loader:
         w, person = self.writer, case["person"]
         return (person_id, w.uuid(self.new_uuid()), "", "", self.aliases([]), "",
                 self.documents([]), "", "", "", person["gender"], person["birth_year"],
-                person["uncertain"], as_json(person["citizenships"]),
+                person["uncertainty"], as_json(person["citizenships"]),
                 as_json(person["languages"]), w.moment(case["registered_at"]), statistical)
 
     def case_row(self, case: dict) -> tuple:
@@ -506,7 +514,8 @@ class Loader:
         return (case["id"], w.uuid(self.new_uuid()),
                 f"MD-{case['first_contact'].year % 100:02d}-{case['id']:08d}", case["id"],
                 self.agency[owner], self.user[owner], w.day(case["first_contact"]),
-                w.moment(case["registered_at"]), case["age_band"], case["is_child"],
+                w.moment(case["registered_at"]), case["age_band"],
+                case["age_at_first_contact"], case["is_child"],
                 case["status"], w.day(case["decided"]),
                 self.agency[decided_by] if decided_by else None,
                 self.user[decided_by] if decided_by else None,

@@ -8,7 +8,7 @@ too, so the API, the web UI and imports give the same answers.
 
 import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from django.utils.dateparse import parse_date
@@ -91,7 +91,15 @@ class CaseFields(Request):
     gender: str | None = Code(None, "genders")
     birth_year: StrictInt | None = Field(None, ge=1900, le=9999)
     age_uncertain: StrictBool | None = Field(
-        None, description="Age not established: the person is presumed a child."
+        None, description="Former yes/no form of age_uncertainty: true is "
+                          "\"possibly_child\", false is \"\". age_uncertainty wins when both "
+                          "are given."
+    )
+    age_uncertainty: Literal["", "possibly_child", "adult"] | None = Field(
+        None, description="Age not established: \"possibly_child\" (presumed a child) or "
+                          "\"adult\" (adult, exact age unknown); \"\" when the age is not "
+                          "uncertain. With only a birth year, a person who may still be 17 "
+                          "is presumed a child."
     )
     citizenships: list[str] | None = Field(None, description=_codes("countries"))
     languages: list[str] | None = Field(None, description=_codes("languages"))
@@ -278,9 +286,11 @@ class CaseDetail(Schema):
     victim_status_recorded_by: str | None = Field(description="Username of who recorded it.")
     gender: str
     birth_year: int | None
-    age_uncertain: bool
+    age_uncertain: bool = Field(description="True when age_uncertainty is possibly_child.")
+    age_uncertainty: str
     age_band: str
-    is_child: bool
+    is_child: bool = Field(description="May be a child at first contact, so presumed one "
+                                       "(cases.age.may_be_child).")
     citizenships: list[str]
     languages: list[str]
     first_contact_on: date
@@ -323,7 +333,8 @@ class CaseDetail(Schema):
             "victim_status_decided_by": decider.code if decider else None,
             "victim_status_recorded_by": recorder.username if recorder else None,
             "gender": person.gender, "birth_year": person.birth_year,
-            "age_uncertain": person.age_uncertain, "age_band": case.age_band,
+            "age_uncertain": person.age_uncertain,
+            "age_uncertainty": person.age_uncertainty, "age_band": case.age_band,
             "is_child": case.is_child, "citizenships": person.citizenships,
             "languages": person.languages, "first_contact_on": case.first_contact_on,
             "exploitation_forms": case.exploitation_forms,

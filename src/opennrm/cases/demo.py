@@ -418,7 +418,8 @@ class CaseFactory:
         }
         known = rng.random()
         if known < 0.02:
-            data["age_uncertain"] = True
+            # Age not established: a child is presumed one; an adult is recorded as such.
+            data["age_uncertainty"] = "possibly_child" if child else "adult"
         elif known < 0.12:
             data["birth_year"] = birth_date.year
         else:

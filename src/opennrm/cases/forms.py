@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
 from opennrm.cases import listing, services
+from opennrm.cases.age import AgeUncertainty
 from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.core import codelists
 from opennrm.core.forms import QuickSelect
@@ -128,8 +129,13 @@ class CaseForm(forms.Form):
                                  help_text=_("If known."))
     birth_year = forms.IntegerField(required=False, min_value=1900, label=_("Birth year"),
                                     help_text=_("If only the year is known."))
-    age_uncertain = forms.BooleanField(
-        required=False, label=_("Age not established (the person is presumed to be a child)"))
+    age_uncertainty = forms.ChoiceField(
+        choices=[("", _("Age established, or from the birth date or year")),
+                 *AgeUncertainty.choices],
+        required=False, label=_("Age not established"),
+        help_text=_("\"Possibly a child\": the person is presumed a child until the age is "
+                    "established. With only a birth year, a person who may still be 17 is "
+                    "presumed a child."))
     gender = forms.ChoiceField(choices=_with_blank(codelists.choices("genders")),
                                required=False, label=_("Gender"),
                                widget=forms.Select(attrs={"required": True}))

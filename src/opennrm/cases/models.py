@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
+from opennrm.cases.age import AgeUncertainty
 from opennrm.core import codelists
 from opennrm.core.fields import EncryptedJSONField, EncryptedTextField
 
@@ -37,9 +38,10 @@ class Person(models.Model):
     # Demographics, kept in clear for statistics.
     gender = models.CharField(max_length=30, choices=codelists.choices("genders"))
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    age_uncertain = models.BooleanField(
-        default=False, help_text="Age not established: the person is presumed a child."
-    )
+    # Age not established: "possibly_child" (presumed a child) or "adult" (exact age
+    # unknown); "" when it is not uncertain. See `cases.age`.
+    age_uncertainty = models.CharField(max_length=20, blank=True,
+                                       choices=AgeUncertainty.choices)
     citizenships = models.JSONField(default=list, blank=True)
     languages = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -51,6 +53,19 @@ class Person(models.Model):
     def __str__(self) -> str:
         # Never the name: this string ends up in logs and error reports.
         return f"person {self.global_id}"
+
+    @property
+    def age_uncertain(self) -> bool:
+        """Age not established and the person presumed a child (the former yes/no field:
+        true is "possibly a child")."""
+        return self.age_uncertainty == AgeUncertainty.POSSIBLY_CHILD
+
+    @age_uncertain.setter
+    def age_uncertain(self, value: bool) -> None:
+        if value:
+            self.age_uncertainty = AgeUncertainty.POSSIBLY_CHILD
+        elif self.age_uncertainty == AgeUncertainty.POSSIBLY_CHILD:
+            self.age_uncertainty = ""
 
 
 class VictimStatus(models.TextChoices):
@@ -80,6 +95,9 @@ class Case(models.Model):
     first_contact_on = models.DateField()
     registered_at = models.DateTimeField(default=timezone.now)
     age_band = models.CharField(max_length=8, blank=True, help_text="Age at first contact")
+    # `cases.age.statistical_age` at first contact (exact, or the youngest the birth year
+    # allows); NULL when no birth date or year is recorded.
+    age_at_first_contact = models.PositiveSmallIntegerField(null=True, blank=True)
     is_child = models.BooleanField(default=False)
 
     victim_status = models.CharField(

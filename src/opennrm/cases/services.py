@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
-from opennrm.cases import access, signals
+from opennrm.cases import access, age, signals
+from opennrm.cases.age import AgeUncertainty
 from opennrm.cases.models import Case, CaseStatus, Consent, Person, VictimStatus
 from opennrm.cases.normalise import search_key
 from opennrm.core import codelists
@@ -43,7 +44,7 @@ PERSON_IDENTITY_FIELDS = (
     "address",
 )
 PERSON_DEMOGRAPHIC_FIELDS = (
-    "gender", "birth_year", "age_uncertain", "citizenships", "languages",
+    "gender", "birth_year", "age_uncertainty", "citizenships", "languages",
 )
 CASE_FIELDS = (
     "first_contact_on", "exploitation_forms", "labour_sector", "recruitment_countries",
@@ -83,7 +84,7 @@ def clean_fields(data: dict, *, partial: bool, region: str = "") -> dict:
     """
     region = region or settings.OPENNRM_COUNTRY
     errors: dict[str, list[str]] = {}
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
+    unknown = sorted(set(data) - set(EDITABLE_FIELDS) - {"age_uncertain"})
     for name in unknown:
         errors[name] = [_("This field does not exist or cannot be changed here.")]
     clean: dict = {}
@@ -179,8 +180,16 @@ def clean_fields(data: dict, *, partial: bool, region: str = "") -> dict:
         errors.setdefault("birth_year", []).append(
             _("The birth year does not match the birth date."))
 
-    if present("age_uncertain"):
-        clean["age_uncertain"] = bool(data["age_uncertain"])
+    if present("age_uncertainty"):
+        choice = data["age_uncertainty"] or ""
+        if choice not in ("", *AgeUncertainty.values):
+            errors.setdefault("age_uncertainty", []).append(
+                _("Unknown choice %(code)r.") % {"code": choice})
+        clean["age_uncertainty"] = choice
+    elif present("age_uncertain"):
+        # The former yes/no field (the API still takes it): yes is "possibly a child".
+        clean["age_uncertainty"] = (AgeUncertainty.POSSIBLY_CHILD if data["age_uncertain"]
+                                    else "")
 
     if present("gender") or not partial:
         clean["gender"] = clean_code(data.get("gender"), "genders", "gender", errors,
@@ -229,17 +238,17 @@ def _check_against_birth(person: Person, case: Case, errors: dict) -> None:
     if birth_date and case.first_contact_on and case.first_contact_on < birth_date:
         errors.setdefault("first_contact_on", []).append(
             _("First contact is before the birth date."))
+    elif case.first_contact_on and (message := age.contradiction(person,
+                                                                 case.first_contact_on)):
+        errors.setdefault("age_uncertainty", []).append(message)
 
 
 # --- derived values ----------------------------------------------------------------------
 
 def age_on(person: Person, on: date) -> int | None:
-    if person.birth_date:
-        born = parse_date(person.birth_date)
-        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    if person.birth_year:
-        return on.year - person.birth_year
-    return None
+    """The person's age on `on`: exact with a birth date; with only a birth year, the
+    youngest it allows (`cases.age.statistical_age`)."""
+    return age.statistical_age(person, on)
 
 
 def _derive(person: Person, case: Case) -> None:
@@ -249,10 +258,11 @@ def _derive(person: Person, case: Case) -> None:
         person.birth_year = birth_date.year
     key = search_key(person.given_name, person.family_name, birth_date)
     person.name_index = get_keyring().blind_index(key) if key else ""
-    age = age_on(person, case.first_contact_on)
-    case.age_band = codelists.age_band(max(age, 0)) if age is not None else ""
-    # CETS 197 art. 10(3): a person of uncertain age is presumed to be a child.
-    case.is_child = person.age_uncertain or (age is not None and age < 18)
+    years = age.statistical_age(person, case.first_contact_on)
+    case.age_at_first_contact = years
+    case.age_band = codelists.age_band(years) if years is not None else ""
+    # CETS 197 art. 10(3): a person who may be a child is presumed to be one.
+    case.is_child = age.may_be_child(person, case.first_contact_on)
 
 
 def person_search_index(given_name: str, family_name: str, birth_date: date) -> str:

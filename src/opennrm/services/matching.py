@@ -34,7 +34,7 @@ class _Profile:
 def _profile(case: Case, on: date) -> _Profile:
     # Only the fields matching needs: the name, documents and contacts stay encrypted.
     person = Person.objects.only(
-        "gender", "birth_year", "birth_date", "age_uncertain", "languages"
+        "gender", "birth_year", "birth_date", "age_uncertainty", "languages"
     ).get(pk=case.person_id)
     age = case_services.age_on(person, on)
     if person.age_uncertain:
