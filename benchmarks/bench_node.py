@@ -665,9 +665,9 @@ def main() -> None:
     try:
         workers = children(server.pid)
         for _, api, raw, whole in endpoints:  # warm every worker process and the caches
-            measure(args.gunicorn_workers * args.gunicorn_threads, 40, api)
-            measure(4, 40, raw)
-            measure(4, 40, whole)
+            measure(args.gunicorn_workers * args.gunicorn_threads, args.warmup, api)
+            measure(4, args.warmup, raw)
+            measure(4, args.warmup, whole)
         for repeat in range(1, args.repeat + 1):
             print(f"Run {repeat} of {args.repeat}", flush=True)
             for endpoint, api, raw, whole in [*endpoints, floor]:

@@ -369,8 +369,9 @@ def main() -> None:
                                                             referral_sql[k]))
                  for key, _, path, query, how in endpoints]
         for _, http, raw in timed:  # warm every worker process and the caches
-            measure(min(len(pool), args.gunicorn_workers * args.gunicorn_threads), 40, http())
-            measure(2, 20, raw)
+            measure(min(len(pool), args.gunicorn_workers * args.gunicorn_threads), args.warmup,
+                    http())
+            measure(2, max(1, args.warmup // 2), raw)
         load_before = load_average()
         for repeat in range(1, args.repeat + 1):
             print(f"Run {repeat} of {args.repeat}", flush=True)

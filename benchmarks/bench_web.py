@@ -460,8 +460,8 @@ def main() -> None:
              "case numbers read off list pages picked at random)", detail, {}),
         ]
         for _, _, path, headers in pages:  # warm every worker process and the caches
-            measure(min(len(pool), args.gunicorn_workers * args.gunicorn_threads), 40,
-                    page_worker(pool, path, headers))
+            measure(min(len(pool), args.gunicorn_workers * args.gunicorn_threads),
+                    args.warmup, page_worker(pool, path, headers))
         load_before = load_average()
         for repeat in range(1, args.repeat + 1):
             print(f"Run {repeat} of {args.repeat}", flush=True)

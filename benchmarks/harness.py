@@ -39,10 +39,22 @@ def add_repeat_option(parser: argparse.ArgumentParser,
 
 
 def add_server_options(parser: argparse.ArgumentParser, *, requests_help: str) -> None:
-    """--requests and gunicorn's workers and threads, for the benchmarks that start a node."""
+    """--requests, --warmup and gunicorn's workers and threads, for the benchmarks that
+    start a node."""
     parser.add_argument("--requests", type=int, default=300, help=requests_help)
+    parser.add_argument("--warmup", type=positive, default=40,
+                        help="requests per endpoint that warm the workers and caches before "
+                             "the measurements")
     parser.add_argument("--gunicorn-workers", type=int, default=3)
     parser.add_argument("--gunicorn-threads", type=int, default=1)
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not at least 1")
+    return number
 
 
 def levels(text: str) -> list[int]:
