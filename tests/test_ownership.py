@@ -137,6 +137,7 @@ NOT_OWNED = {
     "provider_id": "the service directory is national reference data",
     "user_id": "the administrator manages the node's accounts, not one agency's",
     "code": "the administrator manages the node's agencies",
+    "message_id": "the transnational message log belongs to the node (administrators only)",
 }
 # Values for the words a route takes besides ids: each value is tried.
 WORDS = {"action": sorted(REFERRAL_ACTIONS)}
