@@ -187,7 +187,9 @@ def make_labour_indicator_set(population: str) -> IndicatorSet:
     return IndicatorSet({
         "id": f"test-{population}-labour", "version": "1", "population": population,
         "exploitation": "labour", "labels": _labels(_LABOUR_NAMES[population]),
-        "rule": _LABOUR_RULE,
+        # The rule is the list's: the children's list leaves the means out.
+        "rule": (_LABOUR_RULE if population == "adult" else
+                 {**_LABOUR_RULE, "probable_victim": _LABOUR_RULE["probable_victim"][:2]}),
         "dimensions": [{
             "code": code, "labels": _labels(label),
             "indicators": [{"code": f"{code}_{letter}{n}", "strength": strength,

@@ -44,7 +44,7 @@ def probable(adult_labour) -> list[str]:
         # Coercive recruitment first, as in the ILO/EC example.
         group = sorted(group, key=lambda code: code != "coercive_recruitment")
         observed += enough(dimensions[group[0]])
-    result = engine.score(engine.IndicatorSet(adult_labour), observed, age=27)
+    result = engine.score(engine.IndicatorSet(adult_labour), observed)
     assert result.outcome == engine.PROBABLE
     return observed
 
@@ -161,7 +161,7 @@ def test_the_explanation_is_in_the_language_of_the_request(api, case, adult_labo
     preview = api.post(f"{screenings(case)}/preview",
                        screening_body(adult_labour, probable)).json()
     indicator_set = engine.IndicatorSet(adult_labour)
-    expected = engine.explain(engine.score(indicator_set, probable, age=27), indicator_set,
+    expected = engine.explain(engine.score(indicator_set, probable), indicator_set,
                               "uk")
     assert preview["explanation"] == expected
     assert preview["explanation"][0] == engine.PHRASES["uk"]["probable"]
@@ -214,7 +214,7 @@ def test_it_lists_screenings_newest_first_and_audits_the_read(api, case, adult_l
     assert response.json()[0]["notes"] == {weak_only[0]: "Works long hours."}
     entry = AuditEntry.objects.get(action="read", object_type="screening")
     assert (entry.object_ref, entry.channel, entry.fields) == (case.case_number, "api",
-                                                               ["notes"])
+                                                               ["age_group_override", "notes"])
 
 
 def test_a_screening_with_indicators_not_met_leaves_the_queue_alone(
@@ -223,17 +223,52 @@ def test_a_screening_with_indicators_not_met_leaves_the_queue_alone(
     assert queue(coordinator_api)["items"] == []
 
 
-def test_a_child_is_screened_with_the_child_rule(api, caseworker, adult_labour, probable):
+def test_a_child_is_screened_with_a_childrens_list_and_its_rule(api, caseworker):
     from opennrm.cases import services as case_services
 
+    child_labour = json.loads((indicator_sets.BUILT_IN / "ilo-ec-child-labour.json")
+                              .read_text(encoding="utf-8"))
     child = case_services.register_case(caseworker, person_data(
         given_name="Ana", birth_date=date(2011, 5, 5)))
-    dimensions = {dimension["code"]: dimension for dimension in adult_labour["dimensions"]}
+    dimensions = {dimension["code"]: dimension for dimension in child_labour["dimensions"]}
     observed = (enough(dimensions["coercive_recruitment"])
                 + enough(dimensions["exploitative_conditions"]))
-    screening = record(api, child, adult_labour, observed)
+    screening = record(api, child, child_labour, observed)
     assert screening["treated_as_child"] is True and screening["outcome"] == "probable"
     assert engine.PHRASES["en"]["child"] in screening["explanation"]
+    assert screening["age_group_override"] == ""
+
+
+def test_a_list_for_another_age_group_needs_a_reason(api, caseworker, case, adult_labour,
+                                                      probable):
+    """Issue 15: a person born in 1980 screened with a children's list came out 'probable'
+    under the child rule. Now it is refused on the list, unless a reason is given, which is
+    recorded and audited."""
+    from opennrm.cases import services as case_services
+
+    child_labour = json.loads((indicator_sets.BUILT_IN / "ilo-ec-child-labour.json")
+                              .read_text(encoding="utf-8"))
+    adult = case_services.register_case(caseworker, person_data(
+        given_name="Ion", birth_date=date(1980, 6, 1)))
+    dimensions = {dimension["code"]: dimension for dimension in child_labour["dimensions"]}
+    observed = {code: "" for code in enough(dimensions["coercive_recruitment"])
+                + enough(dimensions["exploitative_conditions"])}
+    preview = api.post(screenings(adult) + "/preview", screening_body(child_labour,
+                                                                     list(observed)))
+    assert preview.status_code == 200 and preview.json()["fits_person"] is False
+    problem = assert_problem(api.post(screenings(adult), screening_body(
+        child_labour, observed, screened_on="2026-03-05")), 422)
+    assert [error["field"] for error in problem["errors"]] == ["indicator_set"]
+    assert not Screening.objects.filter(case_id=adult.pk).exists()
+    response = api.post(screenings(adult), screening_body(
+        child_labour, observed, screened_on="2026-03-05",
+        age_group_override="Age disputed; assessment pending."))
+    assert response.status_code == 201, response.content
+    recorded = response.json()
+    assert recorded["age_group_override"] == "Age disputed; assessment pending."
+    assert engine.PHRASES["en"]["override"] in recorded["explanation"]
+    assert AuditEntry.objects.filter(object_type="screening",
+                                     fields=["age_group_override"]).exists()
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -36,12 +36,13 @@ def test_old_screenings_keep_the_version_they_were_made_with(tmp_path, settings,
     for dimension in data["dimensions"]:
         for indicator in dimension["indicators"]:
             indicator["strength"] = "weak"  # a (silly) new version that weakens everything
+            indicator["departure"] = "Weakened on purpose for this test."
     (tmp_path / "new.json").write_text(json.dumps(data), encoding="utf-8")
     settings.OPENNRM_INDICATOR_DIRS = [str(tmp_path)]
     screening.refresh_from_db()
     assert screening.indicator_set_version == "2009.1"
     again = score(indicator_sets.get(screening.indicator_set, screening.indicator_set_version),
-                  screening.observed, screening.age_at_screening)
+                  screening.observed)
     assert again.outcome == screening.outcome
 
 

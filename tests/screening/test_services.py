@@ -40,11 +40,79 @@ def test_a_screening_is_recorded_with_its_list_version_and_outcome(caseworker, c
     assert AuditEntry.objects.filter(action="create", object_type="screening").exists()
 
 
-def test_a_child_is_screened_with_the_child_rule(caseworker):
-    child = services.case_services.register_case(caseworker, person_data(
-        birth_date=date(2011, 5, 5), first_contact_on=date(2026, 3, 2)))
-    screening = make_screening(caseworker, child, RECRUITED | EXPLOITED)
+def _register(caseworker, **person):
+    return services.case_services.register_case(caseworker, person_data(
+        first_contact_on=date(2026, 1, 5), **person))
+
+
+def _screen(caseworker, case, set_id, observed, on=date(2026, 3, 5), override=""):
+    return services.record_screening(caseworker, case, set_id, "1",
+                                     {code: "" for code in observed}, on,
+                                     age_group_override=override)
+
+
+def test_a_child_is_screened_with_the_childrens_list_and_its_rule(caseworker):
+    child = _register(caseworker, birth_date=date(2011, 5, 5))
+    screening = _screen(caseworker, child, "test-child", RECRUITED | EXPLOITED)
     assert screening.treated_as_child and screening.outcome == "probable"
+    assert screening.age_group_override == ""
+
+
+def test_an_adult_screened_with_a_childrens_list_is_refused(caseworker):
+    """Issue 15: born in 1980, screened with a list for children, came out 'probable'
+    under the child rule, where the adults' rule says 'possible'."""
+    adult = _register(caseworker, birth_date=date(1980, 6, 1))
+    with pytest.raises(ValidationError) as error:
+        _screen(caseworker, adult, "test-child", RECRUITED | EXPLOITED)
+    assert "is an adult" in error.value.message_dict["indicator_set"][0]
+    assert not Screening.objects.exists()
+    assert _screen(caseworker, adult, "test-adult", RECRUITED | EXPLOITED).outcome == "possible"
+
+
+def test_a_child_screened_with_an_adults_list_is_refused(caseworker):
+    child = _register(caseworker, birth_date=date(2011, 5, 5))
+    with pytest.raises(ValidationError) as error:
+        _screen(caseworker, child, "test-adult", RECRUITED | EXPLOITED)
+    assert "may be a child" in error.value.message_dict["indicator_set"][0]
+
+
+def test_a_list_for_another_age_group_with_a_reason_is_recorded_and_audited(caseworker):
+    adult = _register(caseworker, birth_date=date(1980, 6, 1))
+    screening = _screen(caseworker, adult, "test-child", RECRUITED | EXPLOITED,
+                        override="Looks much younger; age assessment pending.")
+    # The list's rule applies, and the reason is kept (encrypted) and audited.
+    assert screening.outcome == "probable" and screening.treated_as_child
+    screening.refresh_from_db()
+    assert screening.age_group_override == "Looks much younger; age assessment pending."
+    entry = AuditEntry.objects.get(object_type="screening", fields=["age_group_override"])
+    assert "age assessment" not in entry.reason  # the reason itself stays encrypted
+    lines = services.explain_recorded(screening, services.indicator_sets.get("test-child", "1"))
+    assert services.engine.PHRASES["en"]["override"] in lines
+
+
+def test_a_reason_is_dropped_when_the_list_fits(caseworker, case):
+    screening = _screen(caseworker, case, "test-adult", RECRUITED, override="No need.")
+    assert screening.age_group_override == ""
+    assert not AuditEntry.objects.filter(fields=["age_group_override"]).exists()
+
+
+@pytest.mark.parametrize(("person", "child_list", "adult_list"), [
+    # Only a birth year: the youngest possible age decides (born in 2008, on 2026-01-05
+    # 17 or 18, so possibly 17: presumed a child).
+    ({"birth_year": 2008}, True, False),
+    ({"birth_year": 2007}, False, True),
+    # "Possibly a child": the children's list, whatever the birth year says.
+    ({"birth_year": 1990, "age_uncertain": True}, True, False),
+    # Nothing recorded: any list.
+    ({}, True, True),
+])
+def test_which_lists_fit_the_person(caseworker, person, child_list, adult_list):
+    case = _register(caseworker, **{"birth_date": None, **person})
+    on = date(2026, 1, 5)
+    child, adult = (services.indicator_sets.get(f"test-{group}", "1")
+                    for group in ("child", "adult"))
+    assert services.fits(case, child, on) is child_list
+    assert services.fits(case, adult, on) is adult_list
 
 
 def test_bad_input_is_refused_and_changes_nothing(caseworker, case):

@@ -83,7 +83,7 @@ def test_the_form_shows_the_lists_the_dimensions_and_a_live_outcome(client, case
     content = response.content.decode()
     assert "Adults, labour exploitation" in content and "Children, labour exploitation" in content
     assert "checked" in content.split(f'value="{ADULT_KEY}"')[1].split(">")[0]
-    assert "screened as a child" in content
+    assert "is screened with a list for children" in content
     for label in LABOUR_DIMENSIONS.values():
         assert f"<legend>{label}</legend>" in content
     assert 'name="observed" value="coercive_recruitment_s0"' in content
@@ -178,7 +178,7 @@ def test_recording_creates_a_screening_and_returns_to_the_case(client, caseworke
 def test_a_child_is_screened_with_the_child_rule(client, caseworker, child_case):
     as_user(client, caseworker)
     content = client.get(new_url(child_case)).content.decode()
-    assert "the child rule applies" in content
+    assert "This person may be a child: choose a list for children." in content
     assert "checked" in content.split(f'value="{CHILD_KEY}"')[1].split(">")[0]
     assert "checked" not in content.split(f'value="{ADULT_KEY}"')[1].split(">")[0]
     response = client.post(new_url(child_case), form_data(RECRUITED + EXPLOITED,
@@ -194,7 +194,23 @@ def test_the_preview_explains_the_child_rule(client, caseworker, child_case):
         preview_url(child_case), form_data(RECRUITED + EXPLOITED, indicator_set=CHILD_KEY),
         HTTP_HX_REQUEST="true")
     content = response.content.decode()
-    assert "Probable victim — refer" in content and "Screened as a child" in content
+    assert ("Probable victim — refer" in content
+            and "Screened with a list for children" in content)
+
+
+def test_a_list_for_another_age_group_needs_a_reason(client, caseworker, child_case):
+    """A person who may be a child, screened with the adults' list: refused on the list
+    with a message, unless a reason is given, which is recorded."""
+    as_user(client, caseworker)
+    response = client.post(new_url(child_case), form_data(RECRUITED + EXPLOITED + COERCED))
+    assert response.status_code == 200 and not Screening.objects.exists()
+    assert "This person may be a child" in response.content.decode()
+    response = client.post(new_url(child_case), form_data(
+        RECRUITED + EXPLOITED + COERCED, age_group_override="Says she is 19; papers lost."))
+    assert response.status_code == 302
+    screening = Screening.objects.get()
+    assert screening.age_group_override == "Says she is 19; papers lost."
+    assert not screening.treated_as_child and screening.outcome == "probable"
 
 
 def test_validation_errors_keep_the_ticks_and_notes(client, caseworker, case):
@@ -298,7 +314,7 @@ def test_the_summary_shows_the_screening_and_audits_the_read(client, caseworker,
     assert read.count() == before + 1
     entry = read.latest("sequence")
     assert (entry.object_ref, list(entry.fields), entry.channel) == (
-        case.case_number, ["notes"], "web")
+        case.case_number, ["age_group_override", "notes"], "web")
     assert_no_inline_code(response)
 
 
@@ -383,7 +399,8 @@ def test_a_future_decision_date_is_refused(client, coordinator, case):
 def test_the_queue_lists_cases_waiting_oldest_first(client, caseworker, coordinator, case,
                                                     child_case):
     screen(caseworker, case, RECRUITED, on=date(2026, 3, 5))
-    screen(caseworker, child_case, RECRUITED + EXPLOITED, on=date(2026, 2, 1))
+    services.record_screening(caseworker, child_case, "test-child-labour", "1",
+                              {code: "" for code in RECRUITED + EXPLOITED}, date(2026, 2, 1))
     not_met = case_services.register_case(caseworker, person_data(given_name="Ion"))
     screen(caseworker, not_met, [])
     response = as_user(client, coordinator).get("/identification/queue/")

@@ -41,10 +41,23 @@ Strength = Literal["strong", "medium", "weak"]
 
 # --- schemas -------------------------------------------------------------------------------
 
+class IndicatorSourceOut(BaseModel):
+    document: str = Field(description="Publication id, e.g. WCMS_105023 (ILO/EC, 2009).")
+    list: str = Field(description="The list of that publication, e.g. adult-labour.")
+    dimension: str
+    tier: Strength
+    verified: bool = Field(description="Whether the tier was checked against the published "
+                                       "text itself.")
+    page: int | None = None
+
+
 class IndicatorOut(BaseModel):
     code: str
     strength: Strength
     labels: Labels
+    source: IndicatorSourceOut | None = Field(
+        None, description="Where the indicator and its tier come from.")
+    departure: str | None = Field(None, description="Why the list departs from its source.")
     note: str | None = Field(None, description="What is uncertain about this indicator.")
 
 
@@ -62,7 +75,8 @@ class RuleOut(BaseModel):
                     "a dimension is present when its observed indicators meet any one.")
     probable_victim: list[list[str]] = Field(
         description="Groups of dimensions: a probable victim has a dimension present in "
-                    "every group (the child rule needs recruitment and exploitation only).")
+                    "every group (the children's lists need recruitment and exploitation "
+                    "only). The list's own rule always applies.")
 
 
 class IndicatorSetSummary(BaseModel):
@@ -70,7 +84,9 @@ class IndicatorSetSummary(BaseModel):
 
     id: str
     version: str
-    population: Literal["adult", "child"]
+    population: Literal["adult", "child"] = Field(
+        description="The age group the list and its rule are for. A person of the other "
+                    "age group is screened with it only with age_group_override.")
     exploitation: Literal["labour", "sexual"]
     labels: Labels
     source: str
@@ -100,6 +116,11 @@ class ScreeningRequest(Request):
     screened_on: IsoDate | None = Field(None, description="Today when not given.")
     observed: dict[str, str] = Field(
         description="Each observed indicator code with a short note (may be empty).")
+    age_group_override: str = Field(
+        "", description="Only when the list is not for the person's age group (a list for "
+                        "adults for a person who may be a child, or the reverse): why it "
+                        "is used. Without it such a screening is refused (422 on "
+                        "indicator_set). Recorded, encrypted and audited.")
 
 
 class DimensionCount(Schema):
@@ -116,7 +137,9 @@ class ScreeningPreview(Schema):
     outcome: Outcome
     present_dimensions: list[str]
     dimensions: list[DimensionCount]
-    treated_as_child: bool
+    treated_as_child: bool = Field(description="The list's rule is the children's one.")
+    fits_person: bool = Field(description="The list is for the person's age group today; "
+                                          "if not, recording needs age_group_override.")
     explanation: list[str] = Field(description="In the language of the request.")
 
 
@@ -128,6 +151,8 @@ class ScreeningOut(Schema):
     outcome: Outcome
     present_dimensions: list[str]
     treated_as_child: bool
+    age_group_override: str = Field(description="Why a list for another age group was "
+                                                "used; empty when the list fits.")
     observed: list[str]
     notes: dict[str, str] = Field(description="The screener's note beside an indicator.")
     explanation: list[str] = Field(description="In the language of the request.")
@@ -203,11 +228,9 @@ def _explanation(screening: Screening, language: str) -> list[str]:
     try:
         indicator_set = indicator_sets.get(screening.indicator_set,
                                            screening.indicator_set_version)
-        result = engine.score(indicator_set, screening.observed, screening.age_at_screening,
-                              screening.age_uncertain)
+        return services.explain_recorded(screening, indicator_set, language)
     except (indicator_sets.UnknownIndicatorSet, engine.UnknownIndicator):
         return []  # the list file is no longer installed
-    return engine.explain(result, indicator_set, language)
 
 
 def _screening_out(screening: Screening, language: str) -> dict:
@@ -215,7 +238,9 @@ def _screening_out(screening: Screening, language: str) -> dict:
         "id": screening.pk, "indicator_set": screening.indicator_set,
         "version": screening.indicator_set_version, "screened_on": screening.screened_on,
         "outcome": screening.outcome, "present_dimensions": screening.present_dimensions,
-        "treated_as_child": screening.treated_as_child, "observed": screening.observed,
+        "treated_as_child": screening.treated_as_child,
+        "age_group_override": screening.age_group_override or "",
+        "observed": screening.observed,
         "notes": screening.notes or {}, "explanation": _explanation(screening, language),
         "screened_by": screening.screened_by.username, "agency": screening.agency.code,
         "recorded_at": screening.recorded_at,
@@ -277,7 +302,9 @@ def preview_screening(request: HttpRequest, case_number: CaseNumber,
         "dimensions": [{"code": finding.code, "present": finding.present,
                         **{strength: finding.count(strength) for strength in engine.STRENGTHS}}
                        for finding in result.dimensions],
-        "treated_as_child": result.treated_as_child, "explanation": shown.explanation,
+        "treated_as_child": result.treated_as_child,
+        "fits_person": services.fits(case, indicator_set, timezone.localdate()),
+        "explanation": shown.explanation,
     }
 
 
@@ -291,7 +318,8 @@ def record_screening(request: HttpRequest, case_number: CaseNumber,
     case = access.get_visible_case(request.auth, case_number)
     recorded = services.record_screening(
         request.auth, case, screening.indicator_set, screening.version, screening.observed,
-        screening.screened_on, channel=CHANNEL)
+        screening.screened_on, channel=CHANNEL,
+        age_group_override=screening.age_group_override)
     return Status(201, _screening_out(recorded, _language()))
 
 

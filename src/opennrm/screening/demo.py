@@ -24,7 +24,8 @@ def screen_demo_cases(limit: int = 200, seed: int = 2026) -> int:
     for case in cases:
         if screened >= limit or rng.random() > SCREENED_SHARE:
             continue
-        population = "child" if case.is_child else "adult"
+        # A list for the person's age group (a child's if they may be a child).
+        population = services.age_group(case, case.first_contact_on) or "adult"
         exploitation = "sexual" if "sexual_exploitation" in case.exploitation_forms else "labour"
         indicator_set = lists.get((population, exploitation))
         if indicator_set is None:

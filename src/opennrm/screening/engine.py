@@ -1,20 +1,23 @@
 """The ILO/EC decision rule as a pure function: no Django, no database.
 
 An indicator set (one versioned data file in `indicators/`) lists dimensions, each with
-indicators of strength strong, medium or weak, and the rule parameters:
+indicators of strength strong, medium or weak, the age group it is for (`population`) and
+the rule parameters (`rule`):
 
 * `dimension_present`: alternatives of minimum counts — a dimension is present when the
   observed indicators of that dimension meet any one of them (≥2 strong; 1 strong + ≥1
   medium or weak; ≥3 medium; 2 medium + ≥1 weak);
 * `probable_victim`: groups of dimensions — the person is a probable victim when every
-  group has at least one dimension present. Adults need recruitment, exploitation and
-  coercion or abuse of vulnerability at destination; for a child the means are not required
-  (recruitment and exploitation suffice).
+  group has at least one dimension present. The adults' lists need recruitment,
+  exploitation and coercion or abuse of vulnerability at destination; the children's lists
+  leave the means out (recruitment and exploitation suffice).
 
-A person of uncertain age is screened as a child (Council of Europe Convention, Art. 10(3)):
-whatever list was used, the child rule then applies. The outcome is *probable* (refer),
-*possible* (gather more information: a dimension is present or a strong indicator was
-seen) or *not met*. A screening never decides formal identification: an authority does.
+The rule is the list's: the engine applies the list it is given, and knows no rule of its
+own. Which list fits the person (a person who may be a child is screened with a children's
+list, Council of Europe Convention Art. 10(3)) is decided before, in `screening.services`.
+The outcome is *probable* (refer), *possible* (gather more information: a dimension is
+present or a strong indicator was seen) or *not met*. A screening never decides formal
+identification: an authority does.
 """
 
 from dataclasses import dataclass, field
@@ -24,9 +27,7 @@ STRENGTHS = ("strong", "medium", "weak")
 PROBABLE, POSSIBLE, NOT_MET = "probable", "possible", "not_met"
 # Outcomes from least to most serious: adding an observation never moves down this order.
 OUTCOME_ORDER = (NOT_MET, POSSIBLE, PROBABLE)
-CHILD_RULE = (("deceptive_recruitment", "coercive_recruitment",
-               "recruitment_abuse_of_vulnerability"), ("exploitative_conditions",))
-ADULT_AGE = 18
+ADULT, CHILD = "adult", "child"
 
 
 class UnknownIndicator(ValueError):
@@ -49,6 +50,11 @@ class IndicatorSet:
         return {indicator["code"]: (dimension["code"], indicator["strength"])
                 for dimension in self.data["dimensions"]
                 for indicator in dimension["indicators"]}
+
+    @property
+    def age_group(self) -> str:
+        """The age group the list and its rule are for: "adult" or "child"."""
+        return self.data["population"]
 
     def label(self, item: dict, language: str) -> str:
         return item["labels"].get(language) or item["labels"]["en"]
@@ -79,11 +85,6 @@ class Result:
         return [finding.code for finding in self.dimensions if finding.present]
 
 
-def is_child(age: int | None, age_uncertain: bool) -> bool:
-    """Under 18, or of uncertain age: screened as a child (CoE Convention Art. 10(3))."""
-    return age_uncertain or (age is not None and age < ADULT_AGE)
-
-
 def dimension_present(counts: dict[str, int], alternatives: list[dict]) -> bool:
     medium_or_weak = counts["medium"] + counts["weak"]
     for minimum in alternatives:
@@ -95,9 +96,16 @@ def dimension_present(counts: dict[str, int], alternatives: list[dict]) -> bool:
     return False
 
 
-def score(indicator_set: IndicatorSet, observed, age: int | None = None,
-          age_uncertain: bool = False) -> Result:
-    """Apply the decision rule of `indicator_set` to the observed indicator codes."""
+def score(indicator_set: IndicatorSet, observed, *, means_required: bool | None = None
+          ) -> Result:
+    """Apply the decision rule of `indicator_set` to the observed indicator codes.
+
+    `means_required=False` is for explaining screenings recorded before the rule belonged
+    to the list (OpenNRM before 2009.2 of the ILO/EC files), when a person of uncertain age
+    or under 18 was scored without the means whatever list was used: the groups made only
+    of destination dimensions (coercion or abuse of vulnerability at destination) are then
+    left out of the list's rule. New screenings never pass it.
+    """
     observed = set(observed)
     unknown = observed - indicator_set.indicators.keys()
     if unknown:
@@ -113,8 +121,13 @@ def score(indicator_set: IndicatorSet, observed, age: int | None = None,
         findings.append(DimensionFinding(
             dimension["code"], dimension_present(counts, rule["dimension_present"]),
             {strength: codes for strength, codes in seen.items() if codes}))
-    child = is_child(age, age_uncertain)
-    groups = CHILD_RULE if child else tuple(map(tuple, rule["probable_victim"]))
+    groups = tuple(map(tuple, rule["probable_victim"]))
+    child = indicator_set.age_group == CHILD
+    if means_required is False and not child:
+        # The schema fixes each dimension's group: these two are the destination's.
+        destination = {"coercion_at_destination", "abuse_of_vulnerability_at_destination"}
+        groups = tuple(group for group in groups if not set(group) <= destination)
+        child = True
     present = {finding.code for finding in findings if finding.present}
     missing = tuple(group for group in groups if not present & set(group))
     any_strong = any(indicator_set.indicators[code][1] == "strong" for code in observed)
@@ -135,24 +148,33 @@ PHRASES = {
            PROBABLE: "Probable victim — refer",
            POSSIBLE: "Possible victim — gather more information",
            NOT_MET: "Indicators not met",
-           "child": "Screened as a child (under 18 or age uncertain): the means are not "
-                    "required.",
+           "child": "Screened with a list for children: the means are not required.",
+           "child_legacy": "Screened as a child (under 18 or age uncertain): the means are "
+                           "not required.",
+           "override": "The list is for another age group than the person's: screened "
+                       "with it for the reason recorded.",
            "missing": "Missing for a probable victim: one of"},
     "ro": {"strong": "puternic", "medium": "mediu", "weak": "slab",
            "present": "prezentă", "absent": "absentă", "none": "niciun indicator observat",
            PROBABLE: "Victimă probabilă — referiți",
            POSSIBLE: "Victimă posibilă — colectați mai multe informații",
            NOT_MET: "Indicatorii nu sunt întruniți",
-           "child": "Evaluat ca și copil (sub 18 ani sau vârstă incertă): mijloacele nu "
-                    "sunt necesare.",
+           "child": "Evaluat cu o listă pentru copii: mijloacele nu sunt necesare.",
+           "child_legacy": "Evaluat ca și copil (sub 18 ani sau vârstă incertă): mijloacele "
+                           "nu sunt necesare.",
+           "override": "Lista este pentru altă grupă de vârstă decât a persoanei: "
+                       "evaluat cu ea pentru motivul înregistrat.",
            "missing": "Lipsește pentru o victimă probabilă: una dintre"},
     "uk": {"strong": "сильний", "medium": "середній", "weak": "слабкий",
            "present": "наявний", "absent": "відсутній", "none": "індикаторів не виявлено",
            PROBABLE: "Імовірно постраждала особа — перенаправте",
            POSSIBLE: "Можливо постраждала особа — зберіть більше інформації",
            NOT_MET: "Індикатори не виявлено в достатній мірі",
-           "child": "Оцінено як дитину (до 18 років або вік не встановлено): засоби не "
-                    "потрібні.",
+           "child": "Оцінено за переліком для дітей: засоби не потрібні.",
+           "child_legacy": "Оцінено як дитину (до 18 років або вік не встановлено): засоби "
+                           "не потрібні.",
+           "override": "Перелік призначений для іншої вікової групи, ніж особа: оцінено "
+                       "за ним із зазначеної причини.",
            "missing": "Бракує для імовірно постраждалої особи: один із"},
     "ru": {"strong": "сильный", "medium": "средний", "weak": "слабый",
            "present": "присутствует", "absent": "отсутствует",
@@ -160,16 +182,21 @@ PHRASES = {
            PROBABLE: "Вероятная жертва — перенаправьте",
            POSSIBLE: "Возможная жертва — соберите больше информации",
            NOT_MET: "Индикаторы не выявлены в достаточной мере",
-           "child": "Оценивается как ребёнок (до 18 лет или возраст не установлен): средства "
-                    "не требуются.",
+           "child": "Оценено по перечню для детей: средства не требуются.",
+           "child_legacy": "Оценивается как ребёнок (до 18 лет или возраст не установлен): "
+                           "средства не требуются.",
+           "override": "Перечень предназначен для другой возрастной группы, чем лицо: "
+                       "оценено по нему по указанной причине.",
            "missing": "Не хватает для вероятной жертвы: одно из"},
 }
 
 
-def explain(result: Result, indicator_set: IndicatorSet, language: str = "en") -> list[str]:
+def explain(result: Result, indicator_set: IndicatorSet, language: str = "en",
+            overridden: bool = False) -> list[str]:
     """The outcome and its reasons, one line each, e.g.
     "Coercive recruitment: present — 1 strong (Violence on victims) + 1 medium
-    (Confiscation of documents)"."""
+    (Confiscation of documents)". `overridden`: the list was used for a person of the
+    other age group, with a recorded reason."""
     words = PHRASES.get(language, PHRASES["en"])
     dimensions = {dimension["code"]: dimension for dimension in indicator_set.data["dimensions"]}
     indicator_labels = {indicator["code"]: indicator_set.label(indicator, language)
@@ -177,7 +204,9 @@ def explain(result: Result, indicator_set: IndicatorSet, language: str = "en") -
                         for indicator in dimension["indicators"]}
     lines = [words[result.outcome]]
     if result.treated_as_child:
-        lines.append(words["child"])
+        lines.append(words["child" if indicator_set.age_group == CHILD else "child_legacy"])
+    if overridden:
+        lines.append(words["override"])
     for finding in result.dimensions:
         name = indicator_set.label(dimensions[finding.code], language)
         parts = [f"{finding.count(strength)} {words[strength]} ("

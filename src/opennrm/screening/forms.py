@@ -45,6 +45,13 @@ class ScreeningForm(forms.Form):
         label=_("Indicator list"), widget=forms.RadioSelect,
         error_messages={"required": _("Choose an indicator list.")})
     shown_set = forms.CharField(required=False, widget=forms.HiddenInput)
+    age_group_override = forms.CharField(
+        label=_("Reason for a list of another age group"), required=False,
+        max_length=TextLimit.NOTE,
+        help_text=_("Only when the list is not for the person's age group (a list for adults "
+                    "for a person who may be a child, or the reverse): why it is used. "
+                    "The reason is recorded."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}))
     screened_on = forms.DateField(
         label=_("Screened on"),
         widget=forms.DateInput(attrs={"type": "date", "required": True}, format="%Y-%m-%d"),

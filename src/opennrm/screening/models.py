@@ -31,6 +31,10 @@ class Screening(models.Model):
     observed = models.JSONField(default=list, help_text="indicator codes observed")
     # What the screener wrote beside each indicator: may describe the person, so encrypted.
     notes = EncryptedJSONField(default=dict, blank=True)
+    # Why a list for the other age group was used (the person may be a child and an
+    # adults' list was used, or the reverse); "" when the list fits the person. May
+    # describe the person, so encrypted; recording it is audited.
+    age_group_override = EncryptedTextField(blank=True, default="")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     present_dimensions = models.JSONField(default=list)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
-from opennrm.cases import access
+from opennrm.cases import access, age
 from opennrm.cases import services as case_services
 from opennrm.cases.models import Case, VictimStatus
 from opennrm.core.validation import TextLimit, check_length
@@ -37,11 +37,62 @@ def _age(case: Case, on: date) -> tuple[int | None, bool]:
     return case_services.age_on(person, on), person.age_uncertain
 
 
+def age_group(case: Case, on: date) -> str | None:
+    """The age group whose lists fit the person on `on`: "child" when they may be a child
+    (`cases.age.may_be_child`: under 18, the youngest age a birth year allows under 18, or
+    "possibly a child"; CoE Convention Art. 10(3)), "adult" when their age or "adult,
+    exact age unknown" is recorded, None when nothing is recorded (any list fits)."""
+    person = case.person
+    if age.may_be_child(person, on):
+        return engine.CHILD
+    if age.statistical_age(person, on) is not None or age.uncertainty(person):
+        return engine.ADULT
+    return None
+
+
+def fits(case: Case, indicator_set: engine.IndicatorSet, on: date) -> bool:
+    """Whether `indicator_set` is for the person's age group on `on`."""
+    group = age_group(case, on)
+    return group is None or group == indicator_set.age_group
+
+
+def misfit_message(case: Case, indicator_set: engine.IndicatorSet, on: date) -> str:
+    """Why the list does not fit the person ("" when it does)."""
+    if fits(case, indicator_set, on):
+        return ""
+    if age_group(case, on) == engine.CHILD:
+        return _("This person may be a child (CoE Convention Art. 10(3)): screen them with a "
+                 "list for children, or give the reason for using a list for adults.")
+    return _("This person is an adult: screen them with a list for adults, or give the "
+             "reason for using a list for children.")
+
+
 def preview(case: Case, indicator_set: engine.IndicatorSet, observed, on: date | None = None,
             language: str = "en") -> Preview:
-    age, uncertain = _age(case, on or timezone.localdate())
-    result = engine.score(indicator_set, observed, age, uncertain)
-    return Preview(result, engine.explain(result, indicator_set, language))
+    on = on or timezone.localdate()
+    result = engine.score(indicator_set, observed)
+    return Preview(result, engine.explain(result, indicator_set, language,
+                                          overridden=not fits(case, indicator_set, on)))
+
+
+def explain_recorded(screening: Screening, indicator_set: engine.IndicatorSet,
+                     language: str = "en") -> list[str]:
+    """The outcome and reasons of a recorded screening, scored again with the list version
+    it was made with (so the same result). Screenings recorded before the rule belonged to
+    the list scored a child with an adults' list without the means: they are explained so."""
+    legacy_child = screening.treated_as_child and indicator_set.age_group != engine.CHILD
+    result = engine.score(indicator_set, screening.observed,
+                          means_required=False if legacy_child else None)
+    return engine.explain(result, indicator_set, language,
+                          overridden=bool(screening.age_group_override))
+
+
+def _before_birth(case: Case, on: date) -> bool:
+    person = case.person
+    born = _date_or_none(person.birth_date) if person.birth_date else None
+    if born is not None:
+        return on < born
+    return bool(person.birth_year) and on.year < person.birth_year
 
 
 def _date_or_none(text: str) -> date | None:
@@ -68,8 +119,14 @@ def _clean_observations(indicator_set: engine.IndicatorSet, observed: dict, erro
 
 
 def record_screening(actor: "User", case: Case, set_id: str, version: str, observed: dict,
-                     screened_on: date | None = None, channel: str = "") -> Screening:
+                     screened_on: date | None = None, channel: str = "",
+                     age_group_override: str = "") -> Screening:
     """Record a screening: `observed` maps each observed indicator code to a short note.
+
+    The list's own rule applies. A list for the other age group than the person's (a
+    list for children for an adult, or for adults for a person who may be a child) is
+    refused on `indicator_set` unless `age_group_override` gives the reason, which is
+    stored (encrypted) and audited.
 
     A probable or possible outcome keeps (or puts) the case in presumed-victim status and on
     the coordinator's queue; a screening never records formal identification.
@@ -90,24 +147,37 @@ def record_screening(actor: "User", case: Case, set_id: str, version: str, obser
             errors["screened_on"] = [_("Enter a date as YYYY-MM-DD.")]
     if screened_on and screened_on > timezone.localdate():
         errors["screened_on"] = [_("The date is in the future.")]
-    elif screened_on and (_age(case, screened_on)[0] or 0) < 0:
+    elif screened_on and _before_birth(case, screened_on):
         errors["screened_on"] = [_("The date is before the person was born.")]
+    override = str(age_group_override or "").strip()
+    check_length(override, "age_group_override", errors, limit=TextLimit.NOTE)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
         if case.is_closed:
             raise ValidationError({"case": [_("This case is closed. Reopen it to screen.")]})
-        age, uncertain = _age(case, screened_on)
-        result = engine.score(indicator_set, observed.keys(), age, uncertain)
+        misfit = misfit_message(case, indicator_set, screened_on)
+        if misfit and not override:
+            raise ValidationError({"indicator_set": [misfit]})
+        if not misfit:
+            override = ""  # the list fits: there is nothing to override
+        years, uncertain = _age(case, screened_on)
+        result = engine.score(indicator_set, observed.keys())
         screening = Screening.objects.create(
             case=case, indicator_set=set_id, indicator_set_version=version,
-            screened_on=screened_on, age_at_screening=age, age_uncertain=uncertain,
+            screened_on=screened_on, age_at_screening=years, age_uncertain=uncertain,
             treated_as_child=result.treated_as_child, observed=sorted(observed),
-            notes=notes, outcome=result.outcome, present_dimensions=result.present,
-            agency=actor.agency, screened_by=actor)
-        record_events(actor, [AuditEvent(Action.CREATE, "screening", case.case_number,
-                                         ("observed", "notes", "outcome"))], channel)
+            notes=notes, age_group_override=override, outcome=result.outcome,
+            present_dimensions=result.present, agency=actor.agency, screened_by=actor)
+        events = [AuditEvent(Action.CREATE, "screening", case.case_number,
+                             ("observed", "notes", "outcome"))]
+        if override:
+            events.append(AuditEvent(
+                Action.CREATE, "screening", case.case_number, ("age_group_override",),
+                reason=f"list for {indicator_set.age_group}s used for a person of the "
+                       f"other age group"))
+        record_events(actor, events, channel)
         if (result.outcome in (Outcome.PROBABLE, Outcome.POSSIBLE)
                 and case.victim_status != VictimStatus.PRESUMED
                 and not case.identification_decisions.exists()):
@@ -178,7 +248,7 @@ def read_screenings(user: "User", case: Case, channel: str = "") -> list[Screeni
     screenings = list(case.screenings.select_related("screened_by", "agency"))
     if screenings:
         record_events(user, [AuditEvent(Action.READ, "screening", case.case_number,
-                                        ("notes",))], channel)
+                                        ("notes", "age_group_override"))], channel)
     return screenings
 
 
@@ -190,7 +260,7 @@ def read_screening(user: "User", case: Case, screening_id: int,
                  .filter(pk=screening_id).first())
     if screening is not None:
         record_events(user, [AuditEvent(Action.READ, "screening", case.case_number,
-                                        ("notes",))], channel)
+                                        ("notes", "age_group_override"))], channel)
     return screening
 
 

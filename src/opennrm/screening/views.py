@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opennrm.cases import access
-from opennrm.cases import services as case_services
 from opennrm.cases.views import case_view
 from opennrm.core.forms import add_service_errors
 from opennrm.screening import engine, indicator_sets, services
@@ -66,9 +65,8 @@ def _editable_case(user, case_number: str):
 
 
 def _screened_as_child(case) -> bool:
-    person = case.person
-    return engine.is_child(case_services.age_on(person, timezone.localdate()),
-                           person.age_uncertain)
+    """The person may be a child today: a list for children fits them."""
+    return services.age_group(case, timezone.localdate()) == engine.CHILD
 
 
 def _default_list(lists, child: bool):
@@ -150,7 +148,8 @@ def screening_new(request, case_number):
     try:
         screening = services.record_screening(
             request.user, case, form.shown.data["id"], form.shown.data["version"],
-            form.observations(), form.cleaned_data["screened_on"], channel=CHANNEL)
+            form.observations(), form.cleaned_data["screened_on"], channel=CHANNEL,
+            age_group_override=form.cleaned_data.get("age_group_override", ""))
     except ValidationError as error:
         add_service_errors(form, error)
         return _render_screening_form(request, case, form, child)
@@ -219,10 +218,8 @@ def screening_detail(request, case_number, pk):
         indicator_set = None
     reasons = []
     if indicator_set is not None:
-        # The same list version, age and rule as when it was recorded: the same result.
-        result = engine.score(indicator_set, screening.observed, screening.age_at_screening,
-                              screening.age_uncertain)
-        reasons = engine.explain(result, indicator_set, language)[1:]
+        # The same list version and rule as when it was recorded: the same result.
+        reasons = services.explain_recorded(screening, indicator_set, language)[1:]
     return render(request, "screening/screening_detail.html", {
         "case": case,
         "screening": screening,
