@@ -2,11 +2,12 @@
 and prints its figures.
 
 The node, web, referral and profiling benchmarks load PostgreSQL databases of their own and
-start gunicorn, so they run against the PostgreSQL server of the suite's second pass
-(`OPENNRM_TEST_POSTGRES_URL`, default 127.0.0.1:5432) in both passes: the database is the
-benchmark's own, named after the script, the xdist worker and this process, and dropped
-afterwards. A benchmark stops its gunicorn in a `finally`; should one hang, the test ends
-its whole process group (the benchmark and its server) by the benchmark's PID.
+start gunicorn, so they (and the statistics benchmark once more, on PostgreSQL) run against
+the PostgreSQL server of the suite's second pass (`OPENNRM_TEST_POSTGRES_URL`, default
+127.0.0.1:5432) in both passes: the database is the benchmark's own, named after the
+script, the xdist worker and this process, and dropped afterwards. A benchmark stops its
+gunicorn in a `finally`; should one hang, the test ends its whole process group (the
+benchmark and its server) by the benchmark's PID.
 
 The runs here use production settings with one change, a fast password hasher: the demo's
 two dozen Argon2 hashes would take most of a tiny run's time. The benchmarks themselves, at
@@ -18,6 +19,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,17 +71,16 @@ def _group_alive(pgid: int) -> bool:
 def _end_group(process: subprocess.Popen) -> None:
     """SIGTERM, then SIGKILL, to the benchmark's process group (its id is the benchmark's
     PID): the benchmark and whatever it started, gunicorn included."""
-    for sent in (signal.SIGTERM, signal.SIGKILL):
+    for sent, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
         try:
             os.killpg(process.pid, sent)
         except ProcessLookupError:
-            break
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        if not _group_alive(process.pid):
-            break
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if process.poll() is not None and not _group_alive(process.pid):
+                return
+            time.sleep(0.1)
 
 
 def smoke_env(tmp_path: Path) -> dict:
