@@ -473,21 +473,35 @@ AsUser = Annotated[str, typer.Option("--as", help="A directory manager's usernam
                                           "coordinator or administrator): audited as them.")]
 
 
-def _directory_command(command: str, path: str, username: str) -> None:
+def _directory_command(command: str, path: str, username: str, **options) -> None:
     _setup()
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
     try:
-        call_command(command, path, username=username)
+        call_command(command, path, username=username, **options)
     except CommandError as error:
         _fail(str(error))
 
 
 @services_app.command("import")
-def services_import(path: str, as_user: AsUser) -> None:
-    """Create or update providers and services from an HSDS 3.0 zip (all or nothing)."""
-    _directory_command("hsds_import", path, as_user)
+def services_import(
+    path: str, as_user: AsUser,
+    country: Annotated[str, typer.Option(help="Country of entries whose files give none "
+                                              "(default: OPENNRM_COUNTRY)")] = "",
+    organisation_type: Annotated[str, typer.Option(
+        help="Organisation type (agency_types) where the files and the mapping file give "
+             "none")] = "",
+    service_type: Annotated[str, typer.Option(
+        help="Service type (service_types) where the files and the mapping file give "
+             "none")] = "",
+    mapping: Annotated[str, typer.Option(help="A mapping file instead of the node's")] = "",
+) -> None:
+    """Create or update providers and services from an HSDS 3.0 zip or folder (all or
+    nothing); lists what is not kept."""
+    _directory_command("hsds_import", path, as_user, country=country,
+                       organisation_type=organisation_type, service_type=service_type,
+                       mapping=mapping or None)
 
 
 @services_app.command("export")

@@ -108,7 +108,30 @@ def test_hsds_download_and_upload(coordinator, service):
                                headers=api.headers)
     assert response.status_code == 200, response.content
     assert response.json() == {"providers_created": 0, "providers_updated": 0,
-                               "services_created": 0, "services_updated": 0}
+                               "services_created": 0, "services_updated": 0,
+                               "rows_kept": {"language": 2, "organization": 1, "service": 1},
+                               "not_kept": []}
+
+
+def test_the_official_hsds_example_uploads_with_options_and_lists_what_is_not_kept(
+        coordinator):
+    from tests.services.test_hsds30 import example_zip
+
+    upload = example_zip()
+    upload.name = "example.zip"
+    response = ApiClient(coordinator).client.post(
+        "/api/service-directory/hsds",
+        {"file": upload, "service_type": "psychological", "country": "RO"},
+        headers=ApiClient(coordinator).headers)
+
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert (answer["providers_created"], answer["services_created"]) == (1, 1)
+    assert answer["rows_kept"]["schedule"] == 1
+    assert {(item["file"], item["column"], item["count"]) for item in answer["not_kept"]} == {
+        ("locations.csv", "organization_id", 1), ("contacts.csv", "organization_id", 1),
+        ("contacts.csv", "service_at_location_id", 1), ("taxonomy_terms.csv", "taxonomy_id", 1)}
+    assert Provider.objects.get().country == "RO"
 
 
 def test_a_bad_upload_lists_its_problems(coordinator):

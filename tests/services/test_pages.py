@@ -147,6 +147,22 @@ def test_the_hsds_page_exports_and_lists_import_problems(client, coordinator, se
     assert response.status_code == 302
 
 
+def test_the_hsds_page_imports_the_official_example_and_says_what_is_not_kept(client,
+                                                                             coordinator):
+    from tests.services.test_hsds30 import example_zip
+
+    as_user(client, coordinator)
+    upload = example_zip()
+    upload.name = "example.zip"
+    response = client.post(reverse("service-hsds"), {"file": upload,
+                                                     "service_type": "psychological"},
+                           follow=True)
+
+    page = response.content.decode()
+    assert "Not kept: 1 in locations.csv, organization_id" in page
+    assert Service.objects.get().service_type == "psychological"
+
+
 def test_the_provider_list_hides_inactive_providers_unless_asked(client, caseworker, provider):
     provider.is_active = False
     provider.save()

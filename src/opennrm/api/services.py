@@ -185,11 +185,22 @@ class ProviderFilters(Schema):
     page_size: int = Field(50, ge=1, le=200)
 
 
+class NotKeptOut(Schema):
+    file: str = Field(description="The package's file")
+    column: str = Field(description="The column ('' for the whole file)")
+    count: int = Field(description="How many values (or rows, for a file) are not kept")
+    reason: str
+
+
 class ImportSummaryOut(Schema):
     providers_created: int
     providers_updated: int
     services_created: int
     services_updated: int
+    rows_kept: dict[str, int] = Field(
+        description="HSDS rows kept as read, by HSDS table: exported again, with the "
+                    "directory's own fields written over them")
+    not_kept: list[NotKeptOut] = Field(description="What the import did not keep, counted")
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -405,15 +416,31 @@ def export_directory(request: HttpRequest):
              openapi_extra={"requestBody": {"required": True, "content": {
                  "multipart/form-data": {"schema": {
                      "type": "object", "required": ["file"], "additionalProperties": False,
-                     "properties": {"file": {"type": "string", "format": "binary",
-                                             "description": "The HSDS zip."}}}}}}})
+                     "properties": {
+                         "file": {"type": "string", "format": "binary",
+                                  "description": "The HSDS 3.0 zip."},
+                         "country": {"type": "string", "description": (
+                             "Country (ISO 3166-1 alpha-2) of entries whose files give "
+                             "none; default: the node's")},
+                         "organisation_type": {"type": "string", "description": (
+                             "Organisation type (agency_types) where the files and the "
+                             "mapping file give none")},
+                         "service_type": {"type": "string", "description": (
+                             "Service type (service_types) where the files and the "
+                             "mapping file give none")}}}}}}})
 def import_directory(request: HttpRequest):
     """Entries are matched by HSDS id. The whole file is checked first: if any row is
-    wrong, the answer lists every problem (file, row, column) and nothing is written."""
+    wrong, the answer lists every problem (file, row, column) and nothing is written. The
+    answer lists what was not kept (references to rows not in the package, HSDS 3.1
+    tables and fields)."""
     # Who may import is checked before the upload is read (so not as a File parameter,
     # which ninja would parse first): a malformed body from anyone else is never parsed.
     directory_access.ensure_can_manage(request.auth)
     upload = request.FILES.get("file")  # malformed multipart: 400 (api.problems)
     if upload is None:
         raise ValidationError({"file": ["Upload the HSDS zip as the form field 'file'."]})
-    return hsds.import_directory(request.auth, upload, channel=CHANNEL)
+    options = hsds.ImportOptions(
+        country=request.POST.get("country", ""),
+        organisation_type=request.POST.get("organisation_type", ""),
+        service_type=request.POST.get("service_type", ""))
+    return hsds.import_directory(request.auth, upload, channel=CHANNEL, options=options)

@@ -128,5 +128,22 @@ class CapacityForm(forms.Form):
 
 class HsdsImportForm(forms.Form):
     file = forms.FileField(label=_("HSDS file (zip)"),
-                           help_text=_("A zip with datapackage.json and the HSDS CSV files, "
-                                       "as the export writes it."))
+                           help_text=_("An HSDS 3.0 zip: datapackage.json and the HSDS CSV "
+                                       "files (organizations.csv, services.csv, …)."))
+    country = forms.ChoiceField(
+        label=_("Country of entries that give none"), required=False,
+        help_text=_("Empty: this node's country."))
+    organisation_type = forms.ChoiceField(
+        label=_("Organisation type of organisations that give none"), required=False,
+        help_text=_("Empty: the mapping file's rules and default."))
+    service_type = forms.ChoiceField(
+        label=_("Service type of services that give none"), required=False,
+        help_text=_("Empty: the mapping file's rules; a service still without a type is "
+                    "listed as a problem."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = _with_blank(codelists.choices("countries"))
+        self.fields["organisation_type"].choices = _with_blank(
+            codelists.choices("agency_types"))
+        self.fields["service_type"].choices = _with_blank(codelists.choices("service_types"))

@@ -884,6 +884,9 @@ def _read_provider(org: Row, context: _Context) -> services.ImportedProvider | N
         or context.mapping["organisation_types"]["default"] or "")
     agency_code = terms.value(org_id, "nrm_agency")
     description = org.values["description"].strip()
+    if description == org.values["name"].strip():
+        # HSDS requires a description: the export writes the name for a provider with none.
+        description = ""
     data = {
         "name": org.values["name"], "description": description,
         "email": org.values["email"], "website": org.values["website"],
@@ -1012,6 +1015,10 @@ def _read_service(row: Row, provider: services.ImportedProvider,
         return None
     if not valid:
         return None
+    if row.values["eligibility_description"].strip() == _eligibility_description(
+            clean.get("genders", []), clean.get("min_age"), clean.get("max_age")):
+        # The text the export writes from our fields: written again from them, not kept.
+        row.values["eligibility_description"] = ""
     return services.ImportedService(uuid.UUID(service_id), clean,
                                     is_active=status == "active", updated_at=updated_at,
                                     capacity_updated_at=capacity_updated_at)

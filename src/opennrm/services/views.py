@@ -253,8 +253,12 @@ def service_hsds(request):
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
+            options = hsds.ImportOptions(
+                country=form.cleaned_data["country"],
+                organisation_type=form.cleaned_data["organisation_type"],
+                service_type=form.cleaned_data["service_type"])
             summary = hsds.import_directory(request.user, form.cleaned_data["file"],
-                                            channel=CHANNEL)
+                                            channel=CHANNEL, options=options)
         except ValidationError as error:
             problems = error.messages
             form.add_error("file", _("Nothing was imported: correct the file and upload it "
@@ -264,6 +268,11 @@ def service_hsds(request):
                 "Imported. Providers: %(providers_created)d added, %(providers_updated)d "
                 "changed. Services: %(services_created)d added, %(services_updated)d "
                 "changed.") % vars(summary))
+            for item in summary.not_kept:
+                messages.warning(request, _(
+                    "Not kept: %(count)d in %(where)s (%(reason)s).") % {
+                    "count": item.count, "reason": item.reason,
+                    "where": f"{item.file}, {item.column}" if item.column else item.file})
             return redirect("service-hsds")
     return render(request, "services/hsds.html", {"form": form, "problems": problems})
 
