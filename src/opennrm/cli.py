@@ -841,6 +841,47 @@ def trm_abandon(message_id: str,
     console.print(f"{message.message_id}: {message.status}")
 
 
+@app.command("demo-network")
+def demo_network(
+    countries: Annotated[str, typer.Option(help="Comma-separated ISO 3166 codes, one node "
+                                                "each.")] = "MD,UA,RO",
+    scenario: Annotated[str, typer.Option(
+        help="Run a scenario between the first two nodes, print each step and exit (non-zero "
+             "if a step fails): ping or referral.")] = "",
+    demo_cases: Annotated[int, typer.Option(help="Demo cases loaded on each node.")] = 30,
+    keep: Annotated[bool, typer.Option(help="Keep the nodes' folder (logs, key rings, "
+                                            "SQLite files) afterwards.")] = False,
+) -> None:
+    """Start one throw-away node per country on loopback (own database, key ring, server and
+    worker; one on PostgreSQL when DATABASE_URL points to one), exchange their cards and
+    print their addresses and logins; Ctrl+C ends them all."""
+    from opennrm.transnational import network
+
+    if scenario and scenario not in network.SCENARIOS:
+        _fail(f"unknown scenario {scenario!r} (known: {', '.join(network.SCENARIOS)})")
+    try:
+        with network.DemoNetwork(countries.split(","),
+                                 database_url=os.environ.get("DATABASE_URL", ""),
+                                 demo_cases=demo_cases, keep=keep,
+                                 say=lambda text: print(text, flush=True)) as net:
+            print(net.describe(), flush=True)
+            if scenario:
+                first, second = net.nodes[:2]
+                print(f"\nScenario {scenario}: {first.country} → {second.country}", flush=True)
+                ok = network.run_steps(network.SCENARIOS[scenario](first, second),
+                                       say=lambda text: print(text, flush=True))
+                print("Scenario " + ("completed." if ok else "FAILED."), flush=True)
+                if not ok:
+                    raise typer.Exit(1)
+            else:
+                print("\nThe nodes are up; Ctrl+C ends them.", flush=True)
+                network.wait_for_interrupt()
+    except network.NetworkError as error:
+        _fail(str(error))
+    finally:
+        print("Stopped every node.", flush=True)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Run a Django management command (e.g. `opennrm manage check --deploy`)."""

@@ -162,6 +162,10 @@ OPENNRM_SESSION_WARNING_SECONDS = int(os.environ.get("OPENNRM_SESSION_WARNING_SE
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Cookies ignore ports: nodes side by side on one host (`opennrm demo-network`) need their own
+# cookie names, or signing in to one signs out of the other.
+SESSION_COOKIE_NAME = os.environ.get("OPENNRM_SESSION_COOKIE_NAME", "sessionid")
+CSRF_COOKIE_NAME = os.environ.get("OPENNRM_CSRF_COOKIE_NAME", "csrftoken")
 
 # Login lockout (django-axes): 5 failures lock the username from that address for 30 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("OPENNRM_LOGIN_FAILURE_LIMIT", "5"))
