@@ -882,6 +882,138 @@ def demo_network(
         print("Stopped every node.", flush=True)
 
 
+# --- transnational referral workflows (docs/transnational.md, "Workflows") -------------------
+
+TrmUser = Annotated[str, typer.Option("--as", help="The user who acts (audited as them).")]
+
+
+def _trm_user(username: str):
+    from opennrm.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        _fail(f"no active user {username!r}")
+    return user
+
+
+def _workflow_call(function, *args, **kwargs):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from opennrm.cases.access import CaseAccessDenied, CaseNotFound
+
+    try:
+        return _trm_call(function, *args, **kwargs)
+    except ValidationError as error:
+        for field, messages in getattr(error, "message_dict", {"": error.messages}).items():
+            for message in messages:
+                console.print(f"[red]{field}:[/red] {message}")
+        raise typer.Exit(1) from None
+    except (PermissionDenied, CaseAccessDenied, CaseNotFound) as error:
+        _fail(str(error) or "not allowed")
+
+
+def _codes(text: str) -> list[str]:
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+@trm_app.command("offer")
+def trm_offer(
+    case_number: str,
+    partner: Annotated[str, typer.Argument(help="Node id (or country, if only one).")],
+    as_user: TrmUser,
+    stage: Annotated[str, typer.Option(help="identification, first_assistance, "
+                                            "long_term_assistance, return, proceedings")],
+    mode: Annotated[str, typer.Option(help="handover or shared")],
+    services: Annotated[str, typer.Option(help="Service types asked, comma-separated.")],
+    urgency: Annotated[str, typer.Option(help="routine, urgent or emergency")] = "routine",
+    share: Annotated[str, typer.Option(help="Fields shared on acceptance, comma-separated.")]
+    = "",
+    risk_assessment: Annotated[str, typer.Option(help="The joint risk assessment (return).")]
+    = "",
+) -> None:
+    """Offer a case to a partner node (only the pseudonymised preview is sent)."""
+    _setup(serves_requests=True)
+    from opennrm.cases import access as case_access
+    from opennrm.transnational import services as trm_services
+    from opennrm.transnational import workflows
+
+    user = _trm_user(as_user)
+    case = _workflow_call(case_access.get_visible_case, user, case_number)
+    found = _trm_call(trm_services.find_partner, partner)
+    referral = _workflow_call(workflows.offer_transnational_referral, user, case, found, stage,
+                              mode, _codes(share), _codes(services), urgency, risk_assessment)
+    console.print(f"referral {referral.pk}: offered to {found.country} "
+                  f"(message {referral.offer_message_id})")
+
+
+def _incoming(user, referral_id: str):
+    from opennrm.transnational import workflows
+
+    try:
+        return workflows.get_referral(user, int(referral_id))
+    except (ValueError, workflows.Referral.DoesNotExist):
+        _fail(f"no transnational referral {referral_id} for {user.username}")
+
+
+@trm_app.command("accept")
+def trm_accept(referral_id: str, as_user: TrmUser,
+               agency: Annotated[str, typer.Option(help="Code of the agency assigned.")],
+               note: str = "") -> None:
+    """The focal point accepts an incoming referral and assigns a local agency."""
+    _setup(serves_requests=True)
+    from opennrm.accounts.models import Agency
+    from opennrm.transnational import workflows
+
+    user = _trm_user(as_user)
+    referral = _incoming(user, referral_id)
+    assigned = Agency.objects.filter(code=agency, is_active=True).first()
+    _workflow_call(workflows.accept_referral, user, referral, assigned, note)
+    console.print(f"referral {referral.pk}: accepted, assigned to {agency}")
+
+
+@trm_app.command("decline")
+def trm_decline(referral_id: str, as_user: TrmUser,
+                reason: Annotated[str, typer.Option(help="Why (sent to the partner).")]) -> None:
+    """The focal point declines an incoming referral with a reason."""
+    _setup(serves_requests=True)
+    from opennrm.transnational import workflows
+
+    user = _trm_user(as_user)
+    referral = _incoming(user, referral_id)
+    _workflow_call(workflows.decline_referral, user, referral, reason)
+    console.print(f"referral {referral.pk}: declined")
+
+
+@trm_app.command("status")
+def trm_status(referral_id: str, status: str, as_user: TrmUser, note: str = "") -> None:
+    """Send a status update of a referral (assistance_started, return_date_set, arrived…)."""
+    _setup(serves_requests=True)
+    from opennrm.transnational import workflows
+
+    user = _trm_user(as_user)
+    referral = _incoming(user, referral_id)
+    message = _workflow_call(workflows.send_status_update, user, referral, status, note)
+    console.print(f"referral {referral.pk}: {status} sent (message {message.message_id})")
+
+
+@trm_app.command("referrals")
+def trm_referrals(as_user: TrmUser) -> None:
+    """The transnational referrals the user may see, with their state."""
+    _setup()
+    from opennrm.transnational import workflows
+
+    user = _trm_user(as_user)
+    table = Table(title="Transnational referrals")
+    for column in ("id", "dir", "partner", "global case id", "stage", "mode", "state",
+                   "case", "agency"):
+        table.add_column(column)
+    for r in workflows.visible_referrals(user):
+        table.add_row(str(r.pk), r.direction, r.partner.country, str(r.global_case_id),
+                      r.stage, r.mode, r.status, r.case.case_number if r.case else "",
+                      r.agency.code if r.agency else "")
+    Console(width=max(console.width, 200)).print(table)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Run a Django management command (e.g. `opennrm manage check --deploy`)."""

@@ -90,6 +90,11 @@ def can_register_cases(user: "User | None") -> bool:
     return handles_cases(user)
 
 
+def can_register_for_other_agencies(user: "User | None") -> bool:
+    """The national coordinator (NRM focal point) assigns incoming cases to local agencies."""
+    return handles_cases(user) and has_role(user, Role.NATIONAL_COORDINATOR)
+
+
 def ensure_can_change_same_person_links(user: "User | None", case: Case) -> None:
     """The national coordinator may link any case it can see; others must be allowed to edit
     the case. CaseNotFound if the user cannot see it, CaseAccessDenied if only read it."""

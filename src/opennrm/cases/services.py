@@ -297,15 +297,22 @@ class Registration:
     data: dict
 
 
-def register_cases(actor: User, registrations: list[Registration], channel: str = "") -> list[Case]:
+def register_cases(actor: User, registrations: list[Registration], channel: str = "",
+                   agency: Agency | None = None) -> list[Case]:
     """Register several cases at once (an import, the demo), each validated like one.
 
     Every case gets its own person. The whole batch is one transaction: one invalid entry
-    rejects the batch, with its position in the message.
+    rejects the batch, with its position in the message. `agency`: the owning agency when it
+    is not the actor's (the national coordinator assigning a case received from a partner
+    node to a local agency); only a national coordinator may name one.
     """
     if not access.can_register_cases(actor):
         raise access.CaseAccessDenied(_("Your role cannot register cases."))
-    agency = actor.agency
+    if agency is not None and agency.pk != actor.agency_id:
+        if not access.can_register_for_other_agencies(actor):
+            raise access.CaseAccessDenied(_("Only the national coordinator registers cases "
+                                            "for another agency."))
+    agency = agency or actor.agency
     persons, cases = [], []
     errors_by_entry = {}
     for position, registration in enumerate(registrations):
@@ -315,7 +322,8 @@ def register_cases(actor: User, registrations: list[Registration], channel: str 
             errors_by_entry[position] = error
             continue
         person = Person()
-        case = Case(owner_agency=agency, assigned_to=actor,
+        case = Case(owner_agency=agency,
+                    assigned_to=actor if actor.agency_id == agency.pk else None,
                     case_number=_new_case_number(agency.country))
         _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
         _apply(case, clean, CASE_FIELDS)
@@ -357,9 +365,11 @@ def register_cases(actor: User, registrations: list[Registration], channel: str 
     return [case for case, _registration in cases]
 
 
-def register_case(actor: User, data: dict, channel: str = "") -> Case:
-    """Register a presumed victim: a new person and a case owned by the actor's agency."""
-    return register_cases(actor, [Registration(data)], channel)[0]
+def register_case(actor: User, data: dict, channel: str = "",
+                  agency: Agency | None = None) -> Case:
+    """Register a presumed victim: a new person and a case owned by the actor's agency (or
+    `agency`, see `register_cases`)."""
+    return register_cases(actor, [Registration(data)], channel, agency=agency)[0]
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -620,3 +630,47 @@ def withdraw_consent(actor: User, consent: Consent, withdrawn_on, channel: str =
 
 def has_active_consent(case: Case, purpose: str) -> bool:
     return case.consents.in_force().filter(purpose=purpose).exists()
+
+
+# --- changes a partner node asks for (the transnational referral) -----------------------------
+# No local user acts: the node applies what the partner sent, in the transaction that records
+# the partner's message, and the audit trail says so.
+
+def apply_partner_correction(case: Case, changes: dict, reason: str,
+                             channel: str = "trm") -> list[str]:
+    """Correct fields of a case received from a partner node, as the partner corrected them."""
+    clean = clean_fields(changes, partial=True, region=case.owner_agency.country)
+    with transaction.atomic():
+        case = _locked(case)
+        person = case.person
+        changed = _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
+        changed += _apply(case, clean, CASE_FIELDS)
+        errors: dict = {}
+        _check_against_birth(person, case, errors)
+        if errors:
+            raise ValidationError(errors)
+        if changed:
+            _derive(person, case)
+            person.save()
+            case.save()
+            record_events(None, [AuditEvent(Action.UPDATE, "case", case.case_number,
+                                            tuple(changed), reason)], channel)
+    return changed
+
+
+def erase_identity(case: Case, reason: str, channel: str = "trm") -> list[str]:
+    """Blank the person's identity and contact fields (encrypted at rest) of a case: what a
+    partner node shared, erased when the person withdrew consent. The age group, sex and the
+    case's other fields stay (they identify no one)."""
+    with transaction.atomic():
+        case = _locked(case)
+        person = case.person
+        erased = [name for name in PERSON_IDENTITY_FIELDS if getattr(person, name)]
+        for name in PERSON_IDENTITY_FIELDS:
+            setattr(person, name, [] if name in ("aliases", "identity_documents") else "")
+        person.name_index = ""
+        person.save()
+        record_events(None, [AuditEvent(Action.UPDATE, "case", case.case_number,
+                                        tuple(erased) or PERSON_IDENTITY_FIELDS,
+                                        f"erased: {reason}")], channel)
+    return erased

@@ -6,5 +6,19 @@ class TransnationalConfig(AppConfig):
     verbose_name = "Transnational referral mechanism"
 
     def ready(self) -> None:
-        # The channel's own message types (ping, pong, status_update placeholder).
-        from opennrm.transnational import handlers  # noqa: F401
+        # The channel's own message types (ping, pong, status_update placeholder), then the
+        # referral workflows' handlers (status_update gets its effect), the consent
+        # withdrawal receiver and the case page's transnational section.
+        from opennrm.cases.sections import register_case_section
+        from opennrm.cases.signals import consent_withdrawn
+        from opennrm.transnational import (
+            handlers,  # noqa: F401
+            workflows,
+        )
+        from opennrm.transnational.views import case_section_context
+
+        workflows.register()
+        consent_withdrawn.connect(workflows.on_consent_withdrawn,
+                                  dispatch_uid="transnational_consent_withdrawn")
+        register_case_section("transnational", case_section_context, 45,
+                              relations=("transnational_referrals",))

@@ -170,3 +170,85 @@ class InboundSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id} {self.case_id} #{self.last_applied}"
+
+
+# --- the referral workflows (workflows.py) ---------------------------------------------------
+
+class TransnationalReferral(models.Model):
+    """A case referred to a partner node (out) or by one (in). Both sides know it by the
+    sender's global case id; the receiver's own case (created on acceptance, through its
+    `register_case`) is `case` on its side."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", "Sent"
+        IN = "in", "Received"
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        ACTIVE = "active", "Identity shared, case open"
+        CLOSED = "closed", "Closed"
+        WITHDRAWN = "withdrawn", "Consent withdrawn"
+        ERASED = "erased", "Identity erased"
+
+    class Mode(models.TextChoices):
+        HANDOVER = "handover", "Handover"
+        SHARED = "shared", "Shared"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
+    global_case_id = models.UUIDField(db_index=True)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="transnational_referrals")
+    consent = models.ForeignKey("cases.Consent", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    # The sending agency (out) or the agency the focal point assigned (in).
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    stage = models.CharField(max_length=30)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    shared_fields = models.JSONField(default=list)
+    # The pseudonymised preview, as sent or received (no name, birth date or case number).
+    preview = models.JSONField(default=dict)
+    risk_assessment = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OFFERED)
+    decision_reason = models.TextField(blank=True)
+    offer_message_id = models.UUIDField(null=True, blank=True)
+    withdrawal_message_id = models.UUIDField(null=True, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    erasure_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["direction", "partner", "global_case_id"], name="trm_referral_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} referral {self.global_case_id} ({self.partner_id})"
+
+
+class ReferralEvent(models.Model):
+    """One step of a transnational referral on this side: a message sent or received (its
+    delivery state is the outbox's), with what it said."""
+
+    referral = models.ForeignKey(TransnationalReferral, on_delete=models.CASCADE,
+                                 related_name="events")
+    direction = models.CharField(max_length=3)  # out, in
+    message_type = models.CharField(max_length=60)
+    message_id = models.UUIDField(null=True, blank=True)
+    code = models.CharField(max_length=40, blank=True)
+    note = EncryptedTextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.message_type} {self.code}".rstrip()

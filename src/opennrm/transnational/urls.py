@@ -15,4 +15,13 @@ urlpatterns = [
     path("transnational/messages/<uuid:message_id>/retry", views.message_retry,
          name="trm-retry"),
     path("transnational/partners/", views.partner_list, name="trm-partners"),
+    # Transnational referrals (caseworkers, the focal point, the assigned agency).
+    path("transnational/referrals/", views.referral_list, name="trm-referrals"),
+    path("transnational/referrals/<int:pk>/", views.referral_detail, name="trm-referral"),
+    path("transnational/referrals/<int:pk>/decide", views.referral_decide,
+         name="trm-referral-decide"),
+    path("transnational/referrals/<int:pk>/status", views.referral_status,
+         name="trm-referral-status"),
+    path("cases/<str:case_number>/transnational/offer", views.referral_offer,
+         name="trm-offer"),
 ]

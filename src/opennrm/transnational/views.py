@@ -6,17 +6,24 @@ import threading
 import time
 from collections import deque
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from opennrm.transnational import access, schemas, services
+from opennrm.accounts.models import Agency
+from opennrm.cases import access as case_access
+from opennrm.cases.views import case_view
+from opennrm.core.forms import add_service_errors
+from opennrm.transnational import access, schemas, services, workflows
 from opennrm.transnational.identity import (
     IdentityError,
     card_fingerprint,
@@ -159,3 +166,171 @@ def partner_list(request):
         "partners": Partner.objects.order_by("country", "name"), "card": own,
         "fingerprint": own_fingerprint,
     })
+
+
+# --- transnational referrals (workflows.py) ---------------------------------------------------
+
+def _code_choices(name: str) -> list[tuple[str, str]]:
+    from opennrm.core import codelists
+
+    return codelists.choices(name)
+
+
+class OfferForm(forms.Form):
+    partner = forms.ChoiceField(label=_lazy("Partner country"))
+    stage = forms.ChoiceField(label=_lazy("TRM stage"))
+    mode = forms.ChoiceField(label=_lazy("Handover or shared"), choices=[
+        ("handover", _lazy("Handover: the partner country becomes responsible")),
+        ("shared", _lazy("Shared: both countries keep working"))])
+    services_asked = forms.MultipleChoiceField(label=_lazy("Services asked"),
+                                               widget=forms.CheckboxSelectMultiple)
+    urgency = forms.ChoiceField(label=_lazy("Urgency"))
+    shared_fields = forms.MultipleChoiceField(
+        label=_lazy("Fields shared once the partner accepts"), required=False,
+        widget=forms.CheckboxSelectMultiple)
+    risk_assessment = forms.CharField(label=_lazy("Joint risk assessment (for a return)"),
+                                      required=False, max_length=20000,
+                                      widget=forms.Textarea(attrs={"rows": 5}))
+
+    FIELD_LABELS = {
+        "given_name": _lazy("Given name"), "family_name": _lazy("Family name"),
+        "aliases": _lazy("Other names"), "birth_date": _lazy("Birth date"),
+        "birth_year": _lazy("Birth year"), "identity_documents": _lazy("Identity documents"),
+        "phone": _lazy("Telephone"), "address": _lazy("Address"),
+        "citizenships": _lazy("Citizenships"), "languages": _lazy("Languages"),
+        "recruitment_countries": _lazy("Countries of recruitment"),
+        "exploitation_countries": _lazy("Countries of exploitation"),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [
+            (str(p.node_id), f"{p.country} — {p.name}")
+            for p in Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("country")]
+        self.fields["stage"].choices = _code_choices("trm_stages")
+        self.fields["urgency"].choices = _code_choices("trm_urgency")
+        self.fields["services_asked"].choices = _code_choices("service_types")
+        self.fields["shared_fields"].choices = [
+            (name, self.FIELD_LABELS.get(name, name)) for name in workflows.SHAREABLE_FIELDS]
+
+
+class DecisionForm(forms.Form):
+    agency = forms.ModelChoiceField(label=_lazy("Agency that takes the case"), required=False,
+                                    queryset=Agency.objects.filter(is_active=True))
+    reason = forms.CharField(label=_lazy("Note or reason for declining"), required=False,
+                             max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_lazy("Step"))
+    note = forms.CharField(label=_lazy("Note"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = _code_choices("trm_status_updates")
+
+
+def case_section_context(user, case, present) -> dict:
+    """The case page's transnational section (registered in TransnationalConfig.ready)."""
+    from opennrm.cases.access import can_edit_case
+
+    referrals = (workflows.case_referrals(user, case)
+                 if "transnational_referrals" in present else [])
+    return {"transnational_referrals": referrals,
+            "may_refer_abroad": can_edit_case(user, case) and not case.is_closed
+            and Partner.objects.filter(status=Partner.Status.ACTIVE).exists()}
+
+
+def _referral_or_404(user, pk: int):
+    try:
+        return workflows.get_referral(user, pk)
+    except workflows.Referral.DoesNotExist:
+        raise Http404 from None
+
+
+@case_view
+def referral_offer(request, case_number):
+    case = case_access.get_visible_case(request.user, case_number)
+    case_access.ensure_can_edit(request.user, case)
+    form = OfferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = workflows.offer_transnational_referral(
+                request.user, case, Partner.objects.get(node_id=data["partner"]), data["stage"],
+                data["mode"], data["shared_fields"], data["services_asked"], data["urgency"],
+                data["risk_assessment"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except services.ChannelError as error:
+            form.add_error(None, str(error))
+        else:
+            flash.success(request, _("The offer was sent to the partner (preview only)."))
+            return redirect("trm-referral", referral.pk)
+    return render(request, "transnational/offer.html", {"case": case, "form": form})
+
+
+@login_required
+def referral_list(request):
+    referrals = workflows.visible_referrals(request.user)
+    return render(request, "transnational/referrals.html", {
+        "incoming": referrals.filter(direction="in"),
+        "outgoing": referrals.filter(direction="out"),
+        "focal_point": access.is_focal_point(request.user)})
+
+
+@login_required
+def referral_detail(request, pk):
+    referral = _referral_or_404(request.user, pk)
+    return render(request, "transnational/referral.html", {
+        "referral": referral, "events": workflows.events_with_state(referral),
+        "may_decide": (referral.direction == "in" and referral.status == "offered"
+                       and access.is_focal_point(request.user)),
+        "may_update": (access.can_work_on(request.user, referral)
+                       and referral.status in ("accepted", "active")),
+        "decision_form": DecisionForm(), "status_form": StatusForm(),
+        "stage_label": dict(_code_choices("trm_stages")).get(referral.stage, referral.stage),
+    })
+
+
+@login_required
+@require_POST
+def referral_decide(request, pk):
+    referral = _referral_or_404(request.user, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, _("Check the form."))
+        return redirect("trm-referral", pk)
+    try:
+        if request.POST.get("action") == "accept":
+            workflows.accept_referral(request.user, referral, form.cleaned_data["agency"],
+                                      form.cleaned_data["reason"])
+            flash.success(request, _("Accepted: the partner sends the shared identity."))
+        else:
+            workflows.decline_referral(request.user, referral, form.cleaned_data["reason"])
+            flash.success(request, _("Declined: the partner is told."))
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    except services.ChannelError as error:
+        flash.error(request, str(error))
+    return redirect("trm-referral", pk)
+
+
+@login_required
+@require_POST
+def referral_status(request, pk):
+    referral = _referral_or_404(request.user, pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, _("Choose a step."))
+        return redirect("trm-referral", pk)
+    try:
+        workflows.send_status_update(request.user, referral, form.cleaned_data["status"],
+                                     form.cleaned_data["note"])
+        flash.success(request, _("The status update was sent."))
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    except services.ChannelError as error:
+        flash.error(request, str(error))
+    return redirect("trm-referral", pk)

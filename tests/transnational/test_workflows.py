@@ -1,0 +1,238 @@
+"""The transnational referral workflows between two REAL nodes (gunicorn + `opennrm trm worker`
+each, own database and key ring; UA on PostgreSQL when a server is reachable): a full
+handover, a full shared referral with a child's return, consent (nothing sent without it,
+erasure after withdrawal, checked in the partner's database), and who sees what. Driven
+through the CLI sub-commands (`opennrm trm offer / accept / decline / status / referrals`)
+and the nodes' own services in `opennrm manage shell`."""
+
+import json
+import textwrap
+
+import pytest
+
+from tests.transnational.nodes import Node, postgres_available, wait_for
+
+pytestmark = pytest.mark.nodes
+
+TYPES = ("ping,pong,status_update,referral_offer,referral_accepted,referral_declined,"
+         "referral_identity,referral_correction,consent_withdrawn,erasure_confirmed")
+
+SETUP_MD = """
+from datetime import date
+from opennrm.accounts.models import Agency, User
+from opennrm.cases import services
+for code in ("MD-NGO", "MD-POL"):
+    Agency.objects.create(code=code, name=code, agency_type="ngo", country="MD")
+cw = User.objects.create_user(username="md-cw", password="x" * 20, role="caseworker",
+                              agency=Agency.objects.get(code="MD-NGO"))
+User.objects.create_user(username="md-other", password="x" * 20, role="caseworker",
+                         agency=Agency.objects.get(code="MD-POL"))
+User.objects.create_user(username="md-nc", password="x" * 20, role="national_coordinator",
+                         agency=Agency.objects.get(code="MD-POL"))
+"""
+
+SETUP_UA = """
+from opennrm.accounts.models import Agency, User
+for code in ("UA-NC", "UA-NGO", "UA-OTHER"):
+    Agency.objects.create(code=code, name=code, agency_type="ngo", country="UA")
+User.objects.create_user(username="ua-nc", password="x" * 20, role="national_coordinator",
+                         agency=Agency.objects.get(code="UA-NC"))
+User.objects.create_user(username="ua-cw", password="x" * 20, role="caseworker",
+                         agency=Agency.objects.get(code="UA-NGO"))
+User.objects.create_user(username="ua-other", password="x" * 20, role="caseworker",
+                         agency=Agency.objects.get(code="UA-OTHER"))
+"""
+
+
+def shell(node: Node, code: str) -> str:
+    return node.opennrm("manage", "shell", "-c", textwrap.dedent(code)).stdout
+
+
+def new_case(node: Node, *, birth_date: str, consent_country: str | None) -> str:
+    out = shell(node, f"""
+        from datetime import date
+        from opennrm.accounts.models import User
+        from opennrm.cases import services
+        cw = User.objects.get(username="md-cw")
+        case = services.register_case(cw, {{
+            "given_name": "Elena", "family_name": "Popescu", "birth_date": "{birth_date}",
+            "gender": "female", "citizenships": ["MD"], "phone": "+37369123456",
+            "first_contact_on": "2026-01-10", "exploitation_forms": ["forced_labour"],
+            "identity_documents": [{{"document_type": "passport", "number": "AB1234567",
+                                    "country": "MD"}}]}})
+        if {consent_country!r}:
+            services.record_consent(cw, case, "data_sharing", date(2026, 1, 10),
+                                    recipient_node={consent_country!r})
+        services.record_consent(cw, case, "data_sharing", date(2026, 1, 10),
+                                recipient_node="RO")
+        print("CASE", case.case_number, case.global_id)
+    """)
+    line = next(line for line in out.splitlines() if line.startswith("CASE"))
+    return line.split()[1]
+
+
+def referral_row(node: Node, direction: str, **where) -> dict | None:
+    """The newest referral of that direction as the node's services see it."""
+    out = shell(node, f"""
+        import json
+        from opennrm.transnational.models import TransnationalReferral as R
+        r = R.objects.filter(direction={direction!r}, **{where!r}).order_by("-id").first()
+        if r:
+            person = r.case.person if r.case else None
+            print("ROW" + json.dumps({{
+                "id": r.pk, "status": r.status, "mode": r.mode, "preview": r.preview,
+                "case": r.case.case_number if r.case else None,
+                "case_status": r.case.status if r.case else None,
+                "agency": r.agency.code if r.agency else None,
+                "given_name": person.given_name if person else None,
+                "birth_date": person.birth_date if person else None,
+                "documents": person.identity_documents if person else None,
+                "risk": r.risk_assessment,
+                "confirmed": bool(r.erasure_confirmed_at),
+                "events": [[e.direction, e.message_type, e.code] for e in r.events.all()],
+            }}))
+    """)
+    for line in out.splitlines():
+        if line.startswith("ROW"):
+            return json.loads(line[3:])
+    return None
+
+
+def outbox_states(node: Node, message_type: str) -> list[str]:
+    return [row[0] for row in node.sql(
+        "SELECT status FROM transnational_outboxmessage WHERE message_type = ?",
+        (message_type,))]
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    home = tmp_path_factory.mktemp("trm-workflows")
+    md = Node("Moldova NRM", "MD", home / "md", "sqlite")
+    ua = Node("Ukraine NRM", "UA", home / "ua",
+              "postgres" if postgres_available() else "sqlite")
+    nodes = [md, ua]
+    try:
+        for node in nodes:
+            node.create()
+        for node, other in ((md, ua), (ua, md)):
+            node.opennrm("partner", "import", str(other.card_path),
+                         "--fingerprint", other.fingerprint)
+            node.opennrm("partner", "allow", other.node_id, "--types", TYPES)
+        shell(md, SETUP_MD)
+        shell(ua, SETUP_UA)
+        for node in nodes:
+            node.start()
+        yield md, ua
+    finally:
+        for node in nodes:
+            node.destroy()
+
+
+def test_without_consent_naming_the_country_nothing_is_sent(network):
+    md, ua = network
+    case_number = new_case(md, birth_date="1995-05-01", consent_country=None)  # only RO
+    result = md.opennrm("trm", "offer", case_number, "UA", "--as", "md-cw", "--stage",
+                        "first_assistance", "--mode", "shared", "--services", "shelter",
+                        check=False)
+    assert result.returncode == 1
+    assert "consent" in result.stdout
+    assert md.sql("SELECT count(*) FROM transnational_outboxmessage WHERE message_type = "
+                  "'referral_offer'")[0][0] == 0
+    assert md.sql("SELECT count(*) FROM transnational_transnationalreferral")[0][0] == 0
+
+
+def test_full_handover(network):
+    md, ua = network
+    case_number = new_case(md, birth_date="1995-05-01", consent_country="UA")
+    out = md.opennrm("trm", "offer", case_number, "UA", "--as", "md-cw", "--stage",
+                     "long_term_assistance", "--mode", "handover", "--services",
+                     "shelter,medical", "--urgency", "urgent",
+                     "--share", "given_name,family_name,birth_date,identity_documents").stdout
+    assert "offered to UA" in out
+    # The receiver's inbox holds the preview only.
+    incoming = wait_for(lambda: referral_row(ua, "in", status="offered"))
+    preview = incoming["preview"]
+    assert preview["sex"] == "female" and preview["age_band"] and preview["urgency"] == "urgent"
+    assert preview["services_asked"] == ["shelter", "medical"]
+    assert preview["stage"] == "long_term_assistance" and preview["mode"] == "handover"
+    flat = json.dumps(preview)
+    assert "Elena" not in flat and "1995" not in flat and case_number not in flat
+    assert incoming["case"] is None
+    # Only the focal point (and no other agency) sees it.
+    assert str(incoming["id"]) in ua.opennrm("trm", "referrals", "--as", "ua-nc").stdout
+    listed = ua.opennrm("trm", "referrals", "--as", "ua-other").stdout
+    assert "long_term" not in listed
+    refused = ua.opennrm("trm", "accept", str(incoming["id"]), "--as", "ua-cw", "--agency",
+                         "UA-NGO", check=False)
+    assert refused.returncode == 1
+    # Accept and assign: the sender sends the identity, the receiver registers a case.
+    ua.opennrm("trm", "accept", str(incoming["id"]), "--as", "ua-nc", "--agency", "UA-NGO")
+    received = wait_for(lambda: (row := referral_row(ua, "in", id=incoming["id"]))
+                        and row["status"] == "active" and row)
+    assert received["agency"] == "UA-NGO" and received["case"]
+    assert received["given_name"] == "Elena" and received["birth_date"] == "1995-05-01"
+    assert received["documents"][0]["number"] == "AB1234567"
+    sent = wait_for(lambda: (row := referral_row(md, "out", status="active")) and row)
+    assert sent["case_status"] == "closed_referred"  # handover: the sender's case is closed
+    # Status updates both ways, each with its delivery state.
+    ua.opennrm("trm", "status", str(incoming["id"]), "assistance_started", "--as", "ua-cw")
+    md.opennrm("trm", "status", str(sent["id"]), "follow_up_done", "--as", "md-cw")
+    wait_for(lambda: ["in", "status_update", "assistance_started"]
+             in referral_row(md, "out", id=sent["id"])["events"])
+    wait_for(lambda: ["in", "status_update", "follow_up_done"]
+             in referral_row(ua, "in", id=incoming["id"])["events"])
+    wait_for(lambda: set(outbox_states(md, "referral_offer")) <= {"answered"}
+             and outbox_states(md, "referral_offer"))
+    assert set(outbox_states(ua, "status_update")) <= {"receipt_received", "answered"}
+    # Another agency of the sending node sees nothing of it.
+    assert str(sent["id"]) not in md.opennrm("trm", "referrals", "--as", "md-other").stdout
+    assert "long_term" not in md.opennrm("trm", "referrals", "--as", "md-nc").stdout
+
+
+def test_shared_return_of_a_child_and_consent_withdrawal(network):
+    md, ua = network
+    case_number = new_case(md, birth_date="2013-02-03", consent_country="UA")
+    blocked = md.opennrm("trm", "offer", case_number, "UA", "--as", "md-cw", "--stage",
+                         "return", "--mode", "shared", "--services", "return_reintegration",
+                         "--share", "given_name,birth_date", check=False)
+    assert blocked.returncode == 1 and "risk assessment" in blocked.stdout
+    md.opennrm("trm", "offer", case_number, "UA", "--as", "md-cw", "--stage", "return",
+               "--mode", "shared", "--services", "return_reintegration", "--share",
+               "given_name,birth_date", "--risk-assessment", "Low risk; family checked.")
+    incoming = wait_for(lambda: referral_row(ua, "in", stage="return", status="offered"))
+    assert incoming["preview"]["is_child"] is True
+    assert incoming["preview"]["risk_assessment_attached"] is True
+    ua.opennrm("trm", "accept", str(incoming["id"]), "--as", "ua-nc", "--agency", "UA-NGO")
+    received = wait_for(lambda: (row := referral_row(ua, "in", id=incoming["id"]))
+                        and row["status"] == "active" and row)
+    assert received["given_name"] == "Elena" and received["risk"].startswith("Low risk")
+    sent = wait_for(lambda: (row := referral_row(md, "out", stage="return"))
+                    and row["status"] == "active" and row)
+    assert sent["case_status"] == "active"  # shared: both keep working
+    for node, referral, step in ((md, sent, "return_date_set"), (ua, received, "arrived"),
+                                 (ua, received, "follow_up_done")):
+        node.opennrm("trm", "status", str(referral["id"]), step, "--as",
+                     "md-cw" if node is md else "ua-cw")
+    wait_for(lambda: ["in", "status_update", "follow_up_done"]
+             in referral_row(md, "out", id=sent["id"])["events"])
+    # Withdrawal at the sender: the partner erases its copy and confirms.
+    shell(md, f"""
+        from datetime import date
+        from opennrm.accounts.models import User
+        from opennrm.cases.models import Case
+        from opennrm.cases import services
+        cw = User.objects.get(username="md-cw")
+        case = Case.objects.get(case_number="{case_number}")
+        consent = case.consents.get(recipient_node="UA")
+        services.withdraw_consent(cw, consent, date.today())
+    """)
+    erased = wait_for(lambda: (row := referral_row(ua, "in", id=incoming["id"]))
+                      and row["status"] == "erased" and row)
+    assert erased["given_name"] == "" and erased["birth_date"] == "" and erased["risk"] == ""
+    # In the partner's database itself: the encrypted identity columns are blank.
+    table_row = ua.sql("SELECT p.given_name, p.birth_date FROM cases_person p JOIN cases_case c "
+                       "ON c.person_id = p.id WHERE c.case_number = ?", (erased["case"],))[0]
+    assert tuple(table_row) == ("", "")
+    confirmed = wait_for(lambda: (row := referral_row(md, "out", id=sent["id"]))
+                         and row["confirmed"] and row)
+    assert ["in", "erasure_confirmed", "erased"] in confirmed["events"]
