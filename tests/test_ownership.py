@@ -90,8 +90,26 @@ def build_world() -> World:
         "notification": Notification.objects.create(user=caseworker, kind="test", key="t",
                                                     message="A referral was accepted."),
         "token": ApiToken.issue(caseworker, "ownership")[0],
+        "trm_referral": _trm_referral(case),
     }
     return world
+
+
+def _trm_referral(case):
+    """Agency A's case offered to a partner node (a transnational referral sent)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from opennrm.transnational.models import Partner, TransnationalReferral
+
+    partner = Partner.objects.create(
+        node_id=uuid.uuid4(), country="UA", name="Ukraine NRM", endpoint="https://ua.example",
+        valid_until=timezone.now(), card={}, keys={}, fingerprint="0" * 64)
+    return TransnationalReferral.objects.create(
+        direction="out", partner=partner, global_case_id=case.global_id, case=case,
+        agency=case.owner_agency, stage="first_assistance", mode="shared",
+        preview={"sex": "female"}, status="accepted", created_at=timezone.now())
 
 
 # Agency A's object for each id a route takes (the API's and the web's parameter names).
@@ -122,6 +140,9 @@ OWNED_PKS = {
     "referral-detail": "referral",
     "assistance-new": "referral",
     "referral-change": "referral",
+    "trm-referral": "trm_referral",
+    "trm-referral-decide": "trm_referral",
+    "trm-referral-status": "trm_referral",
 }
 # Parameters that name no agency's object: national reference data and national statistics,
 # which every agency reads alike, or a word the route takes. A route that takes only these

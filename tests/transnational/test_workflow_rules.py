@@ -1,0 +1,88 @@
+"""The referral workflows' rules in one process (the exchange itself is tested between real
+nodes in test_workflows.py): consent naming the country, a child's return, the pages."""
+
+import uuid
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from opennrm.accounts.models import Role
+from opennrm.cases import services as case_services
+from opennrm.transnational import workflows
+from opennrm.transnational.models import OutboxMessage, Partner, TransnationalReferral
+from tests.factories import make_agency, make_case, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _partner(country="UA") -> Partner:
+    return Partner.objects.create(
+        node_id=uuid.uuid4(), country=country, name=f"{country} NRM",
+        endpoint="https://partner.example", valid_until=timezone.now(), card={}, keys={},
+        fingerprint="0" * 64, allowed_types=list(workflows.MESSAGE_TYPES))
+
+
+def _offer(actor, case, partner, **overrides):
+    values = {"stage": "first_assistance", "mode": "shared", "shared_fields": ["given_name"],
+              "services_asked": ["shelter"], "urgency": "routine"}
+    values.update(overrides)
+    return workflows.offer_transnational_referral(actor, case, partner, **values)
+
+
+def test_nothing_is_sent_without_consent_naming_that_country(caseworker):
+    case = make_case(caseworker)
+    partner = _partner("UA")
+    case_services.record_consent(caseworker, case, "referral", date(2026, 3, 2))
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="RO")
+    with pytest.raises(ValidationError) as refused:
+        _offer(caseworker, case, partner)
+    assert "consent" in refused.value.message_dict
+    assert not OutboxMessage.objects.exists() and not TransnationalReferral.objects.exists()
+    # A withdrawn consent naming the country does not count either.
+    consent = case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                           recipient_node="UA")
+    case_services.withdraw_consent(caseworker, consent, date(2026, 3, 3))
+    with pytest.raises(ValidationError):
+        _offer(caseworker, case, partner)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_childs_return_is_blocked_without_the_joint_risk_assessment(caseworker):
+    case = make_case(caseworker, birth_date=date(2014, 1, 5))
+    assert case.is_child
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="UA")
+    with pytest.raises(ValidationError) as refused:
+        _offer(caseworker, case, _partner(), stage="return")
+    assert "risk_assessment" in refused.value.message_dict
+
+
+def test_only_listed_fields_may_be_shared(caseworker):
+    case = make_case(caseworker)
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="UA")
+    with pytest.raises(ValidationError) as refused:
+        _offer(caseworker, case, _partner(), shared_fields=["notes"])
+    assert "shared_fields" in refused.value.message_dict
+
+
+def test_pages_show_a_referral_to_its_parties_only(client, caseworker, ngo):
+    case = make_case(caseworker)
+    referral = TransnationalReferral.objects.create(
+        direction="out", partner=_partner(), global_case_id=case.global_id, case=case,
+        agency=ngo, stage="return", mode="handover", preview={"sex": "female"},
+        status="active", created_at=timezone.now())
+    client.force_login(caseworker)
+    page = client.get(f"/cases/{case.case_number}/").content.decode()
+    assert "Transnational referrals" in page and f"/transnational/referrals/{referral.pk}/" in page
+    assert client.get(f"/transnational/referrals/{referral.pk}/").status_code == 200
+    assert client.get(f"/cases/{case.case_number}/transnational/offer").status_code == 200
+    other = make_user(Role.CASEWORKER, make_agency("police-x", "law_enforcement"))
+    coordinator = make_user(Role.NATIONAL_COORDINATOR, make_agency("nc-x", "government"))
+    for user in (other, coordinator):  # a sent referral is the sending agency's alone
+        client.force_login(user)
+        assert client.get(f"/transnational/referrals/{referral.pk}/").status_code == 404
+        assert str(case.global_id) not in client.get("/transnational/referrals/").content.decode()
