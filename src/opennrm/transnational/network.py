@@ -63,6 +63,8 @@ class DemoNode:
     fingerprint: str = ""
     processes: list[subprocess.Popen] = field(default_factory=list)
     logins: str = ""
+    settings: dict = field(default_factory=dict)
+    server: subprocess.Popen | None = None  # OPENNRM_* over the demo's (benchmarks)
 
     @property
     def name(self) -> str:
@@ -74,7 +76,7 @@ class DemoNode:
 
     @property
     def database(self) -> str:
-        return "PostgreSQL" if self.pg_server else "SQLite"
+        return f"PostgreSQL {self.pg_name}" if self.pg_server else "SQLite"
 
     @property
     def database_url(self) -> str:
@@ -109,6 +111,7 @@ class DemoNode:
             "OPENNRM_TRM_LEASE_SECONDS": "15",
             "COLUMNS": "250",
         })
+        env.update(self.settings)
         return env
 
     def opennrm(self, *args: str, check: bool = True, timeout: float = 600
@@ -122,7 +125,8 @@ class DemoNode:
         return result
 
     # --- life cycle ----------------------------------------------------------------------
-    def create(self, demo_cases: int, seed: int) -> None:
+    def create(self, demo_cases: int | None, seed: int = 2026) -> None:
+        """The database, migrated; the node's identity and card; the demo (unless None)."""
         self.home.mkdir(parents=True, exist_ok=True)
         if self.pg_server:
             import psycopg
@@ -137,10 +141,13 @@ class DemoNode:
         self.node_id = out.split()[1]
         out = self.opennrm("node", "card", "--output", str(self.card_path)).stdout
         self.fingerprint = out.strip().splitlines()[-1].split(":", 1)[1].strip()
+        if demo_cases is None:
+            return
         out = self.opennrm("demo", "--cases", str(demo_cases), "--seed", str(seed)).stdout
         self.logins = out[out.find("Demo logins"):] if "Demo logins" in out else ""
 
-    def start(self) -> None:
+    def start(self, server: bool = True, worker: bool = True, gunicorn_workers: int = 2,
+              gunicorn_threads: int = 2) -> None:
         def spawn(args: list[str], log_name: str) -> subprocess.Popen:
             log = (self.home / log_name).open("ab")
             # Its own session: Ctrl-C reaches this process only, which ends them in order.
@@ -150,9 +157,14 @@ class DemoNode:
             self.processes.append(process)
             return process
 
+        if worker:
+            spawn([str(BIN / "opennrm"), "trm", "worker", "--poll", "1"], "trm-worker.log")
+        if not server:
+            return
         server = spawn([str(BIN / "gunicorn"), "opennrm.wsgi", "-b", f"127.0.0.1:{self.port}",
-                        "-w", "2", "--threads", "2", "--graceful-timeout", "3"], "server.log")
-        spawn([str(BIN / "opennrm"), "trm", "worker", "--poll", "1"], "trm-worker.log")
+                        "-w", str(gunicorn_workers), "--threads", str(gunicorn_threads),
+                        "--graceful-timeout", "3"], "server.log")
+        self.server = server
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if server.poll() is not None:
@@ -174,6 +186,13 @@ class DemoNode:
         for process in reversed(self.processes):
             end_process(process)
         self.processes.clear()
+        self.server = None
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            end_process(self.server)
+            self.processes.remove(self.server)
+            self.server = None
 
     def drop_database(self) -> None:
         if self.pg_server and self.pg_name:
