@@ -46,8 +46,10 @@ echo "== lint"
 "$VENV/bin/ruff" check .
 "$VENV/bin/lint-imports"
 
+# Tests marked `nodes` and `bench` start server processes on databases of their own (one
+# SQLite, one PostgreSQL), whatever DATABASE_URL says: they run once, in the PostgreSQL pass.
 echo "== tests on SQLite"
-env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" "$@"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" -m "not nodes and not bench" "$@"
 
 echo "== tests on PostgreSQL ($PG_URL)"
 DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -n "$WORKERS" "$@"

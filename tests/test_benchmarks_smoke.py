@@ -27,6 +27,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+# Each benchmark starts its own servers on databases of its own: run once, in the suite's
+# PostgreSQL pass (scripts/test.sh).
+pytestmark = pytest.mark.bench
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SCRIPTS = ["bench_node", "bench_referrals", "bench_statistics", "bench_web", "load_referrals",
            "load_statistics", "pandas_statistics", "profile_api"]
