@@ -8,7 +8,7 @@ class ProtectionConfig(AppConfig):
 
     def ready(self) -> None:
         from opennrm.cases.sections import register_case_section
-        from opennrm.protection import deadlines
+        from opennrm.protection import checks, deadlines
         from opennrm.protection.services import expire_residence_permits
         from opennrm.protection.views import protection_context
         from opennrm.reminders.deadlines import register_deadline_source
@@ -24,3 +24,4 @@ class ProtectionConfig(AppConfig):
                                  deadlines.residence_permits_expiring, 30)
         register_deadline_source("support_plan_review", deadlines.support_plan_reviews_due, 40)
         register_sweep_step("expire_residence_permits", expire_residence_permits)
+        del checks  # imported for its registered system checks
