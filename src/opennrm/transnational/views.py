@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -177,29 +177,30 @@ def _code_choices(name: str) -> list[tuple[str, str]]:
 
 
 class OfferForm(forms.Form):
-    partner = forms.ChoiceField(label=_lazy("Partner country"))
-    stage = forms.ChoiceField(label=_lazy("TRM stage"))
-    mode = forms.ChoiceField(label=_lazy("Handover or shared"), choices=[
-        ("handover", _lazy("Handover: the partner country becomes responsible")),
-        ("shared", _lazy("Shared: both countries keep working"))])
-    services_asked = forms.MultipleChoiceField(label=_lazy("Services asked"),
+    partner = forms.ChoiceField(label=gettext_lazy("Partner country"))
+    stage = forms.ChoiceField(label=gettext_lazy("TRM stage"))
+    mode = forms.ChoiceField(label=gettext_lazy("Handover or shared"), choices=[
+        ("handover", gettext_lazy("Handover: the partner country becomes responsible")),
+        ("shared", gettext_lazy("Shared: both countries keep working"))])
+    services_asked = forms.MultipleChoiceField(label=gettext_lazy("Services asked"),
                                                widget=forms.CheckboxSelectMultiple)
-    urgency = forms.ChoiceField(label=_lazy("Urgency"))
+    urgency = forms.ChoiceField(label=gettext_lazy("Urgency"))
     shared_fields = forms.MultipleChoiceField(
-        label=_lazy("Fields shared once the partner accepts"), required=False,
+        label=gettext_lazy("Fields shared once the partner accepts"), required=False,
         widget=forms.CheckboxSelectMultiple)
-    risk_assessment = forms.CharField(label=_lazy("Joint risk assessment (for a return)"),
+    risk_assessment = forms.CharField(label=gettext_lazy("Joint risk assessment (for a return)"),
                                       required=False, max_length=20000,
                                       widget=forms.Textarea(attrs={"rows": 5}))
 
     FIELD_LABELS = {
-        "given_name": _lazy("Given name"), "family_name": _lazy("Family name"),
-        "aliases": _lazy("Other names"), "birth_date": _lazy("Birth date"),
-        "birth_year": _lazy("Birth year"), "identity_documents": _lazy("Identity documents"),
-        "phone": _lazy("Telephone"), "address": _lazy("Address"),
-        "citizenships": _lazy("Citizenships"), "languages": _lazy("Languages"),
-        "recruitment_countries": _lazy("Countries of recruitment"),
-        "exploitation_countries": _lazy("Countries of exploitation"),
+        "given_name": gettext_lazy("Given name"), "family_name": gettext_lazy("Family name"),
+        "aliases": gettext_lazy("Other names"), "birth_date": gettext_lazy("Birth date"),
+        "birth_year": gettext_lazy("Birth year"),
+        "identity_documents": gettext_lazy("Identity documents"),
+        "phone": gettext_lazy("Telephone"), "address": gettext_lazy("Address"),
+        "citizenships": gettext_lazy("Citizenships"), "languages": gettext_lazy("Languages"),
+        "recruitment_countries": gettext_lazy("Countries of recruitment"),
+        "exploitation_countries": gettext_lazy("Countries of exploitation"),
     }
 
     def __init__(self, *args, **kwargs):
@@ -215,15 +216,15 @@ class OfferForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    agency = forms.ModelChoiceField(label=_lazy("Agency that takes the case"), required=False,
-                                    queryset=Agency.objects.filter(is_active=True))
-    reason = forms.CharField(label=_lazy("Note or reason for declining"), required=False,
+    agency = forms.ModelChoiceField(label=gettext_lazy("Agency that takes the case"),
+                                    required=False, queryset=Agency.objects.filter(is_active=True))
+    reason = forms.CharField(label=gettext_lazy("Note or reason for declining"), required=False,
                              max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_lazy("Step"))
-    note = forms.CharField(label=_lazy("Note"), required=False, max_length=2000,
+    status = forms.ChoiceField(label=gettext_lazy("Step"))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
