@@ -102,13 +102,19 @@ def build_frames(t: dict[str, pd.DataFrame], start: date, end: date) -> dict:
     for column in CASE_LISTS:
         cases[column] = cases[column].apply(parse_list)
     cases = cases.merge(person[["person_id", "person_key", "gender", "birth_year",
-                                "citizenships"]], on="person_id")
+                                "age_uncertainty", "citizenships"]], on="person_id")
     cases = cases.merge(agency[["agency_id", "agency_type"]], left_on="owner_agency_id",
                         right_on="agency_id")
     cases["first_contact_on"] = to_day(cases["first_contact_on"])
     cases["closed_on"] = utc_day(cases["closed_at"])
     cases["is_child"] = cases["is_child"].astype(bool)
-    cases["age"] = cases["first_contact_on"].dt.year - cases["birth_year"]
+    # The age at first contact the case keeps; child, adult or unknown by the child flag
+    # (docs/statistics.md "Age"); a person's cases in case-number order on the same day.
+    cases["age"] = cases["age_at_first_contact"]
+    cases["majority"] = np.where(
+        cases["is_child"], "child",
+        np.where(cases["age_at_first_contact"].notna()
+                 | (cases["age_uncertainty"] == "adult"), "adult", ""))
     cases["citizenship"] = cases["citizenships"].apply(lambda v: v[0] if v else "")
     cases["main_form"] = cases["exploitation_forms"].apply(lambda v: v[0] if v else "")
     cases["country_of_exploitation"] = cases["exploitation_countries"].apply(
@@ -137,7 +143,7 @@ def build_frames(t: dict[str, pd.DataFrame], start: date, end: date) -> dict:
         cases = cases.merge(values.rename(name), left_on="case_id", right_index=True,
                             how="left")
 
-    case_facts = cases[["case_id", "person_key", "is_child"]]
+    case_facts = cases[["case_id", "case_number", "person_key", "is_child", "majority"]]
     in_year = cases[(cases["first_contact_on"] >= first) & (cases["first_contact_on"] <= last)]
 
     services = t["services_service"].rename(columns={"id": "service_id"})
@@ -215,6 +221,10 @@ def categoriser(dimension: dict, codes: list[str], country: str, eu: frozenset):
         bins = dimension["bins"]
 
         def binned(value):
+            if isinstance(value, tuple):  # (number, the `when_unknown` column's value)
+                value, other = value
+                if pd.isna(value):
+                    return dimension["when_unknown"]["values"].get(other, unknown)
             if pd.isna(value):
                 return unknown
             for low, high, code in bins:
@@ -245,6 +255,15 @@ def categoriser(dimension: dict, codes: list[str], country: str, eu: frozenset):
         return mapping.get(value, fallback)
 
     return mapped
+
+
+def values_of(population: pd.DataFrame, dimension: dict) -> pd.Series:
+    """The column a dimension reads; with `when_unknown`, pairs (number, other value)."""
+    if "when_unknown" not in dimension:
+        return population[dimension["column"]]
+    pairs = zip(population[dimension["column"]],
+                population[dimension["when_unknown"]["column"]], strict=True)
+    return pd.Series(list(pairs), index=population.index, dtype=object)
 
 
 def categorise(series: pd.Series, function) -> pd.Series:
@@ -279,7 +298,7 @@ def apply_where(frame: pd.DataFrame, where: dict, country: str, eu: frozenset) -
 
 def one_row_per_person(frame: pd.DataFrame, list_columns: list[str]) -> pd.DataFrame:
     """The person's earliest case; lists are the union over the person's cases."""
-    order = [column for column in ORDER_COLUMNS if column in frame.columns][:1] + ["case_id"]
+    order = [column for column in ORDER_COLUMNS if column in frame.columns][:1] + ["case_number"]
     first = frame.sort_values(order, kind="stable").drop_duplicates("person_key").copy()
     for column in list_columns:
         values = frame[["person_key", column]].explode(column).dropna().drop_duplicates()
@@ -331,12 +350,12 @@ def compute_table(table: dict, definition: dict, frames: dict, figures: dict,
         population["_row"] = population.index
 
     rows = categories(row_dim, population)
-    population["_r"] = categorise(population[row_dim["column"]],
+    population["_r"] = categorise(values_of(population, row_dim),
                                   categoriser(row_dim, rows, country, eu))
     columns = ["total"]
     if col_dim:
         columns = categories(col_dim, population)
-        population["_c"] = categorise(population[col_dim["column"]],
+        population["_c"] = categorise(values_of(population, col_dim),
                                       categoriser(col_dim, columns, country, eu))
     else:
         population["_c"] = "total"

@@ -34,10 +34,13 @@ def test_eurostat_counts_each_person_once_by_sex_and_age(computed):
     victims = grid(table(computed["eurostat"], "victims_by_sex_and_age"))
     # Flora (not a victim) and Galina (2024) are out; Costel's two records count once.
     assert victims["total"]["total"] == 5
-    assert victims["female"] == {"0-11": 0, "12-17": 1, "18+": 1, "unknown": 0, "total": 2}
-    assert victims["male"] == {"0-11": 0, "12-17": 0, "18+": 1, "unknown": 1, "total": 2}
+    assert victims["female"] == {"0-11": 0, "12-17": 1, "0-17": 0, "18+": 1, "unknown": 0,
+                                 "total": 2}
+    assert victims["male"] == {"0-11": 0, "12-17": 0, "0-17": 0, "18+": 1, "unknown": 1,
+                               "total": 2}
     # Eugenia: sex neither female nor male is "unknown" for Eurostat, apart from zero.
-    assert victims["unknown"] == {"0-11": 0, "12-17": 0, "18+": 1, "unknown": 0, "total": 1}
+    assert victims["unknown"] == {"0-11": 0, "12-17": 0, "0-17": 0, "18+": 1,
+                                  "unknown": 0, "total": 1}
 
 
 def test_eurostat_citizenship_groups_and_forms(computed):
@@ -91,7 +94,9 @@ def test_ctdc_profile(computed):
 
 def test_nrm_monitoring_indicators(computed):
     identified = grid(table(computed["nrm"], "share_formally_identified"))
-    assert identified["adult"]["share"] == 25.0  # Ana of 4 adults (Dmitri's age unknown)
+    # Ana of 3 adults: Dmitri's age is unknown, so he is under Unknown, not an adult.
+    assert identified["adult"]["share"] == 33.3
+    assert identified["unknown"]["total"] == 1
     assert identified["total"]["share"] == 20.0  # 1 of 5 persons
     days = grid(table(computed["nrm"], "days_to_identification"))
     assert days["adult"]["median"] == 45.0  # 2025-03-01 → 2025-04-15

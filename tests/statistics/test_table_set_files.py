@@ -103,7 +103,7 @@ def test_a_toml_syntax_error_stops_loading_with_its_line(country_folder):
 
 def test_a_bad_table_set_stops_start_up(country_folder):
     (country_folder / "bad.toml").write_text(SDG.replace('key = "sdg"', 'key = "bad"')
-                                             .replace('version = "2026.1"', "version = 2026"),
+                                             .replace('version = "2026.2"', "version = 2026"),
                                              encoding="utf-8")
     with pytest.raises(datafiles.DataFileError) as raised:
         apps.get_app_config("nrm_statistics").ready()

@@ -8,10 +8,10 @@ the frames read in SQL, on SQLite and PostgreSQL alike.
 
 Counting persons: the cases of one statistical person (`person_key`) count once. Each
 person is described by their earliest case in the table's population (first contact,
-then case id) for single-valued dimensions (sex, age group…), and by the union of their
-cases for multi-valued ones (forms of exploitation, means of control). A person with
-several values of a multi-valued dimension counts once in each of its rows: such a table
-is marked non-additive and only its total may be summed.
+then case number: `case_order`) for single-valued dimensions (sex, age group…), and by
+the union of their cases for multi-valued ones (forms of exploitation, means of
+control). A person with several values of a multi-valued dimension counts once in each of
+its rows: such a table is marked non-additive and only its total may be summed.
 
 Unknown is a category of its own, apart from a known zero: every category of a
 dimension is listed, with 0 when no unit falls in it.
@@ -199,7 +199,14 @@ def _category_expression(dimension: dict, categories: list[Category],
     column = pl.col(dimension["column"])
     unknown = "unknown" if any(c.code == "unknown" for c in categories) else None
     if "bins" in dimension:
-        expression = pl.when(column.is_null()).then(pl.lit(unknown))
+        # No number: another column may say which category (`when_unknown`: the child of
+        # unknown age presumed a child, the adult whose exact age is unknown).
+        other = dimension.get("when_unknown", {"column": "", "values": {}})
+        expression = pl
+        for value, code in other["values"].items():
+            expression = expression.when(
+                column.is_null() & (pl.col(other["column"]) == value)).then(pl.lit(code))
+        expression = expression.when(column.is_null()).then(pl.lit(unknown))
         for low, high, code in dimension["bins"]:
             expression = expression.when((column >= low) & (column <= high)).then(pl.lit(code))
         return expression.otherwise(pl.lit(unknown))
@@ -249,7 +256,10 @@ def _one_row_per_person(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame
     Only the columns a table needs are sorted, and only persons with several cases have
     their lists merged: most persons have one case.
     """
-    order = [c for c in ORDER_COLUMNS if c in frame.columns][:1] + ["case_id"]
+    # Ties on the date: case-number order (`case_order`; a frame from an older release
+    # snapshot has only the internal id).
+    order = [c for c in ORDER_COLUMNS if c in frame.columns][:1] + [
+        "case_order" if "case_order" in frame.columns else "case_id"]
     wanted = [c for c in dict.fromkeys(columns) if c != "person_key"]
     lists = [c for c in wanted if isinstance(frame.schema[c], pl.List)]
     people = (frame.select(list(dict.fromkeys(["person_key", *order, *wanted])))
@@ -277,6 +287,8 @@ def _columns_read(table: dict, definition: dict) -> list[str]:
     dimensions = definition.get("dimensions", {})
     names = [table["rows"]] + ([table["columns"]] if table.get("columns") else [])
     columns = [dimensions[name]["column"] for name in names]
+    columns += [dimensions[name]["when_unknown"]["column"] for name in names
+                if "when_unknown" in dimensions[name]]
     for extra in ("measure", "share"):
         if extra in table:
             columns += [c for c in (table[extra].get("from"), table[extra].get("to"),
@@ -292,7 +304,8 @@ def _plan_columns(keys, frames: dict[str, pl.DataFrame], cache: dict) -> None:
         for table in definition["tables"]:
             frame = frames[table["frame"]]
             plan.setdefault(_population_key(table, frame), set()).update(
-                ["case_id", *ORDER_COLUMNS, *_columns_read(table, definition)])
+                ["case_id", "case_order", *ORDER_COLUMNS,
+                 *_columns_read(table, definition)])
 
 
 def _population(table: dict, frame: pl.DataFrame, columns: list[str],
@@ -318,6 +331,16 @@ def _population(table: dict, frame: pl.DataFrame, columns: list[str],
 
 
 # --- tables ------------------------------------------------------------------------------
+
+def _with_majority(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame from a release snapshot taken before `majority` existed: derive it from the
+    child flag as it was then (child or adult, never unknown)."""
+    if "majority" in frame.columns or "is_child" not in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col("is_child")).then(pl.lit("child")).otherwise(pl.lit("adult"))
+        .alias("majority"))
+
 
 def compute_table(table: dict, definition: dict, frames: dict[str, pl.DataFrame],
                   cache: dict | None = None) -> Table:
@@ -492,6 +515,7 @@ def compute(key: str, start: date, end: date,
     definition = load_definition(key)
     if frames is None:
         frames = extract.read_frames(frames_needed([key]), start, end)
+    frames = {name: _with_majority(frame) for name, frame in frames.items()}
     if cache is None:
         cache = {}
         _plan_columns([key], frames, cache)
@@ -507,6 +531,7 @@ def compute(key: str, start: date, end: date,
 def compute_all(keys, start: date, end: date) -> list[TableSetResult]:
     """Several table sets for one period, reading each frame once."""
     frames = extract.read_frames(frames_needed(keys), start, end)
+    frames = {name: _with_majority(frame) for name, frame in frames.items()}
     cache: dict = {}  # the populations tables share, across the sets
     _plan_columns(keys, frames, cache)
     return [compute(key, start, end, frames, cache) for key in keys]

@@ -11,22 +11,31 @@ several times faster than fetching a million rows as Python tuples.
 
 Frames (all dates are `pl.Date`):
 
-* cases — one row per case first contacted in the period: case_id, person_key,
-  agency_type, first_contact_on, gender, birth_year, age, age_band, is_child,
+* cases — one row per case first contacted in the period: case_id, case_order,
+  person_key, agency_type, first_contact_on, gender, birth_year, age, age_band, is_child,
+  majority,
   citizenships, exploitation_forms, labour_sector, exploitation_countries,
   recruitment_countries, means_of_control, recruiter_relation, victim_status,
   victim_status_decided_on, status, closure_reason, closed_on, first_referral_on,
   identified_on, reflection_started_on, permit_granted_on.
 * referrals — one row per referral sent in the period: referral_id, case_id,
-  person_key, service_type, state, sent_on, answered_on, is_child.
+  person_key, service_type, state, sent_on, answered_on, is_child, majority.
 * assistance — one row per assistance delivered in the period: case_id, person_key,
-  service_type, delivered_on.
+  service_type, delivered_on, is_child, majority.
 * closures — one row per case closed in the period: case_id, person_key, status,
-  closure_reason, closed_on.
+  closure_reason, closed_on, is_child, majority.
 * returns — one row per return carried out in the period: case_id, person_key,
-  destination_country, returned_on, risk_assessed, is_child.
+  destination_country, returned_on, risk_assessed, is_child, majority.
 * decisions — one row per formal identification decision in the period: case_id,
-  person_key, decision, decided_on, agency_type.
+  person_key, decision, decided_on, agency_type, is_child, majority.
+
+One age rule (`cases.age`, docs/statistics.md "Age"): `age` is the case's age at first
+contact (exact from the birth date, else the youngest the birth year allows), `is_child`
+the case's child flag, and `majority` "child" (the flag), "adult" (not the flag, and an age
+or "adult, exact age unknown" recorded) or "" (nothing recorded: Unknown). One tie rule:
+`case_order` is the rank of the case number among the frame's cases, so that a person's
+cases with the same date are taken in case-number order (the number itself stays out of
+the frame).
 """
 
 from __future__ import annotations
@@ -45,9 +54,10 @@ LIST_COLUMNS = ("citizenships", "exploitation_forms", "exploitation_countries",
                 "recruitment_countries", "means_of_control")
 
 CASE_SCHEMA = {
-    "case_id": pl.Int64, "person_key": pl.Int64, "agency_type": pl.Utf8,
+    "case_id": pl.Int64, "case_order": pl.Int64, "person_key": pl.Int64,
+    "agency_type": pl.Utf8,
     "first_contact_on": pl.Date, "gender": pl.Utf8, "birth_year": pl.Int32,
-    "age": pl.Int32, "age_band": pl.Utf8, "is_child": pl.Boolean,
+    "age": pl.Int32, "age_band": pl.Utf8, "is_child": pl.Boolean, "majority": pl.Utf8,
     "citizenships": pl.List(pl.Utf8), "exploitation_forms": pl.List(pl.Utf8),
     "labour_sector": pl.Utf8, "exploitation_countries": pl.List(pl.Utf8),
     "recruitment_countries": pl.List(pl.Utf8), "means_of_control": pl.List(pl.Utf8),
@@ -81,6 +91,20 @@ def _bool(expression: str) -> str:
 
 def _person_key() -> str:
     return "COALESCE(p.statistical_person_id, p.id)"
+
+
+def _majority() -> str:
+    """Child, adult or "" (unknown) by the case's flag and age (`c` the case, `p` the
+    person): the same in every frame."""
+    return ("CASE WHEN c.is_child THEN 'child' WHEN c.age_at_first_contact IS NOT NULL "
+            "OR p.age_uncertainty = 'adult' THEN 'adult' ELSE '' END")
+
+
+def _with_case_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Replace the read `case_number` with its rank (`case_order`): the tie rule."""
+    return frame.with_columns(
+        pl.col("case_number").rank("dense").cast(pl.Int64).alias("case_order")
+    ).drop("case_number")
 
 
 def _read(sql: str, params: list, schema: dict) -> pl.DataFrame:
@@ -137,23 +161,21 @@ def _case_details(start: date, end: date) -> pl.DataFrame:
     """The cases of the period with their person: everything but `FIRSTS`."""
     sql = f"""
         SELECT c.id, {_person_key()}, a.agency_type, {_text('c.first_contact_on')},
-               p.gender, p.birth_year,
-               CASE WHEN p.birth_year IS NULL THEN NULL
-                    ELSE CAST(substr({_text('c.first_contact_on')}, 1, 4) AS INTEGER)
-                         - p.birth_year END,
-               c.age_band, {_bool('c.is_child')},
+               p.gender, p.birth_year, c.age_at_first_contact, c.age_band,
+               {_bool('c.is_child')}, {_majority()},
                {_text('p.citizenships')}, {_text('c.exploitation_forms')}, c.labour_sector,
                {_text('c.exploitation_countries')}, {_text('c.recruitment_countries')},
                {_text('c.means_of_control')}, c.recruiter_relation, c.victim_status,
                {_text('c.victim_status_decided_on')}, c.status, c.closure_reason,
-               {_date('c.closed_at')}
+               {_date('c.closed_at')}, c.case_number
         FROM cases_case c
         JOIN cases_person p ON p.id = c.person_id
         JOIN accounts_agency a ON a.id = c.owner_agency_id
         WHERE c.first_contact_on >= %s AND c.first_contact_on <= %s
     """
-    schema = {name: dtype for name, dtype in CASE_SCHEMA.items() if name not in FIRSTS}
-    return _read(sql, [start, end], schema)
+    schema = {name: dtype for name, dtype in CASE_SCHEMA.items()
+              if name not in FIRSTS and name != "case_order"}
+    return _with_case_order(_read(sql, [start, end], {**schema, "case_number": pl.Utf8}))
 
 
 def _case_firsts(start: date, end: date) -> pl.DataFrame:
@@ -195,7 +217,8 @@ def referrals_frame(start: date, end: date) -> pl.DataFrame:
     """One row per referral sent between `start` and `end`."""
     sql = f"""
         SELECT r.id, r.case_id, {_person_key()}, s.service_type, r.state,
-               {_date('r.sent_at')}, {_date('r.answered_at')}, {_bool('c.is_child')}
+               {_date('r.sent_at')}, {_date('r.answered_at')}, {_bool('c.is_child')},
+               {_majority()}, c.case_number
         FROM referrals_referral r
         JOIN services_service s ON s.id = r.service_id
         JOIN cases_case c ON c.id = r.case_id
@@ -204,15 +227,16 @@ def referrals_frame(start: date, end: date) -> pl.DataFrame:
     """
     schema = {"referral_id": pl.Int64, "case_id": pl.Int64, "person_key": pl.Int64,
               "service_type": pl.Utf8, "state": pl.Utf8, "sent_on": pl.Date,
-              "answered_on": pl.Date, "is_child": pl.Boolean}
-    return _read(sql, [_start_of(start), _start_of_next(end)], schema)
+              "answered_on": pl.Date, "is_child": pl.Boolean, "majority": pl.Utf8,
+              "case_number": pl.Utf8}
+    return _with_case_order(_read(sql, [_start_of(start), _start_of_next(end)], schema))
 
 
 def assistance_frame(start: date, end: date) -> pl.DataFrame:
     """One row per assistance delivered between `start` and `end`."""
     sql = f"""
         SELECT r.case_id, {_person_key()}, x.service_type, {_text('x.delivered_on')},
-               {_bool('c.is_child')}
+               {_bool('c.is_child')}, {_majority()}, c.case_number
         FROM referrals_assistance x
         JOIN referrals_referral r ON r.id = x.referral_id
         JOIN cases_case c ON c.id = r.case_id
@@ -220,44 +244,48 @@ def assistance_frame(start: date, end: date) -> pl.DataFrame:
         WHERE x.delivered_on >= %s AND x.delivered_on <= %s
     """
     schema = {"case_id": pl.Int64, "person_key": pl.Int64, "service_type": pl.Utf8,
-              "delivered_on": pl.Date, "is_child": pl.Boolean}
-    return _read(sql, [start, end], schema)
+              "delivered_on": pl.Date, "is_child": pl.Boolean, "majority": pl.Utf8,
+              "case_number": pl.Utf8}
+    return _with_case_order(_read(sql, [start, end], schema))
 
 
 def closures_frame(start: date, end: date) -> pl.DataFrame:
     """One row per case closed between `start` and `end`."""
     sql = f"""
         SELECT c.id, {_person_key()}, c.status, c.closure_reason, {_date('c.closed_at')},
-               {_bool('c.is_child')}
+               {_bool('c.is_child')}, {_majority()}, c.case_number
         FROM cases_case c
         JOIN cases_person p ON p.id = c.person_id
         WHERE c.closed_at >= %s AND c.closed_at < %s
     """
     schema = {"case_id": pl.Int64, "person_key": pl.Int64, "status": pl.Utf8,
-              "closure_reason": pl.Utf8, "closed_on": pl.Date, "is_child": pl.Boolean}
-    return _read(sql, [_start_of(start), _start_of_next(end)], schema)
+              "closure_reason": pl.Utf8, "closed_on": pl.Date, "is_child": pl.Boolean,
+              "majority": pl.Utf8, "case_number": pl.Utf8}
+    return _with_case_order(_read(sql, [_start_of(start), _start_of_next(end)], schema))
 
 
 def returns_frame(start: date, end: date) -> pl.DataFrame:
     """One row per return carried out between `start` and `end`."""
     sql = f"""
         SELECT c.id, {_person_key()}, rp.destination_country, {_text('rp.returned_on')},
-               {_bool('rp.risk_assessed_on IS NOT NULL')}, {_bool('c.is_child')}
+               {_bool('rp.risk_assessed_on IS NOT NULL')}, {_bool('c.is_child')},
+               {_majority()}, c.case_number
         FROM protection_returnplan rp
         JOIN cases_case c ON c.id = rp.case_id
         JOIN cases_person p ON p.id = c.person_id
         WHERE rp.returned_on >= %s AND rp.returned_on <= %s
     """
     schema = {"case_id": pl.Int64, "person_key": pl.Int64, "destination_country": pl.Utf8,
-              "returned_on": pl.Date, "risk_assessed": pl.Boolean, "is_child": pl.Boolean}
-    return _read(sql, [start, end], schema)
+              "returned_on": pl.Date, "risk_assessed": pl.Boolean, "is_child": pl.Boolean,
+              "majority": pl.Utf8, "case_number": pl.Utf8}
+    return _with_case_order(_read(sql, [start, end], schema))
 
 
 def decisions_frame(start: date, end: date) -> pl.DataFrame:
     """One row per formal identification decision taken between `start` and `end`."""
     sql = f"""
         SELECT c.id, {_person_key()}, d.decision, {_text('d.decided_on')}, a.agency_type,
-               {_bool('c.is_child')}
+               {_bool('c.is_child')}, {_majority()}, c.case_number
         FROM screening_identificationdecision d
         JOIN cases_case c ON c.id = d.case_id
         JOIN cases_person p ON p.id = c.person_id
@@ -265,8 +293,9 @@ def decisions_frame(start: date, end: date) -> pl.DataFrame:
         WHERE d.decided_on >= %s AND d.decided_on <= %s
     """
     schema = {"case_id": pl.Int64, "person_key": pl.Int64, "decision": pl.Utf8,
-              "decided_on": pl.Date, "agency_type": pl.Utf8, "is_child": pl.Boolean}
-    return _read(sql, [start, end], schema)
+              "decided_on": pl.Date, "agency_type": pl.Utf8, "is_child": pl.Boolean,
+              "majority": pl.Utf8, "case_number": pl.Utf8}
+    return _with_case_order(_read(sql, [start, end], schema))
 
 
 FRAMES = {
