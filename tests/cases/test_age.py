@@ -126,3 +126,12 @@ def test_the_migration_maps_the_former_choice_to_possibly_a_child():
         case_number="MD-26-M2")
     assert first.person.age_uncertainty == "possibly_child" and first.is_child
     assert second.is_child and second.age_band == "9-17" and second.age_at_first_contact == 17
+
+
+def test_possibly_a_child_with_an_adult_birth_year_has_no_age():
+    # The recorded year is in doubt: the person counts as a child of unknown age, never as
+    # a child aged 35 (statistics put them under "less than 18, exact age not known").
+    doubted = person(birth_year=1990, age_uncertainty="possibly_child")
+    assert age.statistical_age(doubted, CONTACT) is None
+    assert age.statistical_age(person(birth_year=2010, age_uncertainty="possibly_child"),
+                               CONTACT) == 15

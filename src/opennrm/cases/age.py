@@ -94,12 +94,16 @@ def may_be_child(person_or_case, on: date | None = None) -> bool:
 def statistical_age(person_or_case, on: date | None = None) -> int | None:
     """The age counted for the person on `on`: the exact age with a birth date; with only
     a birth year the youngest possible (so it agrees with `may_be_child`), at least 18 for
-    "adult, exact age unknown"; None when no birth date or year is recorded."""
+    "adult, exact age unknown"; None when no birth date or year is recorded, or when
+    "possibly a child" doubts a birth that would make the person an adult."""
     youngest, oldest = age_bounds(person_or_case, on)
     if youngest is None:
         return None
-    if uncertainty(person_or_case) == AgeUncertainty.ADULT and oldest >= ADULT_AGE:
+    choice = uncertainty(person_or_case)
+    if choice == AgeUncertainty.ADULT and oldest >= ADULT_AGE:
         return max(youngest, ADULT_AGE)
+    if choice == AgeUncertainty.POSSIBLY_CHILD and youngest >= ADULT_AGE:
+        return None  # the recorded birth is in doubt: a child of unknown age
     return youngest
 
 
