@@ -143,6 +143,7 @@ OWNED_PKS = {
     "trm-referral": "trm_referral",
     "trm-referral-decide": "trm_referral",
     "trm-referral-status": "trm_referral",
+    "trm-referral-correct": "trm_referral",
 }
 # Parameters that name no agency's object: national reference data and national statistics,
 # which every agency reads alike, or a word the route takes. A route that takes only these

@@ -996,6 +996,34 @@ def trm_status(referral_id: str, status: str, as_user: TrmUser, note: str = "") 
     console.print(f"referral {referral.pk}: {status} sent (message {message.message_id})")
 
 
+@trm_app.command("correct")
+def trm_correct(
+    case_number: str,
+    as_user: TrmUser,
+    set_: Annotated[list[str], typer.Option(
+        "--set", help="FIELD=VALUE, repeated (a list comma-separated; identity_documents as "
+                      "JSON).")],
+) -> None:
+    """Correct shared data of a case: the case is updated and the corrected shared fields go
+    to every node that received it."""
+    _setup(serves_requests=True)
+    from opennrm.cases import access as case_access
+    from opennrm.transnational import workflows
+
+    user = _trm_user(as_user)
+    values = {}
+    for item in set_:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--set {item!r}: give FIELD=VALUE")
+        values[name.strip()] = value
+    changes = _workflow_call(workflows.correction_changes, values)
+    case = _workflow_call(case_access.get_visible_case, user, case_number)
+    sent = _workflow_call(workflows.correct_shared_data, user, case, changes, channel="cli")
+    console.print(f"case {case.case_number}: corrected; sent to {len(sent)} partner node(s)"
+                  + "".join(f"\n  message {m.message_id}" for m in sent))
+
+
 @trm_app.command("referrals")
 def trm_referrals(as_user: TrmUser) -> None:
     """The transnational referrals the user may see, with their state."""

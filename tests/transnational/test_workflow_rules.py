@@ -3,6 +3,7 @@ nodes in test_workflows.py): consent naming the country, a child's return, the p
 
 import uuid
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -86,3 +87,35 @@ def test_pages_show_a_referral_to_its_parties_only(client, caseworker, ngo):
         client.force_login(user)
         assert client.get(f"/transnational/referrals/{referral.pk}/").status_code == 404
         assert str(case.global_id) not in client.get("/transnational/referrals/").content.decode()
+
+
+def test_the_referral_page_corrects_a_shared_field_and_sends_it(client, caseworker,
+                                                               monkeypatch):
+    # The channel itself (signing, sealing, the outbox) is tested between real nodes: here
+    # what the workflow asks it to send is recorded.
+    sent = []
+
+    def send_message(actor, partner, message_type, payload, **kwargs):
+        sent.append((partner.country, message_type, payload))
+        return SimpleNamespace(message_id=uuid.uuid4())
+
+    monkeypatch.setattr(workflows.services, "send_message", send_message)
+    case = make_case(caseworker)
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="UA")
+    referral = _offer(caseworker, case, _partner(), shared_fields=["given_name", "phone"])
+    client.force_login(caseworker)
+    url = f"/transnational/referrals/{referral.pk}/"
+    assert 'id="trm-correct"' not in client.get(url).content.decode()  # not accepted yet
+    TransnationalReferral.objects.filter(pk=referral.pk).update(status="active")
+    page = client.get(url).content.decode()
+    assert 'id="trm-correct"' in page and 'value="phone"' in page and 'value="address"' not in page
+    client.post(url + "correct", {"field": "given_name", "value": "Corrected"})
+    case.refresh_from_db()
+    assert case.person.given_name == "Corrected"
+    assert sent[-1] == ("UA", "referral_correction", {"fields": {"given_name": "Corrected"}})
+    # A field this referral does not share is refused by the form: nothing more is sent.
+    client.post(url + "correct", {"field": "address", "value": "Str. 1"})
+    assert [kind for _, kind, _ in sent] == ["referral_offer", "referral_correction"]
+    with pytest.raises(ValidationError):
+        workflows.correction_changes({"notes": "x"})

@@ -236,3 +236,59 @@ def test_shared_return_of_a_child_and_consent_withdrawal(network):
     confirmed = wait_for(lambda: (row := referral_row(md, "out", id=sent["id"]))
                          and row["confirmed"] and row)
     assert ["in", "erasure_confirmed", "erased"] in confirmed["events"]
+
+
+def test_correction_reaches_the_partner_and_is_audited_on_both_sides(network):
+    md, ua = network
+    case_number = new_case(md, birth_date="1990-07-15", consent_country="UA")
+    md.opennrm("trm", "offer", case_number, "UA", "--as", "md-cw", "--stage",
+               "first_assistance", "--mode", "shared", "--services", "shelter", "--share",
+               "given_name,family_name,phone")
+    incoming = wait_for(lambda: referral_row(ua, "in", stage="first_assistance",
+                                             status="offered"))
+    ua.opennrm("trm", "accept", str(incoming["id"]), "--as", "ua-nc", "--agency", "UA-NGO")
+    received = wait_for(lambda: (row := referral_row(ua, "in", id=incoming["id"]))
+                        and row["status"] == "active" and row)
+    assert received["given_name"] == "Elena"
+    sent = wait_for(lambda: (row := referral_row(md, "out", stage="first_assistance"))
+                    and row["status"] == "active" and row)
+    # A field not in the referral's shared list, and an unknown one, are refused or kept home.
+    refused = md.opennrm("trm", "correct", case_number, "--as", "md-cw", "--set",
+                         "notes=secret", check=False)
+    assert refused.returncode == 1 and "not shared" in refused.stdout
+    out = md.opennrm("trm", "correct", case_number, "--as", "md-cw", "--set",
+                     "given_name=Elena-Maria", "--set", "phone=+37369000111", "--set",
+                     "address=Str. Test 1, Chisinau").stdout
+    assert "sent to 1 partner" in out
+
+    def partner_person():
+        text = shell(ua, f"""
+            import json
+            from opennrm.cases.models import Case
+            p = Case.objects.get(case_number="{received['case']}").person
+            print("P" + json.dumps([p.given_name, p.family_name, p.phone, p.address]))
+        """)
+        return json.loads(next(line for line in text.splitlines() if line.startswith("P"))[1:])
+
+    # In the receiver's database: the shared fields corrected, the address (not shared) not.
+    wait_for(lambda: partner_person()[0] == "Elena-Maria")
+    assert partner_person() == ["Elena-Maria", "Popescu", "+37369000111", ""]
+    assert ["in", "referral_correction", "correction"] in referral_row(
+        ua, "in", id=incoming["id"])["events"]
+    assert ["out", "referral_correction", ""] in referral_row(md, "out", id=sent["id"])["events"]
+    wait_for(lambda: set(outbox_states(md, "referral_correction")) <= {"receipt_received",
+                                                                        "answered"})
+    # Audited on both sides: the sender's change and the message sent; the receiver's
+    # change with the partner named, and the message received.
+    md_case = md.sql("SELECT action, channel, actor_username FROM audit_auditentry WHERE "
+                     "object_type = 'case' AND object_ref = ? AND action = 'update'",
+                     (case_number,))
+    assert ("update", "cli", "md-cw") in [tuple(row) for row in md_case]
+    assert md.sql("SELECT count(*) FROM audit_auditentry WHERE object_type = 'trm_message' "
+                  "AND reason LIKE ?", ("referral_correction for case %",))[0][0] == 1
+    ua_case = ua.sql("SELECT reason, channel FROM audit_auditentry WHERE object_type = 'case' "
+                     "AND object_ref = ? AND action = 'update'", (received["case"],))
+    assert any(reason.startswith("correction from MD node") and channel == "trm"
+               for reason, channel in ua_case)
+    assert ua.sql("SELECT count(*) FROM audit_auditentry WHERE object_type = 'trm_message' "
+                  "AND reason LIKE ?", ("referral_correction for case %",))[0][0] == 1

@@ -22,6 +22,8 @@ urlpatterns = [
          name="trm-referral-decide"),
     path("transnational/referrals/<int:pk>/status", views.referral_status,
          name="trm-referral-status"),
+    path("transnational/referrals/<int:pk>/correct", views.referral_correct,
+         name="trm-referral-correct"),
     path("cases/<str:case_number>/transnational/offer", views.referral_offer,
          name="trm-offer"),
 ]

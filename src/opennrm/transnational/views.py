@@ -232,6 +232,19 @@ class StatusForm(forms.Form):
         self.fields["status"].choices = _code_choices("trm_status_updates")
 
 
+class CorrectionForm(forms.Form):
+    field = forms.ChoiceField(label=gettext_lazy("Shared field"))
+    value = forms.CharField(
+        label=gettext_lazy("Corrected value"), required=False, max_length=2000,
+        help_text=gettext_lazy("A list comma-separated (country or language codes); identity "
+                               "documents as JSON."))
+
+    def __init__(self, *args, shared_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = [(name, OfferForm.FIELD_LABELS.get(name, name))
+                                        for name in shared_fields]
+
+
 def case_section_context(user, case, present) -> dict:
     """The case page's transnational section (registered in TransnationalConfig.ready)."""
     from opennrm.cases.access import can_edit_case
@@ -281,6 +294,15 @@ def referral_list(request):
         "focal_point": access.is_focal_point(request.user)})
 
 
+def _may_correct(user, referral) -> bool:
+    """The sender corrects shared data of its own open case once the partner holds it."""
+    from opennrm.cases.access import can_edit_case
+
+    return (referral.direction == "out" and referral.status == "active"
+            and referral.case is not None and not referral.case.is_closed
+            and bool(referral.shared_fields) and can_edit_case(user, referral.case))
+
+
 @login_required
 def referral_detail(request, pk):
     referral = _referral_or_404(request.user, pk)
@@ -291,6 +313,8 @@ def referral_detail(request, pk):
         "may_update": (access.can_work_on(request.user, referral)
                        and referral.status in ("accepted", "active")),
         "decision_form": DecisionForm(), "status_form": StatusForm(),
+        "may_correct": _may_correct(request.user, referral),
+        "correction_form": CorrectionForm(shared_fields=referral.shared_fields),
         "stage_label": dict(_code_choices("trm_stages")).get(referral.stage, referral.stage),
     })
 
@@ -334,4 +358,35 @@ def referral_status(request, pk):
         flash.error(request, " ".join(error.messages))
     except services.ChannelError as error:
         flash.error(request, str(error))
+    return redirect("trm-referral", pk)
+
+
+@login_required
+@require_POST
+def referral_correct(request, pk):
+    """Correct one shared field of the case: the case is updated and the correction goes to
+    every node that received it (`workflows.correct_shared_data`)."""
+    referral = _referral_or_404(request.user, pk)
+    if not _may_correct(request.user, referral):
+        flash.error(request, _("Shared data is corrected by the sending agency, once the "
+                               "partner holds the case and while the case is open."))
+        return redirect("trm-referral", pk)
+    form = CorrectionForm(request.POST, shared_fields=referral.shared_fields)
+    if not form.is_valid():
+        flash.error(request, _("Choose a shared field."))
+        return redirect("trm-referral", pk)
+    try:
+        changes = workflows.correction_changes(
+            {form.cleaned_data["field"]: form.cleaned_data["value"]})
+        sent = workflows.correct_shared_data(request.user, referral.case, changes)
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    except services.ChannelError as error:
+        flash.error(request, str(error))
+    else:
+        if sent:
+            flash.success(request, _("The correction was sent to the partner."))
+        else:
+            flash.warning(request, _("Nothing was sent: no partner holds that field under a "
+                                     "consent in force."))
     return redirect("trm-referral", pk)

@@ -206,6 +206,31 @@ def correct_shared_data(actor, case: Case, changes: dict, channel: str = CHANNEL
     return sent
 
 
+def correction_changes(values: dict) -> dict:
+    """Corrections typed in a form or on the command line, as `correct_shared_data` takes
+    them: a list field comma-separated (the case's own rules split it), identity documents as
+    JSON; an unknown or non-shareable field is refused."""
+    import json
+
+    changes: dict = {}
+    errors: dict = {}
+    for name, value in values.items():
+        if name not in SHAREABLE_FIELDS:
+            errors[name] = [_("This field is not shared with partners.")]
+        elif name == "identity_documents" and isinstance(value, str):
+            try:
+                changes[name] = json.loads(value or "[]")
+            except ValueError:
+                errors[name] = [_("Give the identity documents as JSON.")]
+        else:
+            changes[name] = value
+    if not values:
+        errors["fields"] = [_("Give at least one field to correct.")]
+    if errors:
+        raise WorkflowError(errors)
+    return changes
+
+
 def on_consent_withdrawn(sender, consent, actor=None, channel="", **kwargs) -> None:
     """cases.signals.consent_withdrawn: tell every node that received the case to erase it."""
     if consent.purpose != CONSENT_PURPOSE or not consent.recipient_node:
