@@ -82,7 +82,8 @@ def receive_message(request):
     try:
         answer = receive(body, sender)
     except IdentityError as error:
-        return _refusal(503, "not_ready", str(error))
+        # A node without an identity (no `opennrm node init`) has no endpoint to offer.
+        return _refusal(404, "not_a_node", str(error))
     return JsonResponse(answer.body, status=answer.http_status)
 
 
@@ -251,9 +252,10 @@ def case_section_context(user, case, present) -> dict:
 
     referrals = (workflows.case_referrals(user, case)
                  if "transnational_referrals" in present else [])
+    # No query for partners here: the case page keeps to its query budget, and the offer page
+    # says when no partner is connected.
     return {"transnational_referrals": referrals,
-            "may_refer_abroad": can_edit_case(user, case) and not case.is_closed
-            and Partner.objects.filter(status=Partner.Status.ACTIVE).exists()}
+            "may_refer_abroad": can_edit_case(user, case) and not case.is_closed}
 
 
 def _referral_or_404(user, pk: int):
