@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -388,15 +389,169 @@ def _received(node: DemoNode, message_id: str) -> dict | None:
     return found if found.get("status") == "applied" and found.get("receipt") else None
 
 
-SCENARIOS: dict[str, Callable[[DemoNode, DemoNode], list[Step]]] = {"ping": ping_steps}
+def _shell(node: DemoNode, code: str) -> dict:
+    """Run Python in the node (`opennrm manage shell`); the JSON it prints after "OUT"."""
+    out = node.opennrm("manage", "shell", "-c", textwrap.dedent(code)).stdout
+    line = next((line for line in out.splitlines() if line.startswith("OUT")), None)
+    if line is None:
+        raise NetworkError(f"{node.country}: nothing printed:\n{out[-2000:]}")
+    return json.loads(line[3:])
 
 
-def referral_steps(sender: DemoNode, recipient: DemoNode) -> list[Step]:
-    """The referral lifecycle (the ping first, to show the channel works)."""
-    return ping_steps(sender, recipient)
+READ_REFERRAL = """
+    import json
+    from opennrm.transnational.models import TransnationalReferral as R
+    r = R.objects.filter(direction={direction!r}, global_case_id={case_id!r}).first()
+    person = r.case.person if r and r.case else None
+    print("OUT" + json.dumps(r and {{
+        "id": r.pk, "status": r.status, "preview": r.preview,
+        "case": r.case.case_number if r.case else None,
+        "case_status": r.case.status if r.case else None,
+        "agency": r.agency.code if r.agency else None,
+        "given_name": person.given_name if person else None,
+        "family_name": person.family_name if person else None,
+        "confirmed": bool(r.erasure_confirmed_at),
+        "events": [[e.direction, e.message_type, e.code] for e in r.events.all()]}}))
+"""
 
 
-SCENARIOS["referral"] = referral_steps
+def referral_steps(sender: DemoNode, recipient: DemoNode, timeout: float = 90) -> list[Step]:
+    """A full transnational referral, after the ping that shows the channel works: a case
+    with consent naming the partner's country, the offer (preview only), the focal point's
+    acceptance and assignment, the identity and the partner's own case, status updates both
+    ways, closure on both sides, then the consent withdrawn: the partner erases the identity
+    and confirms."""
+    state: dict = {}
+    a, b = sender.country, recipient.country
+
+    def read(node: DemoNode, direction: str) -> dict | None:
+        return _shell(node, READ_REFERRAL.format(direction=direction,
+                                                 case_id=state["global_id"]))
+
+    def until(node: DemoNode, direction: str, what: str, test) -> dict:
+        return _wait(lambda: (row := read(node, direction)) and test(row) and row, timeout,
+                     what)
+
+    def register() -> str:
+        found = _shell(sender, f"""
+            import json
+            from datetime import date
+            from opennrm.accounts.models import User
+            from opennrm.cases import services
+            cw = User.objects.get(username="ngo-caseworker")
+            case = services.register_case(cw, {{
+                "given_name": "Elena", "family_name": "Demo-Popescu",
+                "birth_date": "1996-04-12", "gender": "female", "citizenships": ["{a}"],
+                "first_contact_on": date.today().isoformat(),
+                "exploitation_forms": ["forced_labour"]}})
+            services.record_consent(cw, case, "data_sharing", date.today(),
+                                    recipient_node="{b}")
+            print("OUT" + json.dumps({{"case": case.case_number,
+                                      "global_id": str(case.global_id)}}))
+        """)
+        state.update(found)
+        return (f"case {found['case']} (global id {found['global_id']}), consent to share "
+                f"with {b} recorded by ngo-caseworker")
+
+    def offer() -> str:
+        out = sender.opennrm("trm", "offer", state["case"], recipient.node_id, "--as",
+                             "ngo-caseworker", "--stage", "return", "--mode", "shared",
+                             "--services", "return_reintegration", "--urgency", "urgent",
+                             "--share", "given_name,family_name,birth_date",
+                             "--risk-assessment", "Low risk: family visited, no contact with "
+                             "the recruiters (synthetic).").stdout
+        return " ".join(out.split())
+
+    def preview() -> str:
+        row = until(recipient, "in", f"the offer at {b}", lambda r: r["status"] == "offered")
+        state["in"] = row["id"]
+        if "Elena" in json.dumps(row["preview"]) or row["given_name"]:
+            raise NetworkError(f"the preview carries the name: {row['preview']}")
+        shown = {k: v for k, v in row["preview"].items() if k in (
+            "stage", "mode", "sex", "age_band", "exploitation_forms", "urgency")}
+        return f"referral {row['id']} offered; preview only: {json.dumps(shown)}"
+
+    def accept() -> str:
+        out = recipient.opennrm("trm", "accept", str(state["in"]), "--as", "coordinator",
+                                "--agency", "shelter", "--note", "Shelter place ready").stdout
+        return " ".join(out.split())
+
+    def identity() -> str:
+        row = until(recipient, "in", f"the identity at {b}", lambda r: r["status"] == "active")
+        if row["given_name"] != "Elena" or row["agency"] != "shelter":
+            raise NetworkError(f"unexpected case at {b}: {row}")
+        return (f"{b} registered its own case {row['case']} for the shelter, linked by the "
+                f"global id")
+
+    def accepted() -> str:
+        row = until(sender, "out", f"{a} to see the acceptance",
+                    lambda r: r["status"] == "active")
+        state["out"] = row["id"]
+        return f"referral {row['id']} active at {a}; {a}'s case stays {row['case_status']}"
+
+    def status(node: DemoNode, other: DemoNode, referral: str, step: str, user: str):
+        def run() -> str:
+            node.opennrm("trm", "status", str(state[referral]), step, "--as", user)
+            direction = "out" if other is sender else "in"
+            until(other, direction, f"{step} at {other.country}",
+                  lambda r: ["in", "status_update", step] in r["events"])
+            return f"{other.country} received it"
+        return run
+
+    def closed() -> str:
+        until(recipient, "in", f"the closure at {b}", lambda r: r["status"] == "closed")
+        until(sender, "out", f"the closure at {a}", lambda r: r["status"] == "closed")
+        return "the referral is closed on both nodes"
+
+    def withdraw() -> str:
+        _shell(sender, f"""
+            import json
+            from datetime import date
+            from opennrm.accounts.models import User
+            from opennrm.cases.models import Case
+            from opennrm.cases import services
+            cw = User.objects.get(username="ngo-caseworker")
+            case = Case.objects.get(case_number="{state['case']}")
+            services.withdraw_consent(cw, case.consents.get(recipient_node="{b}"),
+                                      date.today())
+            print("OUT" + json.dumps(True))
+        """)
+        return f"consent withdrawn at {a}; consent_withdrawn sent to {b}"
+
+    def erased() -> str:
+        row = until(recipient, "in", f"the erasure at {b}", lambda r: r["status"] == "erased")
+        if row["given_name"] or row["family_name"]:
+            raise NetworkError(f"{b} still holds the name")
+        return f"{b} erased the person's identity in case {row['case']}"
+
+    def confirmed() -> str:
+        until(sender, "out", f"{a} to record the confirmation", lambda r: r["confirmed"])
+        return f"{a} shows the erasure confirmed by {b}"
+
+    return ping_steps(sender, recipient) + [
+        Step(f"{a}: a caseworker registers a case and records consent to share it with {b}",
+             register),
+        Step(f"{a} offers a shared return to {b} (only a pseudonymised preview is sent)",
+             offer),
+        Step(f"{b}'s focal point sees the preview, without name or birth date", preview),
+        Step(f"{b}'s focal point accepts and assigns the shelter", accept),
+        Step(f"{a} sends the chosen identity fields; {b} registers its own case", identity),
+        Step(f"{a} sees the referral accepted", accepted),
+        Step(f"{b} → {a}: status update 'arrived'",
+             status(recipient, sender, "in", "arrived", "shelter-caseworker")),
+        Step(f"{a} → {b}: status update 'follow_up_done'",
+             status(sender, recipient, "out", "follow_up_done", "ngo-caseworker")),
+        Step(f"{a} → {b}: status update 'closed'",
+             status(sender, recipient, "out", "closed", "ngo-caseworker")),
+        Step("the referral is closed on both sides", closed),
+        Step(f"{a}: the person withdraws consent", withdraw),
+        Step(f"{b} erases the shared identity", erased),
+        Step(f"{a} sees {b}'s erasure confirmation", confirmed),
+    ]
+
+
+SCENARIOS: dict[str, Callable[[DemoNode, DemoNode], list[Step]]] = {
+    "ping": ping_steps, "referral": referral_steps}
 
 
 def run_steps(steps: list[Step], say: Callable[[str], None] = print) -> bool:
