@@ -277,6 +277,54 @@ def backlog(md, ua, partner, count: int, args) -> tuple[dict, list]:
     return {"written_s": written, "outage_s": up - started, "drain_s": drain}, ids
 
 
+# --- where the CPU goes --------------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command line, CPU seconds) of every process this user can read."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        found.append((int(entry.name), int(fields[1]), cmdline,
+                      (int(fields[11]) + int(fields[12])) / TICK))
+    return found
+
+
+def cpu_by_part(md: DemoNode, ua: DemoNode) -> dict[str, float]:
+    """CPU seconds used so far by each part of the path (PostgreSQL backends by database
+    name, when the server runs on this machine)."""
+    processes = _processes()
+    server = ua.server.pid if ua.server else -1
+    worker = next((p.pid for p in md.processes if p is not md.server), -1)
+    parts = {"writer (this process: sign, encrypt, outbox row)": 0.0,
+             "MD trm worker (claim, POST, receipt, attempt row)": 0.0,
+             "UA gunicorn (endpoint: decrypt, verify, apply, receipt)": 0.0,
+             "PostgreSQL, MD database": 0.0, "PostgreSQL, UA database": 0.0}
+    names = list(parts)
+    for pid, ppid, cmdline, seconds in processes:
+        if pid == os.getpid():
+            parts[names[0]] += seconds
+        elif pid == worker:
+            parts[names[1]] += seconds
+        elif server in (pid, ppid):
+            parts[names[2]] += seconds
+        elif md.pg_name and md.pg_name in cmdline:
+            parts[names[3]] += seconds
+        elif ua.pg_name and ua.pg_name in cmdline:
+            parts[names[4]] += seconds
+    return parts
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -336,7 +384,11 @@ def main() -> int:
             say(f"| {name} | {figures['p50']:.0f} | {figures['p95']:.0f} | "
                 f"{figures['max']:.0f} | {figures['p50'] / floor:.0f} |")
 
+        cpu_before = cpu_by_part(md, ua)
+        wall_before = time.monotonic()
         figures, ids = throughput(ua, partner, args.duration, args.producers)
+        wall = time.monotonic() - wall_before
+        cpu_after = cpu_by_part(md, ua)
         result = check(ua, ids)
         checks.append(("throughput", result))
         say()
@@ -350,6 +402,19 @@ def main() -> int:
         say(f"| {figures['written_per_s']:.0f} | {figures['applied_per_s']:.0f} | "
             f"{figures['all_done_s']:.1f} | {per_message:.2f} | "
             f"{per_message / floor:.1f} |")
+
+        say()
+        say(f"CPU used during the throughput phase ({len(ids)} messages, {wall:.1f} s wall, "
+            f"{os.cpu_count()} cores):")
+        say()
+        say("| part | CPU s | CPU ms per message |")
+        say("| --- | ---: | ---: |")
+        total = 0.0
+        for part, seconds in cpu_after.items():
+            used = seconds - cpu_before[part]
+            total += used
+            say(f"| {part} | {used:.1f} | {used * 1000 / max(len(ids), 1):.2f} |")
+        say(f"| **all** | {total:.1f} | {total * 1000 / max(len(ids), 1):.2f} |")
 
         figures, ids = backlog(md, ua, partner, args.backlog, args)
         checks.append(("backlog", check(ua, ids)))
