@@ -4,132 +4,41 @@
 /api/referrals (the inbox and outbox), /api/referrals/{referral_id} (one referral: the
 recipient gets only the fields it shares, while it is open and its consent in force), the
 changes of state, and /api/referrals/{referral_id}/assistance. Handlers translate HTTP to
-calls of `referrals.services` and back; the rules live there.
+calls of `referrals.services` and back; the rules live there. The schemas are in
+`referrals_schemas.py`.
 """
 
-from datetime import date, datetime
-from typing import Literal
-from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Path, Query, Router
 from ninja.responses import Status
-from pydantic import ConfigDict
 
 from opennrm.api.cases import CHANNEL, CaseNumber
 from opennrm.api.pagination import paginate
 from opennrm.api.problems import problems
-from opennrm.api.schemas import IsoDate, Request
+from opennrm.api.referrals_schemas import (
+    AssistanceOut,
+    AssistanceRequest,
+    ReasonRequest,
+    ReferralDetail,
+    ReferralFilters,
+    ReferralPage,
+    ReferralRequest,
+    ReferralSummary,
+)
 from opennrm.cases import access
 from opennrm.referrals import services
-from opennrm.referrals.models import Referral, ReferralState
+from opennrm.referrals.models import Referral
 from opennrm.services.models import Service
 
 ReferralId = Path[int, {"ge": 1, "le": 2**63 - 1}]
-SharedField = Literal[tuple(services.SHARED_FIELDS)]
 
 NOT_FOUND = "There is no referral with this id that you may see."
 
 router = Router(tags=["referrals"])
-
-
-# --- schemas -------------------------------------------------------------------------------
-
-class ReferralRequest(Request):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "service": "0190f2a4-5c3e-7b51-9d2a-4c1e8f0b6a37",
-        "shared_fields": ["gender", "age_band", "languages", "needs"],
-        "needs": "A safe place to stay for two weeks.",
-    }]})
-
-    service: UUID = Field(description="Id of a service of another agency that takes referrals "
-                                      "in OpenNRM (the `id` of /api/services).")
-    shared_fields: list[str] = Field(
-        [], description="What the receiving agency may see: "
-                        + ", ".join(services.SHARED_FIELDS) + ". Nothing else is shared.")
-    needs: str = Field("", description="What the person needs from the service.")
-    override_reason: str = Field(
-        "", description="Only without a referral consent in force, and only for a supervisor "
-                        "or national coordinator: why the referral cannot wait. Audited.")
-
-
-class ReasonRequest(Request):
-    reason: str = Field("", description="Required to decline, cancel or withdraw.")
-
-
-class AssistanceRequest(Request):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "service_type": "shelter", "delivered_on": "2026-03-09",
-        "description": "Two weeks in the shelter, room 4.",
-    }]})
-
-    service_type: str = Field(description="Codes from /api/codelists/service_types.")
-    description: str
-    delivered_on: IsoDate
-
-
-class ReferralSummary(Schema):
-    """A referral without anything about the person."""
-
-    id: int
-    case_number: str
-    service: UUID = Field(description="Id of the service (the `id` of /api/services).")
-    service_name: str
-    referring_agency: str = Field(description="Code of the referring agency.")
-    recipient_agency: str = Field(description="Code of the receiving agency.")
-    state: ReferralState
-    sent_at: datetime
-    respond_by: date
-
-
-class ReferralEventOut(Schema):
-    from_state: ReferralState | None
-    to_state: ReferralState
-    at: datetime
-    by: str | None = Field(description="Username of who made the change.")
-    agency: str | None = Field(description="Code of their agency.")
-    reason: str
-
-
-class ReferralDetail(ReferralSummary):
-    shared_fields: list[SharedField] = Field(description="What the referral shares.")
-    shared: dict[str, str | list[str]] | None = Field(
-        description="For the receiving agency: the shared values, while the referral is open "
-                    "and the consent it rests on is in force; null otherwise and for the "
-                    "referring agency.")
-    needs: str | None = Field(description="For the referring agency only.")
-    consent_overridden: bool
-    consent_override_reason: str | None = Field(description="For the referring agency only.")
-    history: list[ReferralEventOut]
-
-
-class ReferralPage(Schema):
-    items: list[ReferralSummary]
-    count: int
-    page: int
-    page_size: int
-
-
-class ReferralFilters(Schema):
-    box: Literal["incoming", "outgoing"] | None = Field(
-        None, description="incoming: addressed to your agency; outgoing: sent by it; "
-                          "both when not given.")
-    state: ReferralState | None = None
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(50, ge=1, le=200)
-
-
-class AssistanceOut(Schema):
-    id: int
-    service_type: str
-    description: str
-    delivered_on: date
-    delivered_by: str = Field(description="Username of who delivered it.")
-    agency: str = Field(description="Code of the delivering agency.")
-    recorded_at: datetime
 
 
 # --- helpers -------------------------------------------------------------------------------
