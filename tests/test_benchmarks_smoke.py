@@ -32,8 +32,8 @@ from psycopg import sql
 pytestmark = pytest.mark.bench
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-SCRIPTS = ["bench_node", "bench_referrals", "bench_statistics", "bench_web", "load_referrals",
-           "load_statistics", "pandas_statistics", "profile_api"]
+SCRIPTS = ["bench_node", "bench_referrals", "bench_statistics", "bench_trm", "bench_web",
+           "load_referrals", "load_statistics", "pandas_statistics", "profile_api"]
 SERVER = os.environ.get("OPENNRM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 TIMEOUT = 300
 SMOKE_SETTINGS = """\
@@ -219,3 +219,21 @@ def test_the_referrals_benchmark_runs_on_tiny_data(tmp_path, own_database):
     assert re.search(rf"^\| second run #1 \(idempotent\) \| {NUMBER} \| 0 \|$", result.stdout,
                      re.MULTILINE)
     assert (tmp_path / "referrals.md").read_text(encoding="utf-8").startswith("# OpenNRM")
+
+
+def test_the_transnational_benchmark_runs_on_tiny_data(tmp_path, own_database):
+    own_database("bench_trm")  # PostgreSQL or skip; the benchmark makes and drops its own two
+    server = urlunsplit(urlsplit(SERVER)._replace(path="/postgres"))
+    result = run("bench_trm", "--server", server, "--duration", "2", "--backlog", "20",
+                 "--latency-messages", "3", "--latency-gap", "0.05", "--crypto-messages", "5",
+                 "--gunicorn-workers", "1", "--output", str(tmp_path / "trm.md"), cwd=tmp_path,
+                 env=smoke_env(tmp_path))
+    assert_ran(result)
+    assert re.search(rf"^\| floor \(both\) \| {NUMBER} ", result.stdout, re.MULTILINE)
+    for name in ("worker woken by NOTIFY", "thread after commit"):
+        assert re.search(rf"^\| {name} \| {NUMBER} \| {NUMBER} \|", result.stdout, re.MULTILINE)
+    for phase in ("throughput", "backlog"):
+        assert re.search(rf"^\| {phase} \| {NUMBER} \| {NUMBER} \| 0 \| 0 \|", result.stdout,
+                         re.MULTILINE)
+    assert "0 lost, 0 duplicated: yes" in result.stdout
+    assert (tmp_path / "trm.md").read_text(encoding="utf-8").startswith("# OpenNRM")

@@ -38,7 +38,9 @@ ENDPOINT_PATH = "/trm/v1/messages"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # Codes a partner may answer that will pass: try again later.
 RETRYABLE_CODES = {"rate_limited", "partner_suspended", "handler_failed", "unknown_sender"}
-PER_PARTNER_IN_FLIGHT = 4
+PER_PARTNER_IN_FLIGHT = 8
+# Failures that mean the partner was away, not that the message was wrong.
+PARTNER_DOWN_CODES = ("unreachable", "http_502", "http_503", "http_504")
 
 _client: httpx.Client | None = None
 _client_lock = threading.Lock()
@@ -81,6 +83,13 @@ def deliver(pk: int) -> str | None:
     with transaction.atomic():
         attempt.save()
         OutboxMessage.objects.filter(pk=pk).update(**outcome, attempts=message.attempts + 1)
+        if message.attempts and outcome["status"] == OutboxMessage.Status.RECEIPT:
+            # The partner answers again after failures: what waits for it in backoff is due
+            # now (after an outage, the backlog drains at once, not over the backoff).
+            OutboxMessage.objects.filter(
+                partner=partner, status=OutboxMessage.Status.QUEUED,
+                reason_code__in=PARTNER_DOWN_CODES, next_attempt_at__gt=timezone.now(),
+            ).update(next_attempt_at=timezone.now())
     return outcome["status"]
 
 
@@ -208,6 +217,7 @@ def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
     listener = _listen()
     in_flight: dict[int, int] = {}
     lock = threading.Lock()
+    finished = threading.Event()  # a delivery ended: its partner may take the next one
     last_sweep = 0.0
 
     def job(pk: int, partner_pk: int) -> None:
@@ -218,10 +228,12 @@ def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
         finally:
             with lock:
                 in_flight[partner_pk] -= 1
+            finished.set()
             close_old_connections()
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="trm") as pool:
         while True:
+            finished.clear()
             close_old_connections()
             if time.monotonic() - last_sweep > sweep_every:
                 swept = sweep()
@@ -239,10 +251,14 @@ def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
             if once:
                 pool.shutdown(wait=True)
                 return
-            if not started:
+            with lock:
+                busy = any(in_flight.values())
+            if busy:
+                # Deliveries in flight (a partner at its limit, or the last few): look again
+                # as soon as one ends, not after a poll interval.
+                finished.wait(poll)
+            elif not started:
                 _wait(listener, poll)
-            else:
-                time.sleep(0.005)
 
 
 def _listen():
