@@ -5,7 +5,8 @@ What a data analyst with a database connection and pandas would write: read ever
 statistics use whole (`pandas.read_sql("SELECT * FROM …")`: cases_case, cases_person,
 accounts_agency, referrals_referral, services_service, referrals_assistance,
 screening_identificationdecision, protection_reflectionperiod, protection_residencepermit,
-protection_returnplan), parse the JSON lists row by row (`json.loads`), join with `merge`,
+protection_returnplan, transnational_transnationalreferral, transnational_partner), parse
+the JSON lists row by row (`json.loads`), join with `merge`,
 filter the period in pandas, then compute every table of the definitions files
 (`statistics/definitions/*.toml`, the same ones the engine reads) with plain pandas:
 `.map`/`.apply` to categories, `sort_values` + `drop_duplicates` for one row per person
@@ -38,7 +39,8 @@ import pandas as pd
 TABLE_SETS = ("eurostat", "glotip", "sdg", "ctdc", "nrm")
 TABLES = ("cases_case", "cases_person", "accounts_agency", "referrals_referral",
           "services_service", "referrals_assistance", "screening_identificationdecision",
-          "protection_reflectionperiod", "protection_residencepermit", "protection_returnplan")
+          "protection_reflectionperiod", "protection_residencepermit", "protection_returnplan",
+          "transnational_transnationalreferral", "transnational_partner")
 CASE_LISTS = ("exploitation_forms", "exploitation_countries", "recruitment_countries",
               "means_of_control")
 UNIT_KEYS = {"persons": "person_key", "cases": "case_id", "referrals": "referral_id",
@@ -77,6 +79,13 @@ def parse_list(value) -> list:
     if isinstance(value, str):
         return json.loads(value)
     return value if isinstance(value, list) else []
+
+
+def parse_object(value) -> dict:
+    """A JSON object column: text on SQLite, already a dict on PostgreSQL."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value if isinstance(value, dict) else {}
 
 
 def to_day(series: pd.Series) -> pd.Series:
@@ -172,8 +181,25 @@ def build_frames(t: dict[str, pd.DataFrame], start: date, end: date) -> dict:
     decided = decided.merge(agency[["agency_id", "agency_type"]],
                             left_on="deciding_agency_id", right_on="agency_id")
 
+    # Transnational referrals offered (sent or received) in the period, by partner country.
+    trm = t["transnational_transnationalreferral"].rename(columns={"id": "referral_id"})
+    trm["offered_on"] = utc_day(trm["created_at"])
+    trm = trm[(trm["offered_on"] >= first) & (trm["offered_on"] <= last)].copy()
+    partners = t["transnational_partner"].rename(columns={"id": "partner_id",
+                                                          "country": "partner_country"})
+    trm = trm.merge(partners[["partner_id", "partner_country"]], on="partner_id")
+    trm["direction"] = trm["direction"].map({"out": "sent", "in": "received"})
+    preview = trm["preview"].apply(parse_object)
+    trm["risk_assessed"] = preview.apply(
+        lambda v: v.get("risk_assessment_attached") is True).astype(bool)
+    trm["outcome"] = np.select(
+        [trm["status"] == "declined", trm["decided_at"].notna(),
+         trm["status"].isin(["withdrawn", "erased"])],
+        ["declined", "accepted", "withdrawn"], default="waiting")
+
     return {"cases": in_year, "referrals": sent, "assistance": assistance,
-            "closures": closures, "returns": returns, "decisions": decided}
+            "closures": closures, "returns": returns, "decisions": decided,
+            "transnational": trm}
 
 
 # --- dimensions --------------------------------------------------------------------------

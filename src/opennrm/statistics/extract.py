@@ -28,6 +28,13 @@ Frames (all dates are `pl.Date`):
   destination_country, returned_on, risk_assessed, is_child, majority.
 * decisions — one row per formal identification decision in the period: case_id,
   person_key, decision, decided_on, agency_type, is_child, majority.
+* transnational — one row per transnational referral offered in the period, sent to or
+  received from a partner node (the `transnational` app's tables, read by name: statistics
+  does not import that app): referral_id, case_id (this node's case: the one sent, or the
+  one registered on acceptance; else empty), direction (sent, received), partner_country,
+  stage, mode, outcome (accepted: the partner or this node accepted it, whatever came
+  after; declined; withdrawn: consent withdrawn before a decision; waiting), risk_assessed
+  (the offer said the joint risk assessment was attached), offered_on, is_child.
 
 One age rule (`cases.age`, docs/statistics.md "Age"): `age` is the case's age at first
 contact (exact from the birth date, else the youngest the birth year allows), `is_child`
@@ -298,6 +305,37 @@ def decisions_frame(start: date, end: date) -> pl.DataFrame:
     return _with_case_order(_read(sql, [start, end], schema))
 
 
+def _json_flag(column: str, key: str) -> str:
+    """A true/false member of a JSON object column, as a condition (false when absent)."""
+    if _is_postgres():
+        return f"COALESCE(({column}->>'{key}')::boolean, false)"
+    return f"COALESCE(json_extract({column}, '$.{key}'), 0) = 1"
+
+
+def transnational_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per transnational referral offered (sent or received) between `start` and
+    `end`: no case, person or identity, only the partner's country and the referral's
+    pseudonymised preview facts."""
+    sql = f"""
+        SELECT r.id, r.case_id, CASE WHEN r.direction = 'out' THEN 'sent' ELSE 'received' END,
+               pt.country, r.stage, r.mode,
+               CASE WHEN r.status = 'declined' THEN 'declined'
+                    WHEN r.decided_at IS NOT NULL THEN 'accepted'
+                    WHEN r.status IN ('withdrawn', 'erased') THEN 'withdrawn'
+                    ELSE 'waiting' END,
+               {_bool(_json_flag('r.preview', 'risk_assessment_attached'))},
+               {_date('r.created_at')}, {_bool(_json_flag('r.preview', 'is_child'))}
+        FROM transnational_transnationalreferral r
+        JOIN transnational_partner pt ON pt.id = r.partner_id
+        WHERE r.created_at >= %s AND r.created_at < %s
+    """
+    schema = {"referral_id": pl.Int64, "case_id": pl.Int64, "direction": pl.Utf8,
+              "partner_country": pl.Utf8,
+              "stage": pl.Utf8, "mode": pl.Utf8, "outcome": pl.Utf8,
+              "risk_assessed": pl.Boolean, "offered_on": pl.Date, "is_child": pl.Boolean}
+    return _read(sql, [_start_of(start), _start_of_next(end)], schema)
+
+
 FRAMES = {
     "cases": cases_frame,
     "referrals": referrals_frame,
@@ -305,6 +343,7 @@ FRAMES = {
     "closures": closures_frame,
     "returns": returns_frame,
     "decisions": decisions_frame,
+    "transnational": transnational_frame,
 }
 
 

@@ -68,7 +68,8 @@ def _frame_label(name: str) -> str:
     """What a statistical frame (the de-identified input of a release) holds."""
     labels = {"cases": _("Cases"), "referrals": _("Referrals"), "assistance": _("Assistance"),
               "closures": _("Case closures"), "returns": _("Returns"),
-              "decisions": _("Identification decisions")}
+              "decisions": _("Identification decisions"),
+              "transnational": _("Transnational referrals")}
     return labels.get(name, name)
 
 
