@@ -6,7 +6,7 @@ whichever DATABASE_URL names:
         OPENNRM_KEYRING=benchmarks/results/statistics/postgres-keyring.json \\
         .venv/bin/python benchmarks/load_statistics.py --cases 20000
 
-What it writes, for the statistics to read (`statistics.extract`):
+What it writes, for the statistics to read (`statistics.frames`):
 
 * ten agencies of the demo's types, one caseworker each (the ORM), and a small service
   directory (providers of six agencies, 16 services of every service type);

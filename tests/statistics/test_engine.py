@@ -110,9 +110,9 @@ def test_nrm_monitoring_indicators(computed):
 def test_counting_cases_instead_of_persons_counts_costel_twice(dataset):
     definition = engine.load_definition("eurostat")
     spec = dict(definition["tables"][0], unit="cases")
-    from opennrm.statistics import extract
+    from opennrm.statistics import frames as sql_frames
 
-    frames = extract.read_frames(["cases"], *YEAR)
+    frames = sql_frames.read_frames(["cases"], *YEAR)
     counted = engine.compute_table(spec, definition, frames)
     assert counted.total.value == 6
 
@@ -164,13 +164,13 @@ def test_a_case_closed_at_midnight_on_new_year_counts_in_the_new_year(dataset):
 def test_frames_read_side_by_side_equal_frames_read_one_by_one(dataset):
     from django.db import connection, transaction
 
-    from opennrm.statistics import extract
+    from opennrm.statistics import frames as sql_frames
 
     names = engine.frames_needed(engine.table_set_keys())
     assert not connection.in_atomic_block  # PostgreSQL: read on several connections
-    side_by_side = extract.read_frames(names, *YEAR)
+    side_by_side = sql_frames.read_frames(names, *YEAR)
     with transaction.atomic():  # one connection, one after the other
-        one_by_one = extract.read_frames(names, *YEAR)
+        one_by_one = sql_frames.read_frames(names, *YEAR)
     assert side_by_side.keys() == one_by_one.keys()
     for name in names:
         assert side_by_side[name].sort("case_id").equals(one_by_one[name].sort("case_id"))

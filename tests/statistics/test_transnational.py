@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from opennrm.statistics import engine, extract
+from opennrm.statistics import engine
+from opennrm.statistics import frames as sql_frames
 from opennrm.transnational.models import Partner, TransnationalReferral
 from tests.statistics.test_engine import grid, table
 
@@ -48,7 +49,7 @@ def referrals():
 
 
 def test_the_frame_holds_no_case_and_only_the_period(referrals):
-    frame = extract.transnational_frame(*YEAR)
+    frame = sql_frames.transnational_frame(*YEAR)
     assert frame.height == 7
     assert set(frame.columns) == {"referral_id", "case_id", "direction", "partner_country", "stage",
                                   "mode", "outcome", "risk_assessed", "offered_on", "is_child"}

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from opennrm.core import codelists, country_groups, datafiles
-from opennrm.statistics import extract
+from opennrm.statistics import frames as sql_frames
 from opennrm.statistics.tables import Cell, Table, TableSetResult
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
@@ -514,7 +514,7 @@ def compute(key: str, start: date, end: date,
     `releases.controlled` applies disclosure control)."""
     definition = load_definition(key)
     if frames is None:
-        frames = extract.read_frames(frames_needed([key]), start, end)
+        frames = sql_frames.read_frames(frames_needed([key]), start, end)
     frames = {name: _with_majority(frame) for name, frame in frames.items()}
     if cache is None:
         cache = {}
@@ -530,7 +530,7 @@ def compute(key: str, start: date, end: date,
 
 def compute_all(keys, start: date, end: date) -> list[TableSetResult]:
     """Several table sets for one period, reading each frame once."""
-    frames = extract.read_frames(frames_needed(keys), start, end)
+    frames = sql_frames.read_frames(frames_needed(keys), start, end)
     frames = {name: _with_majority(frame) for name, frame in frames.items()}
     cache: dict = {}  # the populations tables share, across the sets
     _plan_columns(keys, frames, cache)

@@ -4,7 +4,7 @@ A researcher gets either this k-anonymous extract (`ctdc_extract`) or a differen
 private synthetic file (`synthetic.dp_synthetic_extract`), never identity fields and
 never our internal keys (case_id, person_key).
 
-The input is the statistics engine's cases frame (see `statistics.extract`): one row per
+The input is the statistics engine's cases frame (see `statistics.frames`): one row per
 case. The extract keeps presumed and identified victims (as CTDC does: a person found not
 to be a victim is not in a victims' dataset) and collapses the cases of one person
 (`person_key`) into one row:

@@ -31,7 +31,8 @@ from django.utils import translation
 
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
-from opennrm.statistics import disclosure, dp, engine, extract, linked, policy
+from opennrm.statistics import disclosure, dp, engine, linked, policy
+from opennrm.statistics import frames as sql_frames
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
 from opennrm.statistics.models import PrivacyBudgetSpend, Release
 from opennrm.statistics.tables import Table, TableSetResult
@@ -304,7 +305,7 @@ def publish_release(user: User, key: str, start: date, end: date, controls: Cont
             _ensure_budget_left(key, start, end, controls.epsilon)
         # Without noise, the set is protected together with every set of the node.
         together = [key] if controls.epsilon is not None else _linked_keys([key])
-        frames = extract.read_frames(engine.frames_needed(together), start, end)
+        frames = sql_frames.read_frames(engine.frames_needed(together), start, end)
         exacts = _compute(together, start, end, frames)
         exact = exacts[together.index(key)]
         audit_figures = {}
@@ -401,7 +402,7 @@ def research_extract(user: User, start: date, end: date, k: int | None = None,
         policy.check_k(k)
     except policy.PolicyError as error:
         raise ReleaseError(str(error)) from error
-    cases = extract.cases_frame(start, end)
+    cases = sql_frames.cases_frame(start, end)
     result = ctdc_extract(cases, k=k, registration_years=_registration_years(start, end))
     record_event(user, AuditEvent(Action.EXPORT, "research_extract", f"ctdc {start}–{end}",
                                   reason=f"k={k}, {result.report.rows} rows, "
@@ -421,7 +422,7 @@ def synthetic_extract(user: User, start: date, end: date, epsilon: float,
         raise ReleaseError("ε must be greater than 0.")
     with transaction.atomic():
         _ensure_budget_left(EXTRACT_DATASET, start, end, epsilon)
-        cases = extract.cases_frame(start, end)
+        cases = sql_frames.cases_frame(start, end)
         result = dp_synthetic_extract(cases, epsilon=epsilon,
                                       registration_years=_registration_years(start, end))
         PrivacyBudgetSpend.objects.create(
