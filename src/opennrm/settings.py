@@ -180,6 +180,28 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 # Behind a reverse proxy: how many proxies in front of the node append to X-Forwarded-For.
 # 0 (the default) ignores that header, which any client can send; see docs/security.md.
 OPENNRM_TRUSTED_PROXY_COUNT = int(os.environ.get("OPENNRM_TRUSTED_PROXY_COUNT", "0"))
+# django-ipware finds the client's address, as django-axes configures it. Each proxy appends
+# the address it received the request from ("left-most": client first), and the last proxy
+# is the peer (REMOTE_ADDR), not in the header: N proxies leave N - 1 entries right of the
+# client, which is ipware's proxy count. Entries further left, written by the client, are
+# ignored; lenient parsing (IPWARE_STRICT = False) reads the header even when they are there
+# or are not addresses, instead of counting every such client as the proxy.
+
+
+def trusted_proxy_ipware(count: int) -> dict[str, object]:
+    """django-axes' ipware settings for `count` trusted proxies (tests override with them)."""
+    if count <= 0:
+        return {"AXES_IPWARE_META_PRECEDENCE_ORDER": ("REMOTE_ADDR",),
+                "AXES_IPWARE_PROXY_COUNT": None}
+    return {"AXES_IPWARE_META_PRECEDENCE_ORDER": ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"),
+            "AXES_IPWARE_PROXY_COUNT": count - 1}
+
+
+_ipware = trusted_proxy_ipware(OPENNRM_TRUSTED_PROXY_COUNT)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = _ipware["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _ipware["AXES_IPWARE_PROXY_COUNT"]
+IPWARE_STRICT = False
 AXES_CLIENT_IP_CALLABLE = "opennrm.accounts.lockout.client_ip"
 
 # Roles that must present a TOTP code at login. Off for the local demo, on in production.

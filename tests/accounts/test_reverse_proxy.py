@@ -1,12 +1,14 @@
-"""Lockout behind a reverse proxy (defect 12): with OPENNRM_TRUSTED_PROXY_COUNT set, each
-client behind the proxy is locked out on its own; without it, X-Forwarded-For is ignored,
-so a client cannot escape the lockout by writing that header."""
+"""Lockout behind a reverse proxy (defect 12): with OPENNRM_TRUSTED_PROXY_COUNT set (here the
+django-ipware settings that settings.py derives from it), each client behind the proxy is
+locked out on its own; without it, X-Forwarded-For is ignored, so a client cannot escape the
+lockout by writing that header."""
 
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, RequestFactory, override_settings
 
 from opennrm.accounts.lockout import client_ip
+from opennrm.settings import trusted_proxy_ipware
 from tests.factories import PASSWORD
 
 LOGIN = "/login/"
@@ -24,7 +26,7 @@ def lock_out(forwarded_for: str) -> None:
     assert response.status_code == 429
 
 
-@override_settings(OPENNRM_TRUSTED_PROXY_COUNT=1)
+@override_settings(**trusted_proxy_ipware(1))
 def test_behind_a_trusted_proxy_clients_are_locked_out_separately(caseworker):
     lock_out("198.51.100.7")
     assert sign_in("198.51.100.7").status_code == 429
@@ -32,7 +34,7 @@ def test_behind_a_trusted_proxy_clients_are_locked_out_separately(caseworker):
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
 
 
-@override_settings(OPENNRM_TRUSTED_PROXY_COUNT=1)
+@override_settings(**trusted_proxy_ipware(1))
 def test_what_the_client_writes_left_of_the_proxys_entry_is_ignored(caseworker):
     lock_out("203.0.113.1, 198.51.100.7")
     assert sign_in("203.0.113.99, 198.51.100.7").status_code == 429
@@ -53,8 +55,12 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(caseworker):
     (2, "198.51.100.7, 10.0.0.2", "198.51.100.7"),
     (2, "198.51.100.7", PROXY),
     (1, "2001:db8::1", "2001:db8::1"),
+    (1, "203.0.113.1, 198.51.100.7", "198.51.100.7"),
+    (1, "not an address, 198.51.100.7", "198.51.100.7"),
+    (2, "203.0.113.1, 198.51.100.7, 10.0.0.2", "198.51.100.7"),
 ])
 def test_client_ip(settings, count, header, expected):
-    settings.OPENNRM_TRUSTED_PROXY_COUNT = count
+    for name, value in trusted_proxy_ipware(count).items():
+        setattr(settings, name, value)
     request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=header)
     assert client_ip(request) == expected

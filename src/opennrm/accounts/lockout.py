@@ -1,14 +1,13 @@
 """What django-axes and the audit trail know of a sign-in attempt: who (the typed username,
-kept only when it names a user) and from where (the client's address, taken from
-X-Forwarded-For only behind a trusted reverse proxy).
+kept only when it names a user) and from where (the client's address, found by django-ipware,
+from X-Forwarded-For only behind a trusted reverse proxy).
 
 settings.py points `AXES_USERNAME_CALLABLE` and `AXES_CLIENT_IP_CALLABLE` here.
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.http import HttpRequest
+from ipware.ip import get_client_ip
 
 from opennrm.accounts.models import User
 from opennrm.core.keyring import get_keyring
@@ -41,24 +40,20 @@ def axes_username(request: HttpRequest, credentials: dict | None) -> str:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """AXES_CLIENT_IP_CALLABLE: the address a sign-in comes from.
+    """AXES_CLIENT_IP_CALLABLE: the address a sign-in comes from, found by django-ipware with
+    django-axes' AXES_IPWARE_* settings (settings.py derives them from
+    OPENNRM_TRUSTED_PROXY_COUNT), or else the peer's address.
 
-    Without a trusted proxy (OPENNRM_TRUSTED_PROXY_COUNT = 0) it is the peer's address and
-    X-Forwarded-For is ignored: anyone can send that header. Behind N trusted proxies, each
-    appends the address it received the request from, so the client is the N-th address
-    from the right; what the client wrote further left is ignored. A header with fewer
-    addresses than proxies means the request did not come through them: the peer is used.
+    This is the call django-axes makes itself when ipware is installed. The one thing added:
+    ipware answers None when X-Forwarded-For has fewer entries than the configured proxies
+    (it applies the proxy count to REMOTE_ADDR as well). Such a request did not come through
+    the proxies, so the peer is the client; None would count all such requests as one.
     """
-    remote = request.META.get("REMOTE_ADDR")
-    count = settings.OPENNRM_TRUSTED_PROXY_COUNT
-    if count <= 0:
-        return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [hop for hop in hops if hop]
-    if len(hops) < count:
-        return remote
-    candidate = hops[-count]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
+    address, _routable = get_client_ip(
+        request,
+        proxy_order=settings.AXES_IPWARE_PROXY_ORDER,
+        proxy_count=settings.AXES_IPWARE_PROXY_COUNT,
+        proxy_trusted_ips=settings.AXES_IPWARE_PROXY_TRUSTED_IPS,
+        request_header_order=settings.AXES_IPWARE_META_PRECEDENCE_ORDER,
+    )
+    return address or request.META.get("REMOTE_ADDR")
