@@ -10,14 +10,13 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
-from tests.transnational.nodes import Node, postgres_available, wait_for
-from tests.transnational.test_workflows import (
+from tests.transnational.nodes import Node, two_nodes, wait_for
+from tests.transnational.workflow_steps import (
     SETUP_MD,
     SETUP_UA,
-    TYPES,
+    WORKFLOW_TYPES,
     new_case,
     referral_row,
-    shell,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.nodes]
@@ -43,26 +42,9 @@ def network(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: install it with "
                     "`apt-get install -y chromium` (never `playwright install`).")
-    home = tmp_path_factory.mktemp("trm-browser")
-    md = BrowserNode("Moldova NRM", "MD", home / "md", "sqlite")
-    ua = BrowserNode("Ukraine NRM", "UA", home / "ua",
-                     "postgres" if postgres_available() else "sqlite")
-    nodes = [md, ua]
-    try:
-        for node in nodes:
-            node.create()
-        for node, other in ((md, ua), (ua, md)):
-            node.opennrm("partner", "import", str(other.card_path),
-                         "--fingerprint", other.fingerprint)
-            node.opennrm("partner", "allow", other.node_id, "--types", TYPES)
-        shell(md, SETUP_MD)
-        shell(ua, SETUP_UA)
-        for node in nodes:
-            node.start()
-        yield md, ua
-    finally:
-        for node in nodes:
-            node.destroy()
+    with two_nodes(tmp_path_factory.mktemp("trm-browser"), WORKFLOW_TYPES,
+                   node_class=BrowserNode, setup=(SETUP_MD, SETUP_UA)) as nodes:
+        yield nodes
 
 
 def sign_in(page: Page, node: Node, username: str) -> None:

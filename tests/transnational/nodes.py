@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -201,3 +202,31 @@ def uid(node: Node, value) -> str:
 
     value = uuid.UUID(str(value))
     return str(value) if node.database == "postgres" else value.hex
+
+
+@contextmanager
+def two_nodes(home: Path, types: str, *, node_class: type[Node] = Node,
+              setup: tuple[str, str] = ("", "")):
+    """Moldova's node on SQLite and Ukraine's (on PostgreSQL when a server is reachable), each
+    with the other's card imported (fingerprint checked) and `types` allowed, then started:
+    yields (md, ua) and ends both. `setup` is code run in each node's shell before it starts."""
+    md = node_class("Moldova NRM", "MD", home / "md", "sqlite")
+    ua = node_class("Ukraine NRM", "UA", home / "ua",
+                    "postgres" if postgres_available() else "sqlite")
+    nodes = [md, ua]
+    try:
+        for node in nodes:
+            node.create()
+        for node, other in ((md, ua), (ua, md)):
+            node.opennrm("partner", "import", str(other.card_path),
+                         "--fingerprint", other.fingerprint)
+            node.opennrm("partner", "allow", other.node_id, "--types", types)
+        for node, code in zip(nodes, setup, strict=True):
+            if code:
+                node.opennrm("manage", "shell", "-c", code)
+        for node in nodes:
+            node.start()
+        yield md, ua
+    finally:
+        for node in nodes:
+            node.destroy()

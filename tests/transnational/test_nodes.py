@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from opennrm.core.keyring import KeyRing
 from opennrm.transnational.envelope import RECEIPT_TYP, seal, verify
-from tests.transnational.nodes import Node, postgres_available, uid, wait_for
+from tests.transnational.nodes import Node, two_nodes, uid, wait_for
 
 pytestmark = pytest.mark.nodes
 
@@ -21,24 +21,8 @@ TYPES = "ping,pong,status_update"
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    home = tmp_path_factory.mktemp("trm")
-    md = Node("Moldova NRM", "MD", home / "md", "sqlite")
-    ua = Node("Ukraine NRM", "UA", home / "ua",
-              "postgres" if postgres_available() else "sqlite")
-    nodes = [md, ua]
-    try:
-        for node in nodes:
-            node.create()
-        for node, other in ((md, ua), (ua, md)):
-            node.opennrm("partner", "import", str(other.card_path),
-                         "--fingerprint", other.fingerprint)
-            node.opennrm("partner", "allow", other.node_id, "--types", TYPES)
-        for node in nodes:
-            node.start()
-        yield md, ua
-    finally:
-        for node in nodes:
-            node.destroy()
+    with two_nodes(tmp_path_factory.mktemp("trm"), TYPES) as nodes:
+        yield nodes
 
 
 def outbox_status(node: Node, message_id: str) -> tuple:
