@@ -5,6 +5,7 @@ import json
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 
 from django import forms
 from django.conf import settings
@@ -258,6 +259,18 @@ def case_section_context(user, case, present) -> dict:
             "may_refer_abroad": can_edit_case(user, case) and not case.is_closed}
 
 
+@contextmanager
+def _refusals_shown(request):
+    """A workflow step the services refuse (a field error, or a message the channel will not
+    take) is shown on the referral page as a message; the step changes nothing."""
+    try:
+        yield
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    except services.ChannelError as error:
+        flash.error(request, str(error))
+
+
 def _referral_or_404(user, pk: int):
     try:
         return workflows.get_referral(user, pk)
@@ -329,7 +342,7 @@ def referral_decide(request, pk):
     if not form.is_valid():
         flash.error(request, _("Check the form."))
         return redirect("trm-referral", pk)
-    try:
+    with _refusals_shown(request):
         if request.POST.get("action") == "accept":
             workflows.accept_referral(request.user, referral, form.cleaned_data["agency"],
                                       form.cleaned_data["reason"])
@@ -337,10 +350,6 @@ def referral_decide(request, pk):
         else:
             workflows.decline_referral(request.user, referral, form.cleaned_data["reason"])
             flash.success(request, _("Declined: the partner is told."))
-    except ValidationError as error:
-        flash.error(request, " ".join(error.messages))
-    except services.ChannelError as error:
-        flash.error(request, str(error))
     return redirect("trm-referral", pk)
 
 
@@ -352,14 +361,10 @@ def referral_status(request, pk):
     if not form.is_valid():
         flash.error(request, _("Choose a step."))
         return redirect("trm-referral", pk)
-    try:
+    with _refusals_shown(request):
         workflows.send_status_update(request.user, referral, form.cleaned_data["status"],
                                      form.cleaned_data["note"])
         flash.success(request, _("The status update was sent."))
-    except ValidationError as error:
-        flash.error(request, " ".join(error.messages))
-    except services.ChannelError as error:
-        flash.error(request, str(error))
     return redirect("trm-referral", pk)
 
 
@@ -377,16 +382,10 @@ def referral_correct(request, pk):
     if not form.is_valid():
         flash.error(request, _("Choose a shared field."))
         return redirect("trm-referral", pk)
-    try:
+    with _refusals_shown(request):
         changes = workflows.correction_changes(
             {form.cleaned_data["field"]: form.cleaned_data["value"]})
-        sent = workflows.correct_shared_data(request.user, referral.case, changes)
-    except ValidationError as error:
-        flash.error(request, " ".join(error.messages))
-    except services.ChannelError as error:
-        flash.error(request, str(error))
-    else:
-        if sent:
+        if workflows.correct_shared_data(request.user, referral.case, changes):
             flash.success(request, _("The correction was sent to the partner."))
         else:
             flash.warning(request, _("Nothing was sent: no partner holds that field under a "
