@@ -6,9 +6,8 @@ class TransnationalConfig(AppConfig):
     verbose_name = "Transnational referral mechanism"
 
     def ready(self) -> None:
-        # The channel's own message types (ping, pong, status_update placeholder), then the
-        # referral workflows' handlers (status_update gets its effect), the consent
-        # withdrawal receiver and the case page's transnational section.
+        # The channel's own message types (ping, pong), then the referral workflows' handlers,
+        # the consent withdrawal receiver and the case page's transnational section.
         from opennrm.cases.sections import register_case_section
         from opennrm.cases.signals import consent_withdrawn
         from opennrm.transnational import (
