@@ -219,10 +219,14 @@ class KeyRing:
         self.signing_keys[key_id]["private"] = None
         self.save()
 
-    def signing_private_key(self) -> tuple[str, Ed25519PrivateKey]:
-        """The node's active signing key and its id."""
-        key_id = self.active_signing_key_id
-        return key_id, Ed25519PrivateKey.from_private_bytes(self.signing_keys[key_id]["private"])
+    def signing_private_key(self, key_id: str | None = None) -> tuple[str, Ed25519PrivateKey]:
+        """The node's active signing key (or the one named, if its private half is kept) and
+        its id."""
+        key_id = key_id or self.active_signing_key_id
+        private = self.signing_keys.get(key_id, {}).get("private")
+        if private is None:
+            raise KeyRingError(f"the key ring holds no private signing key {key_id!r}")
+        return key_id, Ed25519PrivateKey.from_private_bytes(private)
 
     def signing_public_key(self, key_id: str) -> Ed25519PublicKey | None:
         key = self.signing_keys.get(key_id)

@@ -53,12 +53,23 @@ class ReceivedMessage:
 
 
 _handlers: dict[str, Callable[[ReceivedMessage], object]] = {}
+# The channel's own control messages (key rotation and revocation, audit checkpoints): every
+# active partner may send them, whatever message types the administrator allowed it.
+_control_types: set[str] = set()
 
 
-def register_handler(message_type: str, handler: Callable[[ReceivedMessage], object]) -> None:
+def register_handler(message_type: str, handler: Callable[[ReceivedMessage], object],
+                     control: bool = False) -> None:
     """Apply messages of `message_type` with `handler(message)`, inside the transaction that
-    records the message (an exception rolls both back, and the sender tries again)."""
+    records the message (an exception rolls both back, and the sender tries again).
+    `control`: a message of the channel itself, accepted from every active partner."""
     _handlers[message_type] = handler
+    if control:
+        _control_types.add(message_type)
+
+
+def is_allowed(partner: Partner, message_type: str) -> bool:
+    return message_type in _control_types or message_type in partner.allowed_types
 
 
 @dataclass
@@ -169,7 +180,7 @@ def receive(body: bytes, sender: str) -> Answer:
         stored = InboxMessage.objects.filter(message_id=message_id).first()
         if stored is not None:
             return Answer(200, {"status": "duplicate", "receipt": stored.receipt})
-        if claims["type"] not in partner.allowed_types:
+        if not is_allowed(partner, claims["type"]):
             raise Rejection("type_not_allowed",
                             f"This node does not accept {claims['type']!r} messages from "
                             "your node.", 403)

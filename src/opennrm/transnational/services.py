@@ -28,6 +28,7 @@ from opennrm.transnational.access import (
 from opennrm.transnational.envelope import Rejection, seal
 from opennrm.transnational.identity import IdentityError, partner_key, this_node
 from opennrm.transnational.models import InboxMessage, OutboxMessage, Partner
+from opennrm.transnational.receiving import is_allowed
 
 NOTIFY_CHANNEL = "opennrm_trm_outbox"
 
@@ -45,16 +46,18 @@ def _channel(actor) -> str:
 
 
 def send_message(actor, partner: Partner, message_type: str, payload: dict, case=None,
-                 consent=None, in_reply_to=None, ttl: timedelta | None = None) -> OutboxMessage:
+                 consent=None, in_reply_to=None, ttl: timedelta | None = None,
+                 signing_key_id: str | None = None) -> OutboxMessage:
     """Sign, seal and queue a message to `partner`, in the caller's transaction.
 
     `case` is a case (its global id travels) or a global case id; `consent` a consent (its
     id is the reference) or a reference. Messages of one case to one partner are numbered,
-    and the partner applies them in that order."""
+    and the partner applies them in that order. `signing_key_id`: sign with that key of the
+    ring instead of the active one (a key rotation is announced under the old key)."""
     ensure_can_send(actor)
     if partner.status != Partner.Status.ACTIVE:
         raise ChannelError(f"partner {partner} is suspended")
-    if message_type not in partner.allowed_types:
+    if not is_allowed(partner, message_type):
         raise ChannelError(f"{message_type!r} messages are not allowed with {partner}")
     version = schemas.current_version(message_type)
     try:
@@ -71,7 +74,7 @@ def send_message(actor, partner: Partner, message_type: str, payload: dict, case
     if enc is None:
         raise IdentityError(f"partner {partner} has no encryption key")
     ring = get_keyring()
-    kid, signing_key = ring.signing_private_key()
+    kid, signing_key = ring.signing_private_key(signing_key_id)
     with transaction.atomic():
         sequence = None
         if case_id is not None:
