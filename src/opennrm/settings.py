@@ -285,6 +285,9 @@ OPENNRM_TRM_LEASE_SECONDS = float(os.environ.get("OPENNRM_TRM_LEASE_SECONDS", "6
 # Deliver right after the sender's commit (a thread of the process that wrote it) as well
 # as from `opennrm trm worker`; 0 leaves delivery to the worker alone.
 OPENNRM_TRM_DELIVER_ON_COMMIT = env_flag("OPENNRM_TRM_DELIVER_ON_COMMIT", True)
+# The most messages the worker sends a partner in one request (POST /trm/v1/batch), and the
+# most this node accepts in one.
+OPENNRM_TRM_BATCH_SIZE = int(os.environ.get("OPENNRM_TRM_BATCH_SIZE", "50"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська"), ("ru", "Русский")]

@@ -241,3 +241,80 @@ def test_schemas_and_card_are_served(network):
     schema = httpx.get(index["status_update"]["url"]).json()
     assert schema["x-opennrm-version"] == "1.0"
     assert httpx.get(ua.url + "/trm/v1/card").json()["node_id"] == ua.node_id
+
+
+def post_batch(sender: Node, recipient: Node, bodies: list[str]) -> httpx.Response:
+    return httpx.post(recipient.url + "/trm/v1/batch", json={"messages": bodies}, timeout=30,
+                      headers={"TRM-Sender": sender.node_id})
+
+
+def test_a_batch_is_received_message_by_message_in_order(network):
+    """One request, each message answered as if it came alone: applied, duplicate (stored
+    receipt), refused with its reason; a case's messages applied in order within the batch."""
+    md, ua = network
+    first_id, first = craft(md, ua)
+    _, wrongly_addressed = craft(md, ua, recipient_id=str(uuid.uuid4()))
+    case_id = str(uuid.uuid4())
+    one_id, one = craft(md, ua, "status_update", {"status": "arrived"}, case_id=case_id,
+                        sequence=1)
+    two_id, two = craft(md, ua, "status_update", {"status": "follow-up done"},
+                        case_id=case_id, sequence=2)
+    answer = post_batch(md, ua, [first, wrongly_addressed, first, one, two, "x" * (64 * 1024 + 1)])
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == [
+        "applied", "rejected", "duplicate", "applied", "applied", "rejected"]
+    assert results[1]["code"] == "wrong_recipient" and results[1]["http_status"] == 400
+    assert results[2]["receipt"] == results[0]["receipt"]
+    assert results[5]["code"] == "too_large"
+    sig = next(k for k in ua.card()["keys"]["keys"] if k["use"] == "sig")
+    assert verify(results[0]["receipt"], sig, typ=RECEIPT_TYP)["message_id"] == first_id
+    for message_id in (first_id, one_id, two_id):
+        assert applied(ua, message_id) == 1
+
+
+def test_a_malformed_or_oversized_batch_is_refused_whole(network):
+    md, ua = network
+    answer = httpx.post(ua.url + "/trm/v1/batch", content=b"not json", timeout=20,
+                        headers={"TRM-Sender": md.node_id})
+    assert answer.status_code == 400 and answer.json()["code"] == "malformed"
+    answer = post_batch(md, ua, [])
+    assert answer.status_code == 400 and answer.json()["code"] == "malformed"
+    answer = post_batch(md, ua, ["x"] * 51)  # OPENNRM_TRM_BATCH_SIZE is 50
+    assert answer.status_code == 413 and answer.json()["code"] == "too_many"
+
+
+def test_a_backlog_goes_in_batches_and_applies_once(network):
+    """Messages queued while the partner is down go, once it is back, in batches (fewer
+    requests than messages), each applied exactly once with its receipt stored."""
+    md, ua = network
+    ua.stop_server()
+    try:
+        code = ("from opennrm.transnational import services\n"
+                "from opennrm.transnational.models import Partner\n"
+                "p = Partner.objects.get(country='UA')\n"
+                "ids = [str(services.send_message(None, p, 'ping', {'text': 'backlog'})"
+                ".message_id) for _ in range(120)]\n"
+                "print(','.join(ids))\n")
+        ids = md.opennrm("manage", "shell", "-c", code).stdout.strip().splitlines()[-1]
+        ids = ids.split(",")
+    finally:
+        ua.start_server()
+    marks, params = ",".join("?" * len(ids)), tuple(uid(md, i) for i in ids)
+
+    def delivered() -> bool:
+        states = md.sql("SELECT status FROM transnational_outboxmessage WHERE status NOT IN "
+                        f"('receipt_received', 'answered') AND message_id IN ({marks})",
+                        params)
+        return not states
+
+    wait_for(delivered, timeout=120)
+    for message_id in ids:
+        assert applied(ua, message_id) == 1
+    # The worker's successful deliveries of these went in shared requests (a batch's
+    # attempts share one round-trip time and moment).
+    moments = md.sql(
+        "SELECT count(DISTINCT a.at) FROM transnational_deliveryattempt a JOIN "
+        "transnational_outboxmessage m ON m.id = a.message_id WHERE a.outcome = 'receipt' "
+        f"AND m.message_id IN ({marks})", params)[0][0]
+    assert moments < len(ids) / 2

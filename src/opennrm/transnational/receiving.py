@@ -8,6 +8,7 @@ one of that case from the same sender: one that arrives early is stored (encrypt
 applied when its predecessor is.
 """
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,8 @@ from opennrm.transnational.envelope import (
 )
 from opennrm.transnational.identity import partner_key, this_node
 from opennrm.transnational.models import InboundSequence, InboxMessage, OutboxMessage, Partner
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -151,15 +154,54 @@ def _check_claims(claims: dict, partner: Partner, node_id: uuid.UUID) -> None:
         raise Rejection("malformed", "A message of a case needs its sequence number.")
 
 
+def _sending_partner(sender: str) -> Partner | None:
+    try:
+        return Partner.objects.get(node_id=uuid.UUID(sender))
+    except (ValueError, Partner.DoesNotExist):
+        return None
+
+
+def _unknown_sender(body: bytes, received_at: datetime) -> Answer:
+    rejection = Rejection("unknown_sender", "This node has no partner with that node id.", 403)
+    return _reject(None, body, received_at, rejection, None)
+
+
 def receive(body: bytes, sender: str) -> Answer:
     """Everything the endpoint does with a message body claimed to come from `sender`."""
     received_at = timezone.now()
-    try:
-        partner = Partner.objects.get(node_id=uuid.UUID(sender))
-    except (ValueError, Partner.DoesNotExist):
-        rejection = Rejection("unknown_sender", "This node has no partner with that node id.",
-                              403)
-        return _reject(None, body, received_at, rejection, None)
+    partner = _sending_partner(sender)
+    if partner is None:
+        return _unknown_sender(body, received_at)
+    return _receive_from(partner, body, received_at)
+
+
+def receive_batch(bodies: list[bytes], sender: str) -> list[Answer]:
+    """Several messages from one sender in one request (the sender's worker batches what is
+    due for this node): each is received exactly as `receive` would, in order, and all in one
+    transaction, so that a batch costs one commit. Each message's own effect is in a savepoint:
+    one refused or failing message does not undo the others. A handler that fails answers
+    "handler_failed" for its message only (the sender tries that one again)."""
+    received_at = timezone.now()
+    partner = _sending_partner(sender)
+    answers = []
+    with transaction.atomic():
+        for body in bodies:
+            if partner is None:
+                answers.append(_unknown_sender(body, received_at))
+                continue
+            try:
+                with transaction.atomic():
+                    answers.append(_receive_from(partner, body, received_at))
+            except Exception as error:  # a handler's bug: this message only, tried again
+                log.exception("applying a message from %s failed", partner)
+                answers.append(Answer(500, {
+                    "status": "rejected", "code": "handler_failed",
+                    "text": f"This node could not apply the message ({type(error).__name__}); "
+                            "send it again later."}))
+    return answers
+
+
+def _receive_from(partner: Partner, body: bytes, received_at: datetime) -> Answer:
     claims = None
     try:
         if partner.status != Partner.Status.ACTIVE:

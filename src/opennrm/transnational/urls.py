@@ -5,6 +5,7 @@ from opennrm.transnational import views
 urlpatterns = [
     # Node to node (partners; authenticated by signature, not by a session).
     path("trm/v1/messages", views.receive_message, name="trm-receive"),
+    path("trm/v1/batch", views.receive_batch, name="trm-receive-batch"),
     path("trm/v1/card", views.card, name="trm-card"),
     path("trm/v1/schemas", views.schema_index, name="trm-schemas"),
     path("trm/v1/schemas/<str:name>/<int:version>", views.schema, name="trm-schema"),

@@ -1,5 +1,6 @@
-"""The node-to-node endpoint (POST /trm/v1/messages), this node's card and message schemas
-(public, for partners), and the administrator's message log and partner list."""
+"""The node-to-node endpoints (POST /trm/v1/messages, one message; POST /trm/v1/batch, several
+from one sender), this node's card and message schemas (public, for partners), and the
+administrator's message log and partner list."""
 
 import json
 import threading
@@ -33,6 +34,7 @@ from opennrm.transnational.identity import (
 )
 from opennrm.transnational.models import OutboxMessage, Partner
 from opennrm.transnational.receiving import receive
+from opennrm.transnational.receiving import receive_batch as receive_batch_of
 
 
 def _refusal(status: int, code: str, text: str) -> JsonResponse:
@@ -47,15 +49,17 @@ class _RateLimit:
         self.lock = threading.Lock()
         self.seen: dict[str, deque] = {}
 
-    def allow(self, key: str, limit: int) -> bool:
+    def allow(self, key: str, limit: int, count: int = 1) -> bool:
+        """Whether `count` more messages from `key` stay within `limit` a minute (counted if
+        so)."""
         now = time.monotonic()
         with self.lock:
             times = self.seen.setdefault(key, deque())
             while times and times[0] < now - 60:
                 times.popleft()
-            if len(times) >= limit:
+            if len(times) + count > limit:
                 return False
-            times.append(now)
+            times.extend([now] * count)
             return True
 
 
@@ -74,9 +78,7 @@ def receive_message(request):
         return _refusal(413, "too_large", f"A message is at most {limit} bytes.")
     sender = request.headers.get("TRM-Sender", "").strip()[:64]
     if not rate_limit.allow(sender, settings.OPENNRM_TRM_RATE_PER_MINUTE):
-        response = _refusal(429, "rate_limited", "Too many messages this minute; try later.")
-        response["Retry-After"] = "10"
-        return response
+        return _rate_limited()
     body = request.read(limit + 1)
     if len(body) > limit:
         return _refusal(413, "too_large", f"A message is at most {limit} bytes.")
@@ -86,6 +88,60 @@ def receive_message(request):
         # A node without an identity (no `opennrm node init`) has no endpoint to offer.
         return _refusal(404, "not_a_node", str(error))
     return JsonResponse(answer.body, status=answer.http_status)
+
+
+def _rate_limited() -> JsonResponse:
+    response = _refusal(429, "rate_limited", "Too many messages this minute; try later.")
+    response["Retry-After"] = "10"
+    return response
+
+
+@csrf_exempt
+@require_POST
+def receive_batch(request):
+    """{"messages": [sealed, ...]} → {"results": [{"http_status": ..., answer}, ...]}, in the
+    same order. Each message is held to the size limit of one message, a batch to
+    OPENNRM_TRM_BATCH_SIZE messages; the rate limit counts messages, not requests."""
+    limit = settings.OPENNRM_TRM_MAX_MESSAGE_BYTES
+    most = settings.OPENNRM_TRM_BATCH_SIZE
+    batch_limit = limit * most + 1024
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > batch_limit:
+        return _refusal(413, "too_large", f"A batch is at most {batch_limit} bytes.")
+    body = request.read(batch_limit + 1)
+    if len(body) > batch_limit:
+        return _refusal(413, "too_large", f"A batch is at most {batch_limit} bytes.")
+    try:
+        sealed = json.loads(body)["messages"]
+    except (ValueError, KeyError, TypeError):
+        return _refusal(400, "malformed", 'A batch is a JSON object {"messages": [...]}.')
+    if (not isinstance(sealed, list) or not sealed
+            or not all(isinstance(item, str) for item in sealed)):
+        return _refusal(400, "malformed", "The batch's messages are a list of JWE strings.")
+    if len(sealed) > most:
+        return _refusal(413, "too_many", f"A batch holds at most {most} messages.")
+    sender = request.headers.get("TRM-Sender", "").strip()[:64]
+    if not rate_limit.allow(sender, settings.OPENNRM_TRM_RATE_PER_MINUTE, len(sealed)):
+        return _rate_limited()
+    bodies = [item.encode("utf-8") for item in sealed]
+    results = []
+    too_large = [len(item) > limit for item in bodies]
+    try:
+        answers = iter(receive_batch_of(
+            [item for item, large in zip(bodies, too_large, strict=True) if not large], sender))
+    except IdentityError as error:
+        return _refusal(404, "not_a_node", str(error))
+    for large in too_large:
+        if large:
+            results.append({"http_status": 413, "status": "rejected", "code": "too_large",
+                            "text": f"A message is at most {limit} bytes."})
+        else:
+            answer = next(answers)
+            results.append({"http_status": answer.http_status, **answer.body})
+    return JsonResponse({"results": results})
 
 
 @require_GET
