@@ -61,6 +61,9 @@ def parse_args():
     parser.add_argument("--crypto-messages", type=harness.positive, default=300)
     parser.add_argument("--producers", type=harness.positive, default=2,
                         help="threads writing messages in the throughput phase")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="offered load in the throughput phase, messages/s in all "
+                             "(0: the writers write as fast as they can)")
     parser.add_argument("--gunicorn-workers", type=harness.positive, default=2)
     parser.add_argument("--gunicorn-threads", type=harness.positive, default=4)
     parser.add_argument("--output", type=Path, default=harness.RESULTS / "trm.md")
@@ -234,17 +237,27 @@ def latency(md, ua, partner, count: int, gap: float, after_commit: bool) -> tupl
             "max": max(values, default=float("nan"))}, ids
 
 
-def throughput(ua, partner, duration: float, producers: int) -> tuple[dict, list]:
+def throughput(ua, partner, duration: float, producers: int,
+               rate: float = 0) -> tuple[dict, list]:
+    """Writers for `duration` s, as fast as they can (rate 0) or each at rate / producers
+    messages a second (an offered load: the channel keeps up if it applies as many as were
+    written in the window and is done soon after it)."""
     ids: list[str] = []
     lock = threading.Lock()
-    stop = time.monotonic() + duration
+    begin = time.monotonic()
+    stop = begin + duration
     window_start = time.time()
+    gap = producers / rate if rate else 0.0
 
     def produce(worker: int) -> None:
         from django.db import connection
 
         number = 0
         while time.monotonic() < stop:
+            if gap:
+                wait = begin + (number + worker / producers) * gap - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
             message_id, _ = send(partner, f"load {worker} {number}")
             number += 1
             with lock:
@@ -262,7 +275,8 @@ def throughput(ua, partner, duration: float, producers: int) -> tuple[dict, list
     in_window = sum(1 for at in applied.values() if window_start <= at <= window_end)
     return {"written": len(ids), "written_per_s": len(ids) / (window_end - window_start),
             "applied_per_s": in_window / (window_end - window_start),
-            "all_done_s": (window_end - window_start) + drain}, ids
+            "all_done_s": (window_end - window_start) + drain,
+            "done_after_window_s": drain}, ids
 
 
 def backlog(md, ua, partner, count: int, args) -> tuple[dict, list]:
@@ -386,22 +400,24 @@ def main() -> int:
 
         cpu_before = cpu_by_part(md, ua)
         wall_before = time.monotonic()
-        figures, ids = throughput(ua, partner, args.duration, args.producers)
+        figures, ids = throughput(ua, partner, args.duration, args.producers, args.rate)
         wall = time.monotonic() - wall_before
         cpu_after = cpu_by_part(md, ua)
         result = check(ua, ids)
         checks.append(("throughput", result))
         say()
-        say(f"## Throughput ({args.duration:g} s, {args.producers} writing threads, the worker "
-            f"delivering)")
+        offered = f"offered {args.rate:g}/s" if args.rate else "as fast as they can"
+        say(f"## Throughput ({args.duration:g} s, {args.producers} writing threads, "
+            f"{offered}; the worker delivering)")
         say()
-        say("| written/s | applied/s (in the window) | all acknowledged after s | "
-            "per message, whole path ms | ratio to the crypto floor |")
+        say("| written/s | applied/s (in the window) | all acknowledged after s "
+            "(after the window's end) | per message, whole path ms | ratio to the crypto "
+            "floor |")
         say("| ---: | ---: | ---: | ---: | ---: |")
         per_message = 1000 / figures["applied_per_s"] if figures["applied_per_s"] else 0
         say(f"| {figures['written_per_s']:.0f} | {figures['applied_per_s']:.0f} | "
-            f"{figures['all_done_s']:.1f} | {per_message:.2f} | "
-            f"{per_message / floor:.1f} |")
+            f"{figures['all_done_s']:.1f} ({figures['done_after_window_s']:.1f}) | "
+            f"{per_message:.2f} | {per_message / floor:.1f} |")
 
         say()
         say(f"CPU used during the throughput phase ({len(ids)} messages, {wall:.1f} s wall, "

@@ -160,6 +160,7 @@ NOT_OWNED = {
     "user_id": "the administrator manages the node's accounts, not one agency's",
     "code": "the administrator manages the node's agencies",
     "message_id": "the transnational message log belongs to the node (administrators only)",
+    "node_id": "a partner node is the node's, not an agency's (administrators only)",
 }
 # Values for the words a route takes besides ids: each value is tried.
 WORDS = {"action": sorted(REFERRAL_ACTIONS)}

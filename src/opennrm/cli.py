@@ -654,6 +654,65 @@ def node_card(
           file=sys.stdout if output else sys.stderr)
 
 
+def _print_announcement(announcement) -> None:
+    from opennrm.transnational.identity import format_fingerprint
+
+    print(f"Active signing key: {announcement.signing_key_id}")
+    print(f"Active encryption key: {announcement.encryption_key_id}")
+    print(f"Fingerprint: {format_fingerprint(announcement.fingerprint)}")
+    print("Partners told: " + (", ".join(str(p) for p in announcement.told) or "none"))
+    if announcement.not_told:
+        console.print("[yellow]Not told (suspended):[/yellow] "
+                      + ", ".join(str(p) for p in announcement.not_told)
+                      + " — after resuming, exchange cards again (partner import).")
+
+
+@node_app.command("rotate-keys")
+def node_rotate_keys() -> None:
+    """New signing and encryption keys for this node; every active partner is sent the new
+    card, signed with the previous key. The previous keys stay until revoked."""
+    _setup()
+    from opennrm.transnational import keys
+    from opennrm.transnational.delivery import wait_for_deliveries
+
+    announcement = _trm_call(keys.rotate_keys, None)
+    wait_for_deliveries()
+    _print_announcement(announcement)
+
+
+@node_app.command("keys")
+def node_keys() -> None:
+    """This node's keys: active, earlier and revoked."""
+    _setup()
+    from opennrm.transnational import keys
+
+    table = Table(title="Node keys")
+    for column in ("kid", "use", "created", "state"):
+        table.add_column(column)
+    for key in keys.node_keys():
+        state = ("active" if key.active else f"revoked {key.revoked}" if key.revoked
+                 else "earlier" if key.private_kept else "earlier (private half retired)")
+        table.add_row(key.kid, key.use, key.created, state)
+    console.print(table)
+
+
+@node_app.command("revoke-key")
+def node_revoke_key(
+    kid: Annotated[str, typer.Argument(help="The key's id (opennrm node keys).")],
+    reason: Annotated[str, typer.Option(help="Why (sent to the partners).")],
+) -> None:
+    """Revoke an earlier key of this node (not the active one: rotate first); every active
+    partner is told and refuses what is signed with it from then on."""
+    _setup()
+    from opennrm.transnational import keys
+    from opennrm.transnational.delivery import wait_for_deliveries
+
+    announcement = _trm_call(keys.revoke_key, None, kid, reason)
+    wait_for_deliveries()
+    print(f"Revoked {kid}.")
+    _print_announcement(announcement)
+
+
 @partner_app.command("import")
 def partner_import(
     card: Annotated[str, typer.Argument(help="The partner's card (a JSON file).")],
@@ -1040,6 +1099,67 @@ def trm_referrals(as_user: TrmUser) -> None:
                       r.stage, r.mode, r.status, r.case.case_number if r.case else "",
                       r.agency.code if r.agency else "")
     Console(width=max(console.width, 200)).print(table)
+
+
+# --- partners as witnesses of the audit trail (docs/transnational.md) -----------------------
+
+@trm_app.command("send-checkpoint")
+def trm_send_checkpoint() -> None:
+    """Send this node's signed audit checkpoint to every active partner now (the newest one
+    if nothing was appended since; `opennrm worker` sends one every hour)."""
+    _setup()
+    from opennrm.transnational import witness
+    from opennrm.transnational.delivery import wait_for_deliveries
+
+    checkpoint, messages = _trm_call(witness.send_checkpoint, None)
+    wait_for_deliveries()
+    console.print(f"Checkpoint at entry {checkpoint.sequence} (key {checkpoint.key_id}) "
+                  f"queued to {len(messages)} partner node(s).")
+    for message in messages:
+        message.refresh_from_db()
+        console.print(f"  {message.partner.country} {message.partner.name}: {message.status} "
+                      f"{message.reason_code}".rstrip())
+
+
+@trm_app.command("witnessed")
+def trm_witnessed(
+    partner: Annotated[str | None, typer.Option(
+        help="Only this partner (node id, or country if only one).")] = None,
+    output: Annotated[str | None, typer.Option(
+        help="Write the partner's checkpoints to this file, one a line: the file its "
+             "administrator checks with `opennrm audit verify --checkpoint FILE`.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest checkpoints listed (and every "
+                                            "conflicting one).")] = 50,
+) -> None:
+    """The partners' audit checkpoints this node keeps as their witness, conflicts (a
+    partner's trail rewritten or cut) first; or, with --output, one partner's as a file."""
+    _setup()
+    from pathlib import Path
+
+    from opennrm.transnational import services, witness
+
+    found = _trm_call(services.find_partner, partner) if partner else None
+    if output:
+        if found is None:
+            _fail("give --partner: a checkpoint file holds one node's checkpoints")
+        tokens = witness.witnessed_tokens(None, found)
+        Path(output).write_text("".join(token + "\n" for token in tokens), encoding="ascii")
+        console.print(f"{len(tokens)} checkpoint(s) of {found} written to {output}.")
+        return
+    table = Table(title="Audit checkpoints witnessed for partner nodes")
+    for column in ("partner", "entry", "signed (UTC)", "key", "received (UTC)", "conflict"):
+        table.add_column(column)
+    kept = witness.witnessed(None, found)
+    conflicts = list(kept.exclude(conflict=""))
+    for row in conflicts + list(kept.filter(conflict="")[:limit]):
+        table.add_row(row.partner.country, str(row.sequence),
+                      row.signed_at.strftime("%Y-%m-%d %H:%M:%S"), row.key_id,
+                      row.received_at.strftime("%Y-%m-%d %H:%M:%S"), row.conflict,
+                      style="bold red" if row.conflict else None)
+    Console(width=max(console.width, 200)).print(table)
+    if conflicts:
+        console.print(f"[bold red]{len(conflicts)} conflicting checkpoint(s):[/bold red] a "
+                      "partner's audit trail was rewritten or cut; tell its administrator.")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

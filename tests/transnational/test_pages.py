@@ -9,9 +9,11 @@ def test_the_message_log_and_partner_list_are_for_administrators(client, adminis
     client.force_login(administrator)
     assert client.get("/transnational/messages/").status_code == 200
     assert client.get("/transnational/partners/").status_code == 200
+    assert client.get("/transnational/witnessed/").status_code == 200
     client.force_login(caseworker)
     assert client.get("/transnational/messages/").status_code == 403
     assert client.get("/transnational/partners/").status_code == 403
+    assert client.get("/transnational/witnessed/").status_code == 403
 
 
 def test_a_node_without_an_identity_has_no_endpoint(client, db):

@@ -2,7 +2,9 @@
 key (the HMAC of the audit chain), the node's Ed25519 signing keys (rotatable; they sign
 audit checkpoints and are the node's identity towards partner nodes) and, once the node is
 set up for transnational exchange (`opennrm node init`), its X25519 encryption keys (partner
-nodes encrypt messages to it).
+nodes encrypt messages to it). A node key may be revoked (`revoke_signing_key`,
+`revoke_encryption_key`): its private half is forgotten, its public half kept with the time
+of the revocation, and it is no longer on the node's card.
 
 The ring is a JSON file outside the database (OPENNRM_KEYRING), so that a copy of the
 database alone reveals no identity. Every ciphertext names the key that made it, so keys
@@ -54,8 +56,8 @@ class KeyRing:
     # The key of the audit chain's HMAC (format 2 on). Long-lived, like the index key.
     audit_key: bytes = b""
     # Ed25519 signing keys by id: {"private": raw 32 bytes or None once retired,
-    # "public": raw 32 bytes, "created": time}; a retired key keeps its public half, so the
-    # checkpoints it signed still verify.
+    # "public": raw 32 bytes, "created": time, "revoked": time or ""}; a retired key keeps
+    # its public half, so the checkpoints it signed still verify.
     signing_keys: dict[str, dict] = field(default_factory=dict)
     active_signing_key_id: str = ""
     # X25519 encryption keys by id, in the same shape as the signing keys (a retired one
@@ -97,17 +99,11 @@ class KeyRing:
             index_key=_unb64(raw["index_key"]),
             created={kid: k.get("created", "") for kid, k in raw["data_keys"].items()},
             audit_key=_unb64(raw["audit_key"]) if raw.get("audit_key") else b"",
-            signing_keys={
-                kid: {"private": _unb64(k["private"]) if k.get("private") else None,
-                      "public": _unb64(k["public"]), "created": k.get("created", "")}
-                for kid, k in raw.get("node_signing_keys", {}).items()
-            },
+            signing_keys={kid: _read_node_key(k)
+                          for kid, k in raw.get("node_signing_keys", {}).items()},
             active_signing_key_id=raw.get("active_signing_key", ""),
-            encryption_keys={
-                kid: {"private": _unb64(k["private"]) if k.get("private") else None,
-                      "public": _unb64(k["public"]), "created": k.get("created", "")}
-                for kid, k in raw.get("node_encryption_keys", {}).items()
-            },
+            encryption_keys={kid: _read_node_key(k)
+                             for kid, k in raw.get("node_encryption_keys", {}).items()},
             active_encryption_key_id=raw.get("active_encryption_key", ""),
         )
 
@@ -146,19 +142,13 @@ class KeyRing:
             "index_key": _b64(self.index_key),
             "audit_key": _b64(self.audit_key),
             "active_signing_key": self.active_signing_key_id,
-            "node_signing_keys": {
-                kid: {"private": _b64(k["private"]) if k["private"] else None,
-                      "public": _b64(k["public"]), "created": k["created"]}
-                for kid, k in self.signing_keys.items()
-            },
+            "node_signing_keys": {kid: _written_node_key(k)
+                                  for kid, k in self.signing_keys.items()},
         }
         if self.encryption_keys:
             payload["active_encryption_key"] = self.active_encryption_key_id
-            payload["node_encryption_keys"] = {
-                kid: {"private": _b64(k["private"]) if k["private"] else None,
-                      "public": _b64(k["public"]), "created": k["created"]}
-                for kid, k in self.encryption_keys.items()
-            }
+            payload["node_encryption_keys"] = {kid: _written_node_key(k)
+                                               for kid, k in self.encryption_keys.items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -199,6 +189,7 @@ class KeyRing:
             "private": private.private_bytes_raw(),
             "public": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
             "created": _now(),
+            "revoked": "",
         }
         self.active_signing_key_id = key_id
         return key_id
@@ -241,10 +232,60 @@ class KeyRing:
             "private": private.private_bytes_raw(),
             "public": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
             "created": _now(),
+            "revoked": "",
         }
         self.active_encryption_key_id = key_id
         self.save()
         return key_id
+
+    def retire_encryption_key(self, key_id: str) -> None:
+        """Forget an encryption key's private half: messages sealed to it no longer open."""
+        self._check_not_active(key_id, self.encryption_keys, self.active_encryption_key_id,
+                               "encryption")
+        self.encryption_keys[key_id]["private"] = None
+        self.save()
+
+    def revoke_signing_key(self, key_id: str) -> None:
+        """Revoke a signing key (compromised, or no longer wanted): its private half is
+        forgotten, its public half kept and marked revoked (what it signed before stays
+        checkable, the node's card no longer lists it)."""
+        self._revoke(key_id, self.signing_keys, self.active_signing_key_id, "signing")
+
+    def revoke_encryption_key(self, key_id: str) -> None:
+        """Revoke an encryption key: messages sealed to it no longer open, and the node's
+        card no longer lists it."""
+        self._revoke(key_id, self.encryption_keys, self.active_encryption_key_id, "encryption")
+
+    def _revoke(self, key_id: str, keys: dict, active: str, kind: str) -> None:
+        self._check_not_active(key_id, keys, active, kind)
+        if keys[key_id].get("revoked"):
+            raise KeyRingError(f"the {kind} key {key_id!r} is already revoked")
+        keys[key_id]["private"] = None
+        keys[key_id]["revoked"] = _now()
+        self.save()
+
+    @staticmethod
+    def _check_not_active(key_id: str, keys: dict, active: str, kind: str) -> None:
+        if key_id == active:
+            raise KeyRingError(f"the active {kind} key cannot be retired or revoked; "
+                               "rotate first")
+        if key_id not in keys:
+            raise KeyRingError(f"no {kind} key {key_id!r} in the key ring")
+
+    def withdraw_key(self, key_id: str, previous_active: str) -> None:
+        """Take back a signing or encryption key just added, and make `previous_active` the
+        active key of its kind again: a rotation whose announcement to the partners failed
+        must not leave the node with keys no partner was told about."""
+        for keys, attribute in ((self.signing_keys, "active_signing_key_id"),
+                                (self.encryption_keys, "active_encryption_key_id")):
+            if key_id in keys:
+                if previous_active not in keys:
+                    raise KeyRingError(f"no key {previous_active!r} to make active again")
+                del keys[key_id]
+                setattr(self, attribute, previous_active)
+                self.save()
+                return
+        raise KeyRingError(f"no node key {key_id!r} in the key ring")
 
     def encryption_private_key(self, key_id: str) -> X25519PrivateKey | None:
         """The node's X25519 key `key_id`, if the ring still holds its private half."""
@@ -297,6 +338,20 @@ class KeyRing:
         """HMAC-SHA-256 of an audit entry with the audit key: without the key ring, no one
         can compute a valid chain, even with write access to the database."""
         return hmac.new(self.audit_key, message, hashlib.sha256).hexdigest()
+
+
+def _read_node_key(raw: dict) -> dict:
+    return {"private": _unb64(raw["private"]) if raw.get("private") else None,
+            "public": _unb64(raw["public"]), "created": raw.get("created", ""),
+            "revoked": raw.get("revoked", "")}
+
+
+def _written_node_key(key: dict) -> dict:
+    written = {"private": _b64(key["private"]) if key["private"] else None,
+               "public": _b64(key["public"]), "created": key["created"]}
+    if key.get("revoked"):
+        written["revoked"] = key["revoked"]
+    return written
 
 
 def _new_key_id() -> str:

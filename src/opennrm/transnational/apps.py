@@ -12,12 +12,18 @@ class TransnationalConfig(AppConfig):
         from opennrm.cases.signals import consent_withdrawn
         from opennrm.transnational import (
             handlers,  # noqa: F401
+            keys,
             workflows,
         )
         from opennrm.transnational.views import case_section_context
 
         workflows.register()
+        keys.register()  # key rotation and revocation announced by partners (keys.py)
         consent_withdrawn.connect(workflows.on_consent_withdrawn,
                                   dispatch_uid="transnational_consent_withdrawn")
         register_case_section("transnational", case_section_context, 45,
                               relations=("transnational_referrals",))
+        # Partners as witnesses: audit checkpoints sent to them, theirs kept (witness.py).
+        from opennrm.transnational import witness
+
+        witness.register()

@@ -17,8 +17,11 @@ endpoint, store what it answered.
   will not pass (a signed rejection: expired, invalid, not allowed…) fails the message with
   the partner's reason; the administrator may retry or abandon it.
 * The sweeper takes back messages left claimed longer than the lease by a worker that died.
-* Each partner's messages are delivered by the worker's pool with at most a few in flight
-  per partner, and a short timeout, so a slow or absent partner never holds up another.
+* Each partner's messages are delivered by the worker's pool with at most a few batches in
+  flight per partner, and a short timeout, so a slow or absent partner never holds up
+  another. A partner down for a whole batch rests (a circuit breaker in the worker): no batch
+  goes to it until a backoff has passed, then one batch probes it; its first receipt makes
+  everything that waited for it due at once.
 """
 
 import logging
@@ -44,7 +47,10 @@ ENDPOINT_PATH = "/trm/v1/messages"
 BATCH_PATH = "/trm/v1/batch"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # Codes a partner may answer that will pass: try again later.
-RETRYABLE_CODES = {"rate_limited", "partner_suspended", "handler_failed", "unknown_sender"}
+# (unknown_signing_key: the partner has not yet applied this node's key rotation, which is on
+# its way; receipt_unverified: the same the other way round.)
+RETRYABLE_CODES = {"rate_limited", "partner_suspended", "handler_failed", "unknown_sender",
+                   "unknown_signing_key", "receipt_unverified"}
 # Batches (of up to OPENNRM_TRM_BATCH_SIZE messages) in flight to one partner at a time.
 PER_PARTNER_IN_FLIGHT = 2
 # Failures that mean the partner was away, not that the message was wrong.
@@ -118,14 +124,15 @@ def claim_batch(pks: list[int]) -> list[int]:
         "pk", flat=True))
 
 
-def deliver_batch(pks: list[int]) -> dict[int, str]:
+def deliver_batch(pks: list[int]) -> dict[int, dict]:
     """Deliver several outbox messages of one partner in one request (POST /trm/v1/batch),
-    and store every answer in one transaction. Returns {pk: new status} for the messages
-    claimed. A partner that has no batch endpoint (404/405) gets them one by one."""
+    and store every answer in one transaction. Returns, for each message claimed, its new
+    state ({"status": ..., "reason_code": ..., ...}). A partner that has no batch endpoint
+    (404/405) gets them one by one."""
     return deliver_claimed(claim_batch(pks))
 
 
-def deliver_claimed(claimed: list[int]) -> dict[int, str]:
+def deliver_claimed(claimed: list[int]) -> dict[int, dict]:
     """`deliver_batch` for messages this caller has already claimed."""
     if not claimed:
         return {}
@@ -159,7 +166,7 @@ def deliver_claimed(claimed: list[int]) -> dict[int, str]:
                             and outcome["status"] == OutboxMessage.Status.RECEIPT)
         if back:
             _partner_is_back(partner)
-    return {pk: outcome["status"] for pk, outcome in outcomes.items()}
+    return outcomes
 
 
 def _post_batch(messages: list[OutboxMessage], partner: Partner,
@@ -256,6 +263,12 @@ def _outcome(message: OutboxMessage, partner: Partner, attempt: DeliveryAttempt,
         return {"status": OutboxMessage.Status.RECEIPT, "claimed_at": None, "receipt": receipt,
                 "receipt_status": content["status"], "delivered_at": timezone.now(),
                 "reason_code": "", "reason_text": ""}
+    if http_status == 200 and receipt and content is None:
+        # A receipt this node cannot verify yet (signed with a key of the partner's rotation
+        # that has not arrived here): ask again later; the partner answers a duplicate with
+        # the receipt it stored.
+        code = code or "receipt_unverified"
+        text = text or "The partner's receipt does not verify with the keys of its card."
     code = code or f"http_{http_status}"
     text = text or raw_text[:500]
     if http_status in (429, 502, 503, 504) or http_status >= 500 or code in RETRYABLE_CODES:
@@ -345,13 +358,28 @@ def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
     from send_message) or `poll` seconds."""
     listener = _listen()
     in_flight: dict[int, int] = {}
+    # The circuit breaker: a partner that was down for a whole batch rests (no batch is sent
+    # to it) for a backoff that grows with each failed probe; the next batch is the probe.
+    resting: dict[int, tuple[float, int]] = {}  # partner pk → (until, failed probes)
     lock = threading.Lock()
+
+    def rest_if_down(partner_pk: int, outcomes: dict[int, dict]) -> None:
+        down = bool(outcomes) and all(outcome.get("reason_code") in PARTNER_DOWN_CODES
+                                      for outcome in outcomes.values())
+        with lock:
+            if down:
+                failed = resting.get(partner_pk, (0.0, 0))[1] + 1
+                resting[partner_pk] = (time.monotonic() + backoff(failed).total_seconds(),
+                                       failed)
+            else:
+                resting.pop(partner_pk, None)
+
     finished = threading.Event()  # a delivery ended: its partner may take the next one
     last_sweep = 0.0
 
     def job(pks: list[int], partner_pk: int) -> None:
         try:
-            deliver_claimed(pks)
+            rest_if_down(partner_pk, deliver_claimed(pks))
         except Exception:
             log.exception("delivery of outbox messages %s failed", pks)
         finally:
@@ -372,7 +400,8 @@ def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
             started = 0
             for partner_pk, pks in due_by_partner().items():
                 with lock:
-                    if not pks or in_flight.get(partner_pk, 0) >= PER_PARTNER_IN_FLIGHT:
+                    if not pks or in_flight.get(partner_pk, 0) >= PER_PARTNER_IN_FLIGHT \
+                            or resting.get(partner_pk, (0.0, 0))[0] > time.monotonic():
                         continue
                     in_flight[partner_pk] = in_flight.get(partner_pk, 0) + 1
                 # Claimed here, before the next look, so that it never takes them again.

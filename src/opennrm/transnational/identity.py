@@ -4,6 +4,11 @@ card, and the partner registry's import of other nodes' cards.
 The fingerprint of a card is the SHA-256 of the canonical JSON of its node id, country and
 public keys (JWKS), shown in groups of four hexadecimal digits to be read over the phone.
 The endpoint and name are not in it: they may change without new keys.
+
+The card lists the active signing and encryption keys first, then the earlier keys not
+revoked (see keys.py): a partner encrypts to the first encryption key, and verifies with
+an earlier signing key what was signed before a rotation. A key the partner revoked is
+refused by `partner_key` ("revoked_key").
 """
 
 import re
@@ -24,7 +29,13 @@ from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
 from opennrm.core.keyring import get_keyring
 from opennrm.transnational.access import ensure_can_manage_partners
-from opennrm.transnational.envelope import KEY_ALGORITHM, SIGNING_ALGORITHM, canonical, digest
+from opennrm.transnational.envelope import (
+    KEY_ALGORITHM,
+    SIGNING_ALGORITHM,
+    Rejection,
+    canonical,
+    digest,
+)
 from opennrm.transnational.models import Node, Partner
 
 CARD_TYPE = "opennrm-node-card"
@@ -34,6 +45,10 @@ CARD_VALID_DAYS = 365 * 2
 
 class IdentityError(Exception):
     pass
+
+
+class FingerprintMismatch(IdentityError):
+    """The fingerprint read out by the partner is not the card's: nothing is imported."""
 
 
 def this_node() -> Node:
@@ -97,18 +112,29 @@ def update_node(actor, *, name: str | None = None, endpoint: str | None = None) 
 
 
 def public_jwks(ring=None) -> dict:
-    """This node's public keys: the active Ed25519 signing key and X25519 encryption key."""
+    """This node's public keys: the active Ed25519 signing key and X25519 encryption key
+    first, then the earlier ones not revoked, newest first."""
     ring = ring or get_keyring()
     if not ring.active_encryption_key_id:
         raise IdentityError("the key ring has no encryption key: run `opennrm node init`")
-    keys = []
-    sig_id = ring.active_signing_key_id
-    sig = OKPKey.import_key(ring.signing_public_key(sig_id)).as_dict(private=False)
-    keys.append({**sig, "kid": sig_id, "use": "sig", "alg": SIGNING_ALGORITHM})
-    enc_id = ring.active_encryption_key_id
-    enc = OKPKey.import_key(ring.encryption_public_key(enc_id)).as_dict(private=False)
-    keys.append({**enc, "kid": enc_id, "use": "enc", "alg": KEY_ALGORITHM})
+    keys = [_public_jwk(ring, "sig", ring.active_signing_key_id),
+            _public_jwk(ring, "enc", ring.active_encryption_key_id)]
+    for use, held, active in (("sig", ring.signing_keys, ring.active_signing_key_id),
+                              ("enc", ring.encryption_keys, ring.active_encryption_key_id)):
+        earlier = sorted((kid for kid, key in held.items()
+                          if kid != active and not key.get("revoked")),
+                         key=lambda kid, held=held: (held[kid]["created"], kid), reverse=True)
+        keys.extend(_public_jwk(ring, use, kid) for kid in earlier)
     return {"keys": keys}
+
+
+def _public_jwk(ring, use: str, kid: str) -> dict:
+    if use == "sig":
+        public, alg = ring.signing_public_key(kid), SIGNING_ALGORITHM
+    else:
+        public, alg = ring.encryption_public_key(kid), KEY_ALGORITHM
+    return {**OKPKey.import_key(public).as_dict(private=False), "kid": kid, "use": use,
+            "alg": alg}
 
 
 def fingerprint_of(node_id: str, country: str, jwks: dict) -> str:
@@ -142,7 +168,8 @@ def card_fingerprint(card: dict) -> str:
     return fingerprint_of(card["node_id"], card["country"], card["keys"])
 
 
-def _read_card(card: dict) -> tuple[uuid.UUID, datetime]:
+def read_card(card: dict) -> tuple[uuid.UUID, datetime]:
+    """The node id and end of validity of a well-formed card (IdentityError otherwise)."""
     if not isinstance(card, dict) or card.get("type") != CARD_TYPE:
         raise IdentityError("this is not an OpenNRM node card")
     try:
@@ -178,13 +205,13 @@ def import_partner(actor, card: dict, fingerprint: str) -> Partner:
     """Add (or, with its new keys, update) a partner node from its card, if the fingerprint
     read out by the partner's administrator matches the card's."""
     ensure_can_manage_partners(actor)
-    node_id, valid_until = _read_card(card)
+    node_id, valid_until = read_card(card)
     expected = card_fingerprint(card)
     if normalise_fingerprint(fingerprint) != expected:
         # The card's own fingerprint is not shown: it must come from the partner, not
         # from the file that may have been replaced.
-        raise IdentityError("the fingerprint does not match the card: do not import it; "
-                            "ask the partner's administrator for the card again")
+        raise FingerprintMismatch("the fingerprint does not match the card: do not import "
+                                  "it; ask the partner's administrator for the card again")
     own = Node.objects.first()
     if own is not None and own.node_id == node_id:
         raise IdentityError("this is this node's own card")
@@ -192,10 +219,7 @@ def import_partner(actor, card: dict, fingerprint: str) -> Partner:
         raise IdentityError("the card has expired")
     with transaction.atomic():
         partner, created = Partner.objects.update_or_create(
-            node_id=node_id,
-            defaults={"country": card["country"].upper(), "name": str(card["name"])[:200],
-                      "endpoint": card["endpoint"].rstrip("/"), "valid_until": valid_until,
-                      "card": card, "keys": card["keys"], "fingerprint": expected})
+            node_id=node_id, defaults=card_fields(card))
         if created:
             partner.allowed_types = list(DEFAULT_ALLOWED_TYPES)
             partner.save(update_fields=["allowed_types"])
@@ -206,8 +230,21 @@ def import_partner(actor, card: dict, fingerprint: str) -> Partner:
     return partner
 
 
+def card_fields(card: dict) -> dict:
+    """A partner's fields from its card (read with `read_card` first)."""
+    return {"country": card["country"].upper(), "name": str(card["name"])[:200],
+            "endpoint": card["endpoint"].rstrip("/"),
+            "valid_until": parse_datetime(str(card["valid_until"])), "card": card,
+            "keys": card["keys"], "fingerprint": card_fingerprint(card)}
+
+
 def partner_key(partner: Partner, use: str, kid: str | None = None) -> dict | None:
-    """The partner's public JWK for `use` ("sig" or "enc"), by kid or the first one."""
+    """The partner's public JWK for `use` ("sig" or "enc"), by kid or the first one (the
+    card lists the active key first). A kid the partner revoked: Rejection "revoked_key",
+    whatever a card still says."""
+    if kid is not None and any(revoked.get("kid") == kid for revoked in partner.revoked_keys):
+        raise Rejection("revoked_key", f"Your node revoked its key {kid!r}: sign with its "
+                        "current key.", 403)
     for key in partner.keys.get("keys", []):
         if key.get("use") == use and (kid is None or key.get("kid") == kid):
             return key

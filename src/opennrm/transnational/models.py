@@ -40,6 +40,9 @@ class Partner(models.Model):
     card = models.JSONField()
     keys = models.JSONField()
     fingerprint = models.CharField(max_length=64)
+    # Keys the partner revoked ({kid, use, revoked_at, reason}): a message signed with one is
+    # refused as "revoked_key", even if an old card still lists it.
+    revoked_keys = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     allowed_types = models.JSONField(default=list)
     imported_at = models.DateTimeField(auto_now_add=True)
@@ -252,3 +255,32 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.message_type} {self.code}".rstrip()
+
+
+# --- partners as witnesses of the audit trail (witness.py) -----------------------------------
+
+class WitnessedCheckpoint(models.Model):
+    """A partner node's signed audit checkpoint, kept by this node as a witness of the
+    partner's audit trail ("its chain had `entry_hash` at entry `sequence`, at `signed_at`").
+
+    `token` is the partner's JWS, verified with its card's signing key `key_id` on receipt;
+    the partner's administrator checks its own chain against these tokens. `conflict`
+    describes how this checkpoint contradicts one the partner signed before (its trail
+    rewritten or cut), or is empty."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT,
+                                related_name="witnessed_checkpoints")
+    sequence = models.BigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=100)
+    token = models.TextField()
+    received_at = models.DateTimeField()
+    conflict = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        indexes = [models.Index(fields=["partner", "sequence"], name="trm_witnessed_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} checkpoint at #{self.sequence} ({self.signed_at:%Y-%m-%d %H:%M})"

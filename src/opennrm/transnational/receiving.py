@@ -86,23 +86,23 @@ def sign_receipt(content: dict) -> str:
     return sign({"type": "opennrm-trm-receipt", **content}, key, kid, typ=RECEIPT_TYP)
 
 
-def _receipt(message_id, received_digest: str, received_at: datetime, status: str,
-             code: str = "", text: str = "") -> str:
+def _receipt(receiver: uuid.UUID, message_id, received_digest: str, received_at: datetime,
+             status: str, code: str = "", text: str = "") -> str:
     content = {"message_id": str(message_id) if message_id else None,
                "digest": received_digest, "received_at": received_at.isoformat(),
-               "status": status, "receiver": str(this_node().node_id)}
+               "status": status, "receiver": str(receiver)}
     if code:
         content["code"] = code
         content["text"] = text
     return sign_receipt(content)
 
 
-def _reject(partner, body: bytes, received_at, rejection: Rejection, claims: dict | None,
-            signed: str = "") -> Answer:
+def _reject(receiver: uuid.UUID, partner, body: bytes, received_at, rejection: Rejection,
+            claims: dict | None) -> Answer:
     claims = claims or {}
     received_digest = digest(body)
     claimed = str(claims.get("message_id") or "")[:64]
-    receipt = _receipt(claimed or None, received_digest, received_at, "rejected",
+    receipt = _receipt(receiver, claimed or None, received_digest, received_at, "rejected",
                        rejection.code, rejection.text)
     InboxMessage.objects.create(
         claimed_message_id=claimed, partner=partner,
@@ -161,37 +161,39 @@ def _sending_partner(sender: str) -> Partner | None:
         return None
 
 
-def _unknown_sender(body: bytes, received_at: datetime) -> Answer:
+def _unknown_sender(receiver: uuid.UUID, body: bytes, received_at: datetime) -> Answer:
     rejection = Rejection("unknown_sender", "This node has no partner with that node id.", 403)
-    return _reject(None, body, received_at, rejection, None)
+    return _reject(receiver, None, body, received_at, rejection, None)
 
 
 def receive(body: bytes, sender: str) -> Answer:
     """Everything the endpoint does with a message body claimed to come from `sender`."""
     received_at = timezone.now()
+    receiver = this_node().node_id
     partner = _sending_partner(sender)
     if partner is None:
-        return _unknown_sender(body, received_at)
-    return _receive_from(partner, body, received_at)
+        return _unknown_sender(receiver, body, received_at)
+    return _receive_from(receiver, partner, body, received_at)
 
 
 def receive_batch(bodies: list[bytes], sender: str) -> list[Answer]:
     """Several messages from one sender in one request (the sender's worker batches what is
     due for this node): each is received exactly as `receive` would, in order, and all in one
-    transaction, so that a batch costs one commit. Each message's own effect is in a savepoint:
-    one refused or failing message does not undo the others. A handler that fails answers
-    "handler_failed" for its message only (the sender tries that one again)."""
+    transaction, so that a batch costs one commit. Each message's effect is in a savepoint of
+    its own (`_accept`): one refused or failing message does not undo the others. A handler
+    that fails answers "handler_failed" for its message only (the sender tries that one
+    again)."""
     received_at = timezone.now()
+    receiver = this_node().node_id
     partner = _sending_partner(sender)
     answers = []
     with transaction.atomic():
         for body in bodies:
             if partner is None:
-                answers.append(_unknown_sender(body, received_at))
+                answers.append(_unknown_sender(receiver, body, received_at))
                 continue
             try:
-                with transaction.atomic():
-                    answers.append(_receive_from(partner, body, received_at))
+                answers.append(_receive_from(receiver, partner, body, received_at))
             except Exception as error:  # a handler's bug: this message only, tried again
                 log.exception("applying a message from %s failed", partner)
                 answers.append(Answer(500, {
@@ -201,7 +203,8 @@ def receive_batch(bodies: list[bytes], sender: str) -> list[Answer]:
     return answers
 
 
-def _receive_from(partner: Partner, body: bytes, received_at: datetime) -> Answer:
+def _receive_from(receiver: uuid.UUID, partner: Partner, body: bytes,
+                  received_at: datetime) -> Answer:
     claims = None
     try:
         if partner.status != Partner.Status.ACTIVE:
@@ -215,8 +218,7 @@ def _receive_from(partner: Partner, body: bytes, received_at: datetime) -> Answe
             raise Rejection("unknown_signing_key",
                             f"Your node's card has no signing key {kid!r}.", 403)
         claims = verify(signed, key)
-        node = this_node()
-        _check_claims(claims, partner, node.node_id)
+        _check_claims(claims, partner, receiver)
         message_id = _uuid(claims["message_id"], "message_id", required=True)
         # A duplicate: the receipt stored the first time, again.
         stored = InboxMessage.objects.filter(message_id=message_id).first()
@@ -237,12 +239,12 @@ def _receive_from(partner: Partner, body: bytes, received_at: datetime) -> Answe
         if message.type not in _handlers:
             raise Rejection("unknown_type", f"This node has no handler for {message.type!r}.")
     except Rejection as rejection:
-        return _reject(partner, body, received_at, rejection, claims)
-    return _accept(message, signed, claims, body, received_at)
+        return _reject(receiver, partner, body, received_at, rejection, claims)
+    return _accept(receiver, message, signed, claims, body, received_at)
 
 
-def _accept(message: ReceivedMessage, signed: str, claims: dict, body: bytes,
-            received_at: datetime) -> Answer:
+def _accept(receiver: uuid.UUID, message: ReceivedMessage, signed: str, claims: dict,
+            body: bytes, received_at: datetime) -> Answer:
     received_digest = digest(body)
     try:
         with transaction.atomic():
@@ -264,7 +266,8 @@ def _accept(message: ReceivedMessage, signed: str, claims: dict, body: bytes,
                 ready = message.sequence == counter.last_applied + 1
             status = "applied" if ready else "pending"
             row.status = status
-            row.receipt = _receipt(message.message_id, received_digest, received_at, status)
+            row.receipt = _receipt(receiver, message.message_id, received_digest, received_at,
+                                   status)
             if ready:
                 _apply(row, message)
             else:
@@ -279,7 +282,7 @@ def _accept(message: ReceivedMessage, signed: str, claims: dict, body: bytes,
             raise
         return Answer(200, {"status": "duplicate", "receipt": stored.receipt})
     except Rejection as rejection:
-        return _reject(message.partner, body, received_at, rejection, claims)
+        return _reject(receiver, message.partner, body, received_at, rejection, claims)
     return Answer(200, {"status": status, "receipt": row.receipt})
 
 
