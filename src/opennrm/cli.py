@@ -383,10 +383,15 @@ def keys_rotate_signing(
              "signed still verifies).")] = False,
 ) -> None:
     """Add a new Ed25519 signing key (the node's identity; it signs audit checkpoints) and
-    make it the active one."""
+    make it the active one. A node with a transnational identity rotates with `opennrm node
+    rotate-keys` instead, which tells its partners."""
     _setup()
     from opennrm.core.keyring import get_keyring
+    from opennrm.transnational.models import Node
 
+    if Node.objects.exists():
+        _fail("this node has partners' trust in its signing key: rotate with `opennrm node "
+              "rotate-keys`, which announces the new key to them")
     ring = get_keyring()
     old_keys = [k for k, key in ring.signing_keys.items() if key["private"]]
     console.print(f"New active signing key {ring.add_signing_key()}.")

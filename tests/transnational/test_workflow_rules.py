@@ -119,3 +119,77 @@ def test_the_referral_page_corrects_a_shared_field_and_sends_it(client, casework
     assert [kind for _, kind, _ in sent] == ["referral_offer", "referral_correction"]
     with pytest.raises(ValidationError):
         workflows.correction_changes({"notes": "x"})
+
+
+def _recording_sender(monkeypatch) -> list:
+    sent = []
+
+    def send_message(actor, partner, message_type, payload, **kwargs):
+        sent.append((partner.country, message_type, payload))
+        return SimpleNamespace(message_id=uuid.uuid4())
+
+    monkeypatch.setattr(workflows.services, "send_message", send_message)
+    return sent
+
+
+def test_a_declined_offer_may_be_made_again_and_is_decided_again(caseworker, monkeypatch):
+    sent = _recording_sender(monkeypatch)
+    case = make_case(caseworker)
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="UA")
+    partner = _partner()
+    referral = _offer(caseworker, case, partner)
+    with pytest.raises(ValidationError) as refused:  # not while the first is open
+        _offer(caseworker, case, partner)
+    assert "partner" in refused.value.message_dict
+    TransnationalReferral.objects.filter(pk=referral.pk).update(
+        status="declined", decision_reason="no shelter place")
+    again = _offer(caseworker, case, partner, services_asked=["medical"])
+    assert again.pk == referral.pk and again.status == "offered" and not again.decision_reason
+    assert [kind for _, kind, _ in sent] == ["referral_offer", "referral_offer"]
+    assert sent[-1][2]["services_asked"] == ["medical"]
+    # The receiving side: the declined offer is waiting for a decision again.
+    from opennrm.transnational.receiving import ReceivedMessage
+
+    incoming = TransnationalReferral.objects.create(
+        direction="in", partner=partner, global_case_id=case.global_id, stage="first_assistance",
+        mode="shared", preview={}, status="declined", decision_reason="no place",
+        created_at=timezone.now())
+    workflows.handle_offer(ReceivedMessage(
+        message_id=uuid.uuid4(), type="referral_offer", schema_version="1.0", partner=partner,
+        case_id=case.global_id, sequence=3, in_reply_to=None, consent_ref="", issued_at=0,
+        payload=sent[-1][2]))
+    incoming.refresh_from_db()
+    assert incoming.status == "offered" and incoming.preview["services_asked"] == ["medical"]
+    assert not incoming.decision_reason
+
+
+def test_a_handover_closes_the_case_through_close_case(caseworker, monkeypatch):
+    _recording_sender(monkeypatch)
+    case = make_case(caseworker)
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="UA")
+    referral = _offer(caseworker, case, _partner(), mode="handover")
+    TransnationalReferral.objects.filter(pk=referral.pk).update(status="accepted")
+    referral.refresh_from_db()
+    workflows.send_identity(referral)
+    case.refresh_from_db()
+    assert case.status == "closed_referred" and case.closure_reason == "referred_elsewhere"
+    assert case.closed_at is not None
+
+
+def test_a_handover_by_someone_who_may_no_longer_edit_leaves_the_case_open(caseworker,
+                                                                          monkeypatch):
+    _recording_sender(monkeypatch)
+    case = make_case(caseworker)
+    case_services.record_consent(caseworker, case, "data_sharing", date(2026, 3, 2),
+                                 recipient_node="UA")
+    referral = _offer(caseworker, case, _partner(), mode="handover")
+    TransnationalReferral.objects.filter(pk=referral.pk).update(status="accepted")
+    caseworker.is_active = False
+    caseworker.save(update_fields=["is_active"])
+    referral.refresh_from_db()
+    workflows.send_identity(referral)
+    case.refresh_from_db()
+    assert not case.is_closed
+    assert referral.events.filter(code="not_closed").exists()

@@ -24,7 +24,7 @@ from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
 from opennrm.cases import access as case_access
 from opennrm.cases import services as case_services
-from opennrm.cases.models import Case, CaseStatus, Consent
+from opennrm.cases.models import Case, Consent
 from opennrm.core import codelists
 from opennrm.transnational import access, services
 from opennrm.transnational.models import (
@@ -135,8 +135,9 @@ def offer_transnational_referral(actor, case: Case, partner: Partner, stage: str
         errors["consent"] = [_("The person has not consented to sharing data with %(country)s "
                                "(record a consent to data sharing naming that country).") % {
             "country": partner.country}]
-    if Referral.objects.filter(direction=Referral.Direction.OUT, partner=partner,
-                               global_case_id=case.global_id).exists():
+    earlier = Referral.objects.filter(direction=Referral.Direction.OUT, partner=partner,
+                                      global_case_id=case.global_id).first()
+    if earlier is not None and earlier.status != Referral.Status.DECLINED:
         errors["partner"] = [_("This case was already referred to that partner.")]
     if errors:
         raise WorkflowError(errors)
@@ -147,11 +148,18 @@ def offer_transnational_referral(actor, case: Case, partner: Partner, stage: str
         "risk_assessment_attached": bool(risk_assessment),
     }
     with transaction.atomic():
-        referral = Referral.objects.create(
-            direction=Referral.Direction.OUT, partner=partner, global_case_id=case.global_id,
-            case=case, consent=consent, agency=case.owner_agency, stage=stage, mode=mode,
-            shared_fields=shared_fields, preview=preview, risk_assessment=risk_assessment,
-            created_by=actor, created_at=timezone.now())
+        # A declined offer may be made again (another stage, other services, more details):
+        # the same referral, offered anew; its history keeps the decline.
+        referral = earlier or Referral(direction=Referral.Direction.OUT, partner=partner,
+                                       global_case_id=case.global_id, case=case)
+        for name, value in {
+                "consent": consent, "agency": case.owner_agency, "stage": stage, "mode": mode,
+                "shared_fields": shared_fields, "preview": preview,
+                "risk_assessment": risk_assessment, "status": Referral.Status.OFFERED,
+                "created_by": actor, "created_at": timezone.now(), "decided_at": None,
+                "decision_reason": ""}.items():
+            setattr(referral, name, value)
+        referral.save()
         message = _send(actor, referral, "referral_offer", preview)
         referral.offer_message_id = message.message_id
         referral.save(update_fields=["offer_message_id"])
@@ -179,13 +187,22 @@ def send_identity(referral: Referral, in_reply_to=None) -> OutboxMessage | None:
     referral.status = Referral.Status.ACTIVE
     referral.save(update_fields=["status"])
     if referral.mode == Referral.Mode.HANDOVER and not case.is_closed:
-        Case.objects.filter(pk=case.pk).update(
-            status=CaseStatus.CLOSED_REFERRED, closure_reason="referred_elsewhere",
-            closed_at=timezone.now(), updated_at=timezone.now())
-        record_event(None, AuditEvent(
-            Action.UPDATE, "case", case.case_number, ("status", "closure_reason"),
-            f"handed over to {referral.partner.country}"), channel="trm")
+        _close_handed_over(referral, case)
     return message
+
+
+def _close_handed_over(referral: Referral, case: Case) -> None:
+    """The partner took the case over: the case is closed as "referred elsewhere", through
+    this node's `close_case`, in the name of the caseworker who made the handover (their
+    decision). If they may no longer change the case, it stays open and the referral says so:
+    the partner's acceptance is applied all the same."""
+    try:
+        case_services.close_case(referral.created_by, case, "referred_elsewhere",
+                                 channel="trm")
+    except (case_access.CaseAccessDenied, case_access.CaseNotFound, ValidationError):
+        _event(referral, "out", "referral_identity", code="not_closed",
+               note="the case could not be closed in the name of the caseworker who handed "
+                    "it over: close it by hand")
 
 
 def correct_shared_data(actor, case: Case, changes: dict, channel: str = CHANNEL) -> list:
@@ -331,12 +348,18 @@ def _require(message: ReceivedMessage, direction: str) -> Referral:
 
 def handle_offer(message: ReceivedMessage) -> None:
     payload = message.payload
+    offer = {"stage": payload["stage"], "mode": payload["mode"],
+             "shared_fields": payload.get("shared_fields", []), "preview": payload,
+             "offer_message_id": message.message_id, "created_at": timezone.now()}
     referral, created = Referral.objects.get_or_create(
         direction=Referral.Direction.IN, partner=message.partner,
-        global_case_id=message.case_id,
-        defaults={"stage": payload["stage"], "mode": payload["mode"],
-                  "shared_fields": payload.get("shared_fields", []), "preview": payload,
-                  "offer_message_id": message.message_id, "created_at": timezone.now()})
+        global_case_id=message.case_id, defaults=offer)
+    if not created and referral.status == Referral.Status.DECLINED:
+        # Offered again after a decline: a new decision is asked for.
+        for name, value in {**offer, "status": Referral.Status.OFFERED, "decided_by": None,
+                            "decided_at": None, "decision_reason": "", "agency": None}.items():
+            setattr(referral, name, value)
+        referral.save()
     _event(referral, "in", message.type, message.message_id, payload["stage"])
 
 
