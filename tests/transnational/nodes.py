@@ -1,15 +1,24 @@
 """Real OpenNRM nodes for the transnational tests: each one its own database (a SQLite file,
 or a PostgreSQL database created with a unique name and dropped after), its own key ring,
-a gunicorn server on a free loopback port and its own `opennrm trm worker`, ended by PID."""
+a gunicorn server on a free loopback port and its own `opennrm trm worker`, ended by PID.
 
+For the fault tests a node's server or worker can also be killed (SIGKILL, as a power cut
+would) and started again, and `ForwardingProxy` stands between two nodes to act at a chosen
+moment of an exchange."""
+
+import http.server
+import itertools
 import json
 import os
 import secrets
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,9 +97,12 @@ class Node:
         })
         return env
 
-    def opennrm(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(BIN / "opennrm"), *args], env=self.env(), cwd=ROOT,
-                                capture_output=True, text=True, timeout=120)
+    def opennrm(self, *args: str, check: bool = True,
+                env: dict | None = None) -> subprocess.CompletedProcess:
+        """Run the node's CLI; `env` adds or overrides environment variables for this run
+        (e.g. {"OPENNRM_TRM_DELIVER_ON_COMMIT": "0"})."""
+        result = subprocess.run([str(BIN / "opennrm"), *args], env=self.env(**(env or {})),
+                                cwd=ROOT, capture_output=True, text=True, timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"opennrm {' '.join(args)} failed:\n{result.stdout}\n"
                                  f"{result.stderr}")
@@ -136,15 +148,39 @@ class Node:
             time.sleep(0.2)
         raise AssertionError(f"{self.name}'s server did not answer")
 
-    def start_worker(self) -> None:
+    def start_worker(self, env: dict | None = None) -> None:
+        """Start `opennrm trm worker`; `env` adds or overrides environment variables."""
         log = (self.home / "worker.log").open("a")
         self.worker = subprocess.Popen([str(BIN / "opennrm"), "trm", "worker", "--poll", "0.5"],
-                                       env=self.env(), cwd=ROOT, stdout=log,
+                                       env=self.env(**(env or {})), cwd=ROOT, stdout=log,
                                        stderr=subprocess.STDOUT)
 
     def stop_server(self) -> None:
         _end(self.server)
         self.server = None
+
+    def stop_worker(self) -> None:
+        _end(self.worker)
+        self.worker = None
+
+    def kill_server(self) -> None:
+        """SIGKILL the server, its master and every worker process, with no chance to finish
+        a request or a thread started after a commit. The master is stopped first, so that it
+        cannot start a new worker meanwhile."""
+        master = self.server.pid
+        os.kill(master, signal.SIGSTOP)
+        children = _descendants(master)
+        for pid in (*children, master):
+            _kill(pid)
+        self.server.wait()
+        self.server = None
+        wait_for(lambda: not any(_alive(pid) for pid in children), timeout=30)
+
+    def kill_worker(self) -> None:
+        """SIGKILL the `opennrm trm worker` process."""
+        _kill(self.worker.pid)
+        self.worker.wait()
+        self.worker = None
 
     def stop(self) -> None:
         _end(self.worker)
@@ -173,6 +209,42 @@ class Node:
 
     def card(self) -> dict:
         return json.loads(self.card_path.read_text(encoding="utf-8"))
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, and theirs (read from /proc: Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, dead but not yet reaped by its new parent, holds nothing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _end(process: subprocess.Popen | None) -> None:
@@ -213,11 +285,29 @@ def two_nodes(home: Path, types: str, *, node_class: type[Node] = Node,
     md = node_class("Moldova NRM", "MD", home / "md", "sqlite")
     ua = node_class("Ukraine NRM", "UA", home / "ua",
                     "postgres" if postgres_available() else "sqlite")
-    nodes = [md, ua]
+    with _network([md, ua], types, setup):
+        yield md, ua
+
+
+@contextmanager
+def three_nodes(home: Path, types: str, *, setup: tuple[str, str, str] = ("", "", "")):
+    """As `two_nodes`, with Romania's node (SQLite) as a third: each node has the two others'
+    cards imported (fingerprint checked) and `types` allowed. Yields (md, ua, ro)."""
+    md = Node("Moldova NRM", "MD", home / "md", "sqlite")
+    ua = Node("Ukraine NRM", "UA", home / "ua", "postgres" if postgres_available() else "sqlite")
+    ro = Node("Romania NRM", "RO", home / "ro", "sqlite")
+    with _network([md, ua, ro], types, setup):
+        yield md, ua, ro
+
+
+@contextmanager
+def _network(nodes: list[Node], types: str, setup: tuple[str, ...]):
+    """Create the nodes, import every other node's card with its fingerprint, allow `types`,
+    run each node's `setup` code, start them; end them all afterwards."""
     try:
         for node in nodes:
             node.create()
-        for node, other in ((md, ua), (ua, md)):
+        for node, other in itertools.permutations(nodes, 2):
             node.opennrm("partner", "import", str(other.card_path),
                          "--fingerprint", other.fingerprint)
             node.opennrm("partner", "allow", other.node_id, "--types", types)
@@ -226,7 +316,79 @@ def two_nodes(home: Path, types: str, *, node_class: type[Node] = Node,
                 node.opennrm("manage", "shell", "-c", code)
         for node in nodes:
             node.start()
-        yield md, ua
+        yield
     finally:
         for node in nodes:
             node.destroy()
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """An answer to a client killed meanwhile is lost, as intended: no traceback."""
+
+
+class ForwardingProxy:
+    """A loopback HTTP server standing between two nodes: it forwards each POST to `target`
+    (path, body and the TRM headers) and gives back what the target answered. `on_request`,
+    if set, is called with each body before it is forwarded (it may wait: the request waits).
+    `on_answer`, if set, is called with each answer (an httpx.Response), one answer at a
+    time, once the target has answered and before the answer goes back; when it returns
+    False the connection is dropped unanswered. Every answer's status and text are kept in `answers`. Use it with
+    `with`."""
+
+    def __init__(self, target: str,
+                 on_answer: Callable[[httpx.Response], bool] | None = None,
+                 on_request: Callable[[bytes], object] | None = None):
+        self.target = target
+        self.on_answer = on_answer
+        self.on_request = on_request
+        self.answers: list[tuple[int, str]] = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {name: value for name, value in self.headers.items()
+                           if name.lower() in ("content-type", "trm-sender")}
+                if proxy.on_request is not None:
+                    proxy.on_request(body)
+                try:
+                    answer = httpx.post(proxy.target + self.path, content=body,
+                                        headers=headers, timeout=30)
+                except httpx.HTTPError:
+                    self.close_connection = True
+                    return
+                with proxy.lock:
+                    proxy.answers.append((answer.status_code, answer.text))
+                    deliver = proxy.on_answer is None or proxy.on_answer(answer) is not False
+                if not deliver:
+                    self.close_connection = True
+                    return
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", ""))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "ForwardingProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

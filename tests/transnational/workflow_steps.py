@@ -89,3 +89,48 @@ def referral_row(node: Node, direction: str, **where) -> dict | None:
         if line.startswith("ROW"):
             return json.loads(line[3:])
     return None
+
+
+def receiver_setup(country: str) -> str:
+    """A receiving node's agencies and users, as SETUP_UA for Ukraine: the focal point
+    `<cc>-nc` (national coordinator) and a caseworker `<cc>-cw` of `<CC>-NGO`."""
+    code, login = country.upper(), country.lower()
+    return f"""
+from opennrm.accounts.models import Agency, User
+for code in ("{code}-NC", "{code}-NGO"):
+    Agency.objects.create(code=code, name=code, agency_type="ngo", country="{code}")
+User.objects.create_user(username="{login}-nc", password="x" * 20, role="national_coordinator",
+                         agency=Agency.objects.get(code="{code}-NC"))
+User.objects.create_user(username="{login}-cw", password="x" * 20, role="caseworker",
+                         agency=Agency.objects.get(code="{code}-NGO"))
+"""
+
+
+def person(node: Node, case_number: str) -> dict:
+    """The person of a case as the node's services read it (decrypted)."""
+    out = shell(node, f"""
+        import json
+        from opennrm.cases.models import Case
+        p = Case.objects.get(case_number="{case_number}").person
+        print("PERSON" + json.dumps({{"given_name": p.given_name, "family_name": p.family_name,
+                                     "birth_date": p.birth_date, "phone": p.phone,
+                                     "address": p.address}}, default=str))
+    """)
+    return json.loads(next(line for line in out.splitlines() if line.startswith("PERSON"))[6:])
+
+
+def withdraw_data_sharing(node: Node, case_number: str, countries: list[str]) -> None:
+    """The person withdraws, at the node's caseworker `md-cw`, the consents to share data
+    with each of `countries`."""
+    shell(node, f"""
+        from datetime import date
+        from opennrm.accounts.models import User
+        from opennrm.cases.models import Case
+        from opennrm.cases import services
+        cw = User.objects.get(username="md-cw")
+        case = Case.objects.get(case_number="{case_number}")
+        for country in {countries!r}:
+            consent = case.consents.get(purpose="data_sharing", recipient_node=country,
+                                        withdrawn_on__isnull=True)
+            services.withdraw_consent(cw, consent, date.today())
+    """)

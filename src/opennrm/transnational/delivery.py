@@ -34,6 +34,7 @@ from datetime import timedelta
 import httpx
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from opennrm.transnational.envelope import RECEIPT_TYP, Rejection, verify
@@ -96,10 +97,20 @@ def deliver(pk: int) -> str | None:
     attempt.milliseconds = int((time.perf_counter() - started) * 1000)
     with transaction.atomic():
         attempt.save()
-        OutboxMessage.objects.filter(pk=pk).update(**outcome, attempts=message.attempts + 1)
+        _store(pk, outcome, message.attempts + 1)
         if message.attempts and outcome["status"] == OutboxMessage.Status.RECEIPT:
             _partner_is_back(partner)
     return outcome["status"]
+
+
+def _store(pk: int, outcome: dict, attempts: int) -> None:
+    """The message's new state. A receipt for a message whose reply was applied meanwhile
+    makes it "answered", not "receipt received"."""
+    if outcome["status"] == OutboxMessage.Status.RECEIPT:
+        outcome = {**outcome, "status": Case(
+            When(answered_at__isnull=False, then=Value(OutboxMessage.Status.ANSWERED)),
+            default=Value(OutboxMessage.Status.RECEIPT))}
+    OutboxMessage.objects.filter(pk=pk).update(**outcome, attempts=attempts)
 
 
 def _partner_is_back(partner: Partner) -> None:
@@ -160,8 +171,7 @@ def deliver_claimed(claimed: list[int]) -> dict[int, dict]:
         DeliveryAttempt.objects.bulk_create(attempts.values())
         for message in messages:
             outcome = outcomes[message.pk]
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                **outcome, attempts=message.attempts + 1)
+            _store(message.pk, outcome, message.attempts + 1)
             back = back or (message.attempts
                             and outcome["status"] == OutboxMessage.Status.RECEIPT)
         if back:

@@ -290,10 +290,14 @@ def _apply(row: InboxMessage, message: ReceivedMessage) -> None:
     _handlers[message.type](message)
     row.applied_at = timezone.now()
     if message.in_reply_to is not None:
-        OutboxMessage.objects.filter(
-            message_id=message.in_reply_to, partner=message.partner).exclude(
-            status=OutboxMessage.Status.ANSWERED).update(
-            status=OutboxMessage.Status.ANSWERED, answered_at=row.applied_at)
+        # The message answered: its answer time, always; its state "answered" only once its
+        # receipt is stored (a reply may overtake the receipt of what it answers, whose
+        # delivery is then still queued or in flight and must go on until it has one).
+        replied = OutboxMessage.objects.filter(message_id=message.in_reply_to,
+                                               partner=message.partner)
+        replied.filter(answered_at__isnull=True).update(answered_at=row.applied_at)
+        replied.filter(status=OutboxMessage.Status.RECEIPT).update(
+            status=OutboxMessage.Status.ANSWERED)
     if message.case_id is not None:
         record_event(None, AuditEvent(
             action=Action.CREATE, object_type="trm_message", object_ref=str(message.message_id),
