@@ -335,8 +335,8 @@ class ForwardingProxy:
     if set, is called with each body before it is forwarded (it may wait: the request waits).
     `on_answer`, if set, is called with each answer (an httpx.Response), one answer at a
     time, once the target has answered and before the answer goes back; when it returns
-    False the connection is dropped unanswered. Every answer's status and text are kept in `answers`. Use it with
-    `with`."""
+    False the connection is dropped unanswered. Every answer's status and text are kept in
+    `answers`. Use it with `with`."""
 
     def __init__(self, target: str,
                  on_answer: Callable[[httpx.Response], bool] | None = None,
