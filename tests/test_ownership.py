@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from opennrm.accounts.models import ApiToken, Role
 from opennrm.api.api import api
 from opennrm.audit.models import AuditEntry
+from opennrm.casefile.services import add_attachment
 from opennrm.cases.same_person import link_same_person
 from opennrm.protection import services as protection
 from opennrm.referrals.views import ACTIONS as REFERRAL_ACTIONS
@@ -91,6 +92,8 @@ def build_world() -> World:
                                                     message="A referral was accepted."),
         "token": ApiToken.issue(caseworker, "ownership")[0],
         "trm_referral": _trm_referral(case),
+        "attachment": add_attachment(caseworker, case, "other", "scan.pdf",
+                                     b"%PDF-1.7\n%%EOF\n"),
     }
     return world
 
@@ -144,6 +147,7 @@ OWNED_PKS = {
     "trm-referral-decide": "trm_referral",
     "trm-referral-status": "trm_referral",
     "trm-referral-correct": "trm_referral",
+    "attachment-download": "attachment",
 }
 # Parameters that name no agency's object: national reference data and national statistics,
 # which every agency reads alike, or a word the route takes. A route that takes only these

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "opennrm.services",
     "opennrm.referrals",
     "opennrm.protection",
+    "opennrm.casefile",
     "opennrm.reminders",
     "opennrm.statistics",
     "opennrm.transnational",
@@ -71,6 +72,16 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
 ]
+# The case file (opennrm.casefile, docs/casefile.md): attachments of at most this size, of
+# these types (read from the content), kept in memory while uploaded, never in a temporary
+# file in clear; the marking every page of a printed case summary carries (empty: the
+# built-in, translated one).
+OPENNRM_ATTACHMENT_MAX_BYTES = int(os.environ.get("OPENNRM_ATTACHMENT_MAX_BYTES",
+                                                  str(10 * 1024 * 1024)))
+OPENNRM_ATTACHMENT_TYPES = env_list("OPENNRM_ATTACHMENT_TYPES",
+                                    "application/pdf,image/jpeg,image/png,image/webp")
+FILE_UPLOAD_MAX_MEMORY_SIZE = OPENNRM_ATTACHMENT_MAX_BYTES + 1024 * 1024
+OPENNRM_SUMMARY_MARKING = os.environ.get("OPENNRM_SUMMARY_MARKING", "")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("opennrm.services.urls")),
     path("", include("opennrm.referrals.urls")),
     path("", include("opennrm.protection.urls")),
+    path("", include("opennrm.casefile.urls")),
     path("", include("opennrm.reminders.urls")),
     path("", include("opennrm.statistics.urls")),
     path("", include("opennrm.transnational.urls")),

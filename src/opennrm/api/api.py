@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
 from opennrm.api import (
+    casefile,
     cases,
     consents,
     problems,
@@ -48,6 +49,7 @@ for exception, handler in problems.HANDLERS.items():
 
 api.add_router("/cases", cases.router)
 api.add_router("/cases", consents.router)
+api.add_router("/cases", casefile.router)
 api.add_router("", reference.router)
 api.add_router("", screening.router)
 api.add_router("", services.router)
