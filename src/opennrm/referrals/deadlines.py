@@ -24,9 +24,14 @@ def unanswered_referrals(today: date, user, responsible: Responsible) -> Iterato
     referrals = Referral.objects.filter(state="sent", respond_by__lt=today,
                                         case__status__in=OPEN_CASE)
     if user is not None:
-        answering = (Q(recipient_agency_id=user.agency_id)
-                     if user.role in AGENCY_RESPONSIBLE_ROLES else Q(pk__in=[]))
-        referrals = referrals.filter(answering | Q(referred_by=user))
+        # A supervisor (coordinator) sees their agency's referrals both ways: those it must
+        # answer and those its caseworkers sent; anyone else, the ones they sent.
+        if user.role in AGENCY_RESPONSIBLE_ROLES:
+            concerned = (Q(recipient_agency_id=user.agency_id)
+                         | Q(referring_agency_id=user.agency_id))
+        else:
+            concerned = Q(referred_by=user)
+        referrals = referrals.filter(concerned)
     for referral in referrals.select_related("case", "service", "referred_by").defer(
             *ENCRYPTED_CASE_FIELDS, "needs", "consent_override_reason"):
         people = responsible.of_agency(referral.recipient_agency_id)

@@ -34,7 +34,7 @@ from opennrm.referrals.models import (
     ReferralEvent,
     ReferralState,
 )
-from opennrm.reminders.services import notify
+from opennrm.reminders.services import clear_notifications, notify
 from opennrm.services.models import ContactChannel, Service
 
 REFERRAL_CONSENT = "referral"
@@ -379,6 +379,7 @@ def _transition(actor: User, referral: Referral, to_state: str, reason: str, cha
                                          f"referral {referral.pk}: {from_state} → {to_state}")],
                       channel)
         _notify(referral, to_state)
+        clear_notifications(f"referral-{ReferralState.SENT}:{referral.pk}")  # no longer waiting
     return referral
 
 

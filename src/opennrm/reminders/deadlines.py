@@ -1,8 +1,10 @@
 """Open deadlines: what is due, for which case, and who is responsible for it.
 
 The sweep (`services.reminder_sweep`) notifies the responsible people; the home page lists
-the deadlines of the signed-in user. Both read `open_deadlines`, so what a person is e-mailed
-and what their home page shows never differ.
+the deadlines of the signed-in user, and a supervisor's (or coordinator's) also those of
+their team, the people of their agency. Both read `open_deadlines`, so what a person is
+e-mailed and what their home page shows never differ. A deadline the sources no longer
+yield is met: the sweep clears its notifications.
 
 Reminders sits below the apps whose deadlines it reminds of and never imports them: each
 registers its rules (a source of `Deadline`s) here in its `AppConfig.ready`
@@ -67,14 +69,26 @@ class Responsible:
 
 
 def case_scope(user, prefix: str) -> Q:
-    """The cases whose deadlines may concern `user`, narrowed in SQL as `of_case` decides:
-    assigned to them, or (for those who answer for the agency) to nobody active."""
+    """The cases whose deadlines may concern `user`, narrowed in SQL: those assigned to
+    them, or every case of their agency for those who answer for it (a supervisor sees their
+    team's deadlines, and answers for the cases nobody active is assigned to)."""
     mine = Q(**{f"{prefix}owner_agency_id": user.agency_id})
-    assigned = Q(**{f"{prefix}assigned_to": user})
-    if user.role in AGENCY_RESPONSIBLE_ROLES:
-        return mine & (assigned | Q(**{f"{prefix}assigned_to__isnull": True})
-                       | Q(**{f"{prefix}assigned_to__is_active": False}))
-    return mine & assigned
+    if oversees_team(user):
+        return mine
+    return mine & Q(**{f"{prefix}assigned_to": user})
+
+
+def oversees_team(user) -> bool:
+    """A supervisor or coordinator sees the deadlines of everyone in their agency."""
+    return user.role in AGENCY_RESPONSIBLE_ROLES and user.agency_id is not None
+
+
+def concerns(deadline: "Deadline", user) -> bool:
+    """`user` answers for `deadline`, or oversees someone of their agency who does."""
+    if user in deadline.responsible:
+        return True
+    return oversees_team(user) and any(person.agency_id == user.agency_id
+                                       for person in deadline.responsible)
 
 
 def case_link(case_number: str, anchor: str) -> str:
@@ -99,17 +113,23 @@ def deadline_sources() -> list[DeadlineSource]:
 
 
 def open_deadlines(today: date, user=None) -> Iterator[Deadline]:
-    """Every open deadline on `today`; with `user`, only those `user` is responsible for."""
+    """Every open deadline on `today`; with `user`, only those that concern `user` (see
+    `concerns`)."""
     responsible = Responsible()
     for source in deadline_sources():
         for deadline in source(today, user, responsible):
             deadline.overdue = deadline.due_on < today
-            if user is None or user in deadline.responsible:
+            if user is None or concerns(deadline, user):
                 yield deadline
 
 
 def deadlines_for(user, today: date) -> list[Deadline]:
-    """The home page list: `user`'s open deadlines, soonest (or most overdue) first."""
+    """The home page list: `user`'s open deadlines (and their team's, for a supervisor),
+    the nearest (or most overdue) first."""
     if not (user.is_authenticated and user.agency_id):
         return []
-    return sorted(open_deadlines(today, user), key=lambda d: (d.due_on, d.case_number))
+    return sorted(open_deadlines(today, user), key=nearest_first)
+
+
+def nearest_first(deadline: Deadline) -> tuple:
+    return deadline.due_on, deadline.case_number, deadline.key

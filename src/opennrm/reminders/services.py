@@ -3,7 +3,12 @@
 `notify` is the one way any app tells a user something. It stores one notification per user
 and key (so an event or a sweep that runs twice tells nobody twice) and, after the
 transaction commits, sends `emails_pending`, which `tasks` answers by queueing the e-mail job
-for the background worker (tasks import this module, never the other way round).
+for the background worker (tasks import this module, never the other way round). Users who
+chose the daily digest (`digest.py`) get that instead of an e-mail per notification.
+
+What a notification asks for ends in one of two ways, and the notification leaves every list
+with it: `clear_notifications`, called by the app where the thing is done (a referral
+answered), or the sweep, for deadlines the registered rules no longer yield (a deadline met).
 """
 
 from collections.abc import Iterable
@@ -13,13 +18,13 @@ from datetime import date
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opennrm.reminders.deadlines import open_deadlines
-from opennrm.reminders.models import Notification
+from opennrm.reminders.models import Notification, NotificationPreference
 
 # Keys looked up per query when checking which notifications exist already.
 KEYS_PER_QUERY = 500
@@ -39,6 +44,8 @@ class Message:
     params: dict = field(default_factory=dict)
     case_number: str = ""
     link: str = ""
+    # Set by the sweep only: the deadline's date, which the sweep also clears it by.
+    due_on: date | None = None
 
 
 def notify(recipients: Iterable, kind: str, message: str, *, key: str, case_number: str = "",
@@ -64,9 +71,15 @@ def tell(messages: Iterable[Message]) -> int:
             wanted[user.pk, message.key] = Notification(
                 user_id=user.pk, kind=message.kind, key=message.key, message=message.text,
                 params=message.params, case_number=message.case_number, link=message.link,
-                email_pending=bool(user.email))
+                due_on=message.due_on, email_pending=bool(user.email))
     if not wanted:
         return 0
+    digest_users = set(NotificationPreference.objects.filter(
+        daily_digest=True, user_id__in={user_id for user_id, _key in wanted})
+        .values_list("user_id", flat=True))
+    for (user_id, _key), notification in wanted.items():
+        if user_id in digest_users:
+            notification.email_pending = False
     keys = sorted({key for _user, key in wanted})
     for start in range(0, len(keys), KEYS_PER_QUERY):
         for known in Notification.objects.filter(key__in=keys[start:start + KEYS_PER_QUERY]) \
@@ -80,9 +93,14 @@ def tell(messages: Iterable[Message]) -> int:
     return len(new)
 
 
+def current_notifications(user) -> QuerySet[Notification]:
+    """`user`'s notifications of things not yet done, the newest first."""
+    return Notification.objects.filter(user=user, cleared_at__isnull=True)
+
+
 def unread_notifications(user) -> QuerySet[Notification]:
-    """`user`'s notifications not yet marked read, the newest first."""
-    return Notification.objects.filter(user=user, read_at__isnull=True)
+    """`user`'s open notifications not yet marked read, the newest first."""
+    return current_notifications(user).filter(read_at__isnull=True)
 
 
 def mark_all_read(user) -> int:
@@ -91,9 +109,45 @@ def mark_all_read(user) -> int:
 
 
 def mark_read(user, notification_id: int) -> bool:
-    """Mark one of `user`'s notifications read; False if it is not theirs or already read."""
-    return bool(Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True)
-                .update(read_at=timezone.now()))
+    """Mark one of `user`'s notifications read, and with news their other unread news of the
+    same page (one entry on their list, see `inbox`); False if it is not theirs or already
+    read."""
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        return False
+    same = Q(pk=notification.pk)
+    if notification.due_on is None and notification.link:
+        same |= Q(due_on__isnull=True, link=notification.link)
+    return bool(unread_notifications(user).filter(same).update(read_at=timezone.now()))
+
+
+def open_notification(user, notification_id: int) -> Notification:
+    """`user` opens one of their notifications: it is marked read and returned, to follow its
+    link. Another user's is `Notification.DoesNotExist`."""
+    notification = Notification.objects.get(pk=notification_id, user=user)
+    mark_read(user, notification.pk)
+    return notification
+
+
+def clear_notifications(*keys: str) -> int:
+    """The things the notifications of `keys` asked for are done (a referral answered): they
+    leave every user's list, read or not (they stay stored). Return how many."""
+    return Notification.objects.filter(key__in=keys, cleared_at__isnull=True) \
+        .update(cleared_at=timezone.now())
+
+
+def clear_met_deadlines(still_open: set[tuple[int, str]]) -> int:
+    """Clear the notifications of deadlines that are no longer open for their user: met,
+    moved to a new date, or now someone else's. `still_open` holds (user id, key) pairs of
+    the deadlines open now. Return how many were cleared."""
+    told = Notification.objects.filter(due_on__isnull=False, cleared_at__isnull=True)
+    met = [pk for pk, user_id, key in told.values_list("pk", "user_id", "key").iterator()
+           if (user_id, key) not in still_open]
+    now = timezone.now()
+    for start in range(0, len(met), KEYS_PER_QUERY):
+        Notification.objects.filter(pk__in=met[start:start + KEYS_PER_QUERY]) \
+            .update(cleared_at=now)
+    return len(met)
 
 
 def send_pending_emails(limit: int = 500) -> int:
@@ -134,14 +188,19 @@ def _send(notification: Notification) -> None:
 
 
 def reminder_sweep(today: date | None = None) -> int:
-    """Notify the responsible people of every open deadline; return new notifications.
+    """Notify the responsible people of every open deadline, and clear the notifications of
+    deadlines met since; return new notifications.
 
     Safe to run as often as wanted: each deadline notifies each person once (per due date:
     an extended reflection period or a renewed permit is a new deadline).
     """
     today = today or timezone.localdate()
     with transaction.atomic():
-        return tell(Message(deadline.kind, deadline.key, deadline.message,
-                            tuple(deadline.responsible), deadline.params,
-                            deadline.case_number, deadline.link)
-                    for deadline in open_deadlines(today))
+        due = list(open_deadlines(today))
+        created = tell(Message(deadline.kind, deadline.key, deadline.message,
+                               tuple(deadline.responsible), deadline.params,
+                               deadline.case_number, deadline.link, deadline.due_on)
+                       for deadline in due)
+        clear_met_deadlines({(person.pk, deadline.key) for deadline in due
+                             for person in deadline.responsible if person is not None})
+    return created

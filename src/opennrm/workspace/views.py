@@ -12,16 +12,39 @@ from django.views.decorators.http import require_POST
 from opennrm.cases import access
 from opennrm.cases.views import case_view
 from opennrm.core.middleware import SlidingSessionMiddleware
-from opennrm.reminders.views import home_context
+from opennrm.reminders.inbox import inbox_for
 from opennrm.workspace import worklists
 from opennrm.workspace.timeline import timeline
+from opennrm.workspace.waiting import claim_notifications, waiting_for
+
+# The most urgent deadlines and the newest notifications on the home page; the counts say how
+# many there are, and the deadline and notification pages list them all.
+DEADLINES_SHOWN = 10
+NOTIFICATIONS_SHOWN = 5
 
 
 @login_required
 def home(request):
-    """What needs the signed-in user today."""
+    """What needs the signed-in user today, one entry per thing: what waits for their
+    agency's answer, their deadlines (their team's, for a supervisor), the other things they
+    were told, and their worklists, each the nearest deadline first."""
+    user, today = request.user, timezone.localdate()
+    inbox = inbox_for(user, today)
+    waiting = waiting_for(user, today)
+    claim_notifications(waiting, inbox)
+    nearest: dict = {}
+    for entry in inbox.deadlines:
+        nearest.setdefault(entry.case_number, entry.due_on)
     return render(request, "workspace/home.html", {
-        "worklists": worklists.worklists_for(request.user), **home_context(request.user)})
+        "worklists": worklists.worklists_for(user, nearest),
+        "waiting": waiting,
+        "deadlines": inbox.deadlines[:DEADLINES_SHOWN],
+        "deadline_count": len(inbox.deadlines),
+        "team": any(entry.assignees for entry in inbox.deadlines),
+        "notifications": inbox.news[:NOTIFICATIONS_SHOWN],
+        "notification_count": len(inbox.news),
+        "unread_count": inbox.unread_count + sum(entry.unread for entry in waiting.entries),
+    })
 
 
 @require_POST

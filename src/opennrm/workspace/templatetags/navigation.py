@@ -1,10 +1,11 @@
 """The main menu's entries for apps above `cases` (whose own tag library, `opennrm`, may not
-import them): the service directory and statistics."""
+import them): the service directory, statistics and the transnational pages."""
 
 from django import template
 
 from opennrm.services.access import can_read_directory
 from opennrm.statistics.access import can_view_statistics
+from opennrm.transnational.access import can_manage_partners, is_focal_point
 
 register = template.Library()
 
@@ -18,3 +19,15 @@ def may_read_directory(user) -> bool:
 @register.filter
 def may_view_statistics(user) -> bool:
     return can_view_statistics(user)
+
+
+@register.filter
+def may_manage_partners(user) -> bool:
+    """The administrator's pages of the transnational channel (node, partners, messages)."""
+    return can_manage_partners(user)
+
+
+@register.filter
+def may_see_transnational_referrals(user) -> bool:
+    """The national focal point's inbox of offers from partner nodes."""
+    return is_focal_point(user)
