@@ -166,6 +166,15 @@ def build_frames(t: dict[str, pd.DataFrame], start: date, end: date) -> dict:
                             & (assistance["delivered_on"] <= last)]
     assistance = assistance.merge(referrals[["referral_id", "case_id"]],
                                   left_on="referral_id", right_on="referral_id")
+    # Outside OpenNRM, "assistance delivered" is the outcome the referring agency records.
+    delivered = referrals[referrals["external"].astype(bool)
+                          & (referrals["state"] == "completed")].copy()
+    delivered["delivered_on"] = utc_day(delivered["ended_at"])
+    delivered = delivered[(delivered["delivered_on"] >= first)
+                          & (delivered["delivered_on"] <= last)]
+    delivered = delivered.merge(services[["service_id", "service_type"]], on="service_id")
+    assistance = pd.concat([assistance, delivered[["case_id", "service_type", "delivered_on"]]],
+                           ignore_index=True)
     assistance = assistance.merge(case_facts, on="case_id")
 
     closures = cases[(cases["closed_on"] >= first) & (cases["closed_on"] <= last)]

@@ -143,6 +143,8 @@ OWNED_PKS = {
     "referral-detail": "referral",
     "assistance-new": "referral",
     "referral-change": "referral",
+    "referral-outcome": "referral",
+    "referral-letter": "referral",
     "trm-referral": "trm_referral",
     "trm-referral-decide": "trm_referral",
     "trm-referral-status": "trm_referral",

@@ -47,3 +47,11 @@ def test_production_hashes_passwords_with_argon2(tmp_path):
                          "print(make_password('a passphrase of some length').split('$')[0])"],
                   tmp_path, OPENNRM_SECRET_KEY=secrets.token_urlsafe(50))
     assert result.stdout.strip() == "argon2", result.stderr
+
+
+def test_an_unknown_identification_queue_policy_stops_the_server(tmp_path):
+    result = _run(["-m", "django", "check"], tmp_path,
+                  OPENNRM_SECRET_KEY=secrets.token_urlsafe(50),
+                  OPENNRM_IDENTIFICATION_QUEUE="whenever")
+    assert result.returncode != 0
+    assert 'OPENNRM_IDENTIFICATION_QUEUE must be "referred" or "accepted"' in result.stderr

@@ -125,13 +125,28 @@ def _print_logins(logins) -> None:
     Console(width=max(console.width, 130)).print(table)
 
 
+def _local_base_url(host: str, port: int) -> str:
+    """The address of `opennrm run`'s server, for links in e-mails. A server listening on
+    every interface is reached on this computer as 127.0.0.1."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @app.command()
 def run(
     host: str = "127.0.0.1",
     port: int = 8000,
     demo_cases: Annotated[int, typer.Option(help="Demo cases to load into an empty node.")] = 300,
 ) -> None:
-    """Run a local node: migrate, load demo data if empty, serve on http://HOST:PORT."""
+    """Run a local node: migrate, load demo data if empty, serve on http://HOST:PORT.
+
+    Links in e-mails point at http://HOST:PORT unless OPENNRM_BASE_URL is set."""
+    if not os.environ.get("OPENNRM_BASE_URL"):
+        # Before the settings are read; the worker started below inherits it.
+        os.environ["OPENNRM_BASE_URL"] = _local_base_url(host, port)
     _setup(debug=True)
     from django.core.management import call_command
 
@@ -147,6 +162,9 @@ def run(
     # console e-mail backend) go to its log, not between the server's lines.
     from django.conf import settings
 
+    # The database and the key ring may live elsewhere (DATABASE_URL, OPENNRM_KEYRING), so
+    # nothing may have made the var folder yet.
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     worker_log = settings.VAR_DIR / "worker.log"
     with open(worker_log, "ab") as log:
         worker = subprocess.Popen([sys.executable, "-m", "opennrm.cli", "worker"],

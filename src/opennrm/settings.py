@@ -243,10 +243,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OPENNRM_MAX_FORM_BYTES",
 # and the resident population for SDG 16.2.2 rates (see docs/statistics.md).
 OPENNRM_DP_BUDGET = float(os.environ.get("OPENNRM_DP_BUDGET", "1.0"))
 OPENNRM_POPULATION_FILE = os.environ.get("OPENNRM_POPULATION_FILE", "")
-# The node's own address, for links in e-mail notifications.
+# The node's own address, for links in e-mail notifications (`opennrm run` sets it from its
+# host and port when it is not set).
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000")
-# Who decides formal identification ("role:agency type", "*" = any type). Each country
-# names its competent authority: police, prosecution, a multidisciplinary commission…
 # Background work (reminder sweeps, e-mail): the Django Tasks API with its database backend,
 # run by `opennrm worker`. No broker: the queue is a table in the node's own database.
 TASKS = {
@@ -266,9 +265,17 @@ EMAIL_HOST_PASSWORD = os.environ.get("OPENNRM_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("OPENNRM_EMAIL_USE_TLS", "0") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "opennrm@localhost")
 
+# Who decides formal identification ("role:agency type", "*" = any type). Each country
+# names its competent authority: police, prosecution, a multidisciplinary commission…
 OPENNRM_IDENTIFICATION_DECIDERS = env_list(
     "OPENNRM_IDENTIFICATION_DECIDERS",
     "national_coordinator:*,supervisor:law_enforcement,supervisor:prosecution")
+# When a case referred to the competent authority for formal identification reaches its
+# decision-makers' queue: "referred" (as soon as it is referred, the consent in force) or
+# "accepted" (once the authority has accepted the referral).
+OPENNRM_IDENTIFICATION_QUEUE = os.environ.get("OPENNRM_IDENTIFICATION_QUEUE", "referred")
+if OPENNRM_IDENTIFICATION_QUEUE not in ("referred", "accepted"):
+    raise ImproperlyConfigured('OPENNRM_IDENTIFICATION_QUEUE must be "referred" or "accepted".')
 # The recovery and reflection period a country grants at least (CETS 197 art. 13: never
 # fewer than 30 days; the service refuses a setting below that).
 OPENNRM_REFLECTION_PERIOD_MIN_DAYS = int(os.environ.get("OPENNRM_REFLECTION_PERIOD_MIN_DAYS",

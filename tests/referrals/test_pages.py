@@ -89,13 +89,15 @@ def test_a_supervisor_sees_and_uses_the_override(client, supervisor, case, servi
     assert Referral.objects.get().consent_override_reason == "Injured; cannot sign today."
 
 
-def test_it_lists_only_services_of_other_agencies_in_opennrm(client, caseworker, case,
-                                                             consent, ngo):
+def test_it_lists_services_of_other_agencies_and_outside_opennrm(client, caseworker, case,
+                                                                consent, ngo):
     make_agency_service(ngo, "Our own shelter")
     make_agency_service(None, "Shelter by phone")
     text = as_user(client, caseworker).get(new(case), {"service_type": "shelter"}
                                            ).content.decode()
-    assert "Our own shelter" not in text and "Shelter by phone" not in text
+    assert "Our own shelter" not in text
+    assert ("Shelter by phone — Shelter by phone provider (outside OpenNRM: the referral is "
+            "recorded, you contact them)") in text
 
 
 def test_referring_validates_ownership(client, police_officer, case, service, consent):

@@ -1,8 +1,10 @@
 """The competent authority decides formal identification of a case another agency owns,
-when that agency referred the person to it for identification (with consent) and it accepted.
+when that agency referred the person to it for identification (with consent): as soon as it
+is referred, or once the authority accepted it, as the node's policy says
+(OPENNRM_IDENTIFICATION_QUEUE, "referred" by default).
 
 The NGO that met the person keeps the case; the police (or a commission) decide; the
-decision sets the victim status on the NGO's case. Without an accepted referral in force, the
+decision sets the victim status on the NGO's case. Without such a referral in force, the
 authority cannot see or decide the case at all.
 """
 
@@ -21,6 +23,7 @@ from tests.factories import (
     COERCED,
     EXPLOITED,
     RECRUITED,
+    make_agency,
     make_agency_service,
     make_screening,
     make_user,
@@ -71,11 +74,30 @@ def test_the_authority_decides_a_case_referred_to_it(accepted, decider, screened
         access.get_visible_case(decider, screened.case_number)
 
 
-def test_a_referral_not_yet_accepted_gives_nothing(identification_referral, decider, screened):
+def test_a_referral_opens_the_case_to_the_authority_as_soon_as_it_is_sent(
+        identification_referral, decider, screened):
+    assert identification_referral.state == "sent"
+    assert list(services.awaiting_decision(decider)) == [screened]
+    _decide(decider, screened)
+    assert Case.objects.get(pk=screened.pk).victim_status == "identified"
+
+
+def test_a_referral_not_yet_accepted_gives_nothing_when_the_policy_says_accepted(
+        settings, identification_referral, decider, screened):
+    settings.OPENNRM_IDENTIFICATION_QUEUE = "accepted"
     assert list(services.awaiting_decision(decider)) == []
     with pytest.raises(access.CaseAccessDenied):
         _decide(decider, screened)
     assert Case.objects.get(pk=screened.pk).victim_status == "presumed"
+    referrals.accept_referral(decider, identification_referral)
+    assert list(services.awaiting_decision(decider)) == [screened]
+
+
+def test_a_declined_referral_gives_nothing(identification_referral, decider, screened):
+    referrals.decline_referral(decider, identification_referral, "Not ours to decide.")
+    assert list(services.awaiting_decision(decider)) == []
+    with pytest.raises(access.CaseAccessDenied):
+        _decide(decider, screened)
 
 
 def test_a_referral_for_another_service_gives_nothing(caseworker, screened, police, decider):
@@ -123,9 +145,10 @@ def test_the_decision_page_and_queue_work_for_the_referred_authority(accepted, d
     assert Case.objects.get(pk=screened.pk).victim_status == "identified"
 
 
-def test_it_validates_ownership(identification_referral, police, screened):
-    """Before acceptance, and for agencies the case was not referred to, the decision page
-    and the API answer 404."""
+def test_it_validates_ownership(settings, identification_referral, police, screened):
+    """Before acceptance where the policy waits for it, and for agencies the case was not
+    referred to, the decision page and the API answer 404."""
+    settings.OPENNRM_IDENTIFICATION_QUEUE = "accepted"
     decider = make_user(Role.SUPERVISOR, police, "police-supervisor-2")
     client = Client()
     client.force_login(decider)
@@ -142,3 +165,57 @@ def test_the_api_decision_works_for_the_referred_authority(accepted, decider, sc
         {"decision": "identified", "decided_on": "2026-04-01", "grounds": "Confirmed."})
     assert response.status_code == 201, response.content
     assert Case.objects.get(pk=screened.pk).victim_status == "identified"
+
+
+def test_another_authority_gets_nothing(identification_referral, screened):
+    elsewhere = make_agency("police-balti", "law_enforcement")
+    decider = make_user(Role.SUPERVISOR, elsewhere, "balti-supervisor")
+    assert list(services.awaiting_decision(decider)) == []
+    client = Client()
+    client.force_login(decider)
+    assert client.get(f"/cases/{screened.case_number}/identification/new/").status_code == 404
+
+
+# --- deciding from the referral page ---------------------------------------------------------
+
+DECIDE_LINK = "Decide formal identification"
+
+
+def _referral_page(user, referral) -> str:
+    client = Client()
+    client.force_login(user)
+    response = client.get(f"/referrals/{referral.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_decision_maker_decides_from_the_referral(identification_referral, decider,
+                                                       screened):
+    page = _referral_page(decider, identification_referral)
+    assert DECIDE_LINK in page
+    assert f'href="/cases/{screened.case_number}/identification/new/"' in page
+
+
+def test_the_referral_asks_to_accept_first_when_the_policy_says_accepted(
+        settings, identification_referral, decider):
+    settings.OPENNRM_IDENTIFICATION_QUEUE = "accepted"
+    page = _referral_page(decider, identification_referral)
+    assert DECIDE_LINK not in page
+    assert "Accept the referral to record the formal identification decision." in page
+    referrals.accept_referral(decider, identification_referral)
+    assert DECIDE_LINK in _referral_page(decider, identification_referral)
+
+
+def test_only_decision_makers_of_the_recipient_see_the_decide_link(
+        identification_referral, police, caseworker):
+    officer = make_user(Role.CASEWORKER, police, "police-officer")
+    assert DECIDE_LINK not in _referral_page(officer, identification_referral)
+    assert DECIDE_LINK not in _referral_page(caseworker, identification_referral)
+
+
+def test_a_referral_for_another_service_has_no_decide_link(caseworker, screened, police,
+                                                           decider):
+    case_services.record_consent(caseworker, screened, "referral", date(2026, 3, 2))
+    legal = make_agency_service(police, "Victim support unit", "legal_aid")
+    referral = referrals.refer_case(caseworker, screened, legal)
+    assert DECIDE_LINK not in _referral_page(decider, referral)

@@ -1,9 +1,10 @@
 """Referrals and the assistance delivered under them.
 
-/api/cases/{case_number}/referrals (refer; the case's referrals, for its owning agency),
-/api/referrals (the inbox and outbox), /api/referrals/{referral_id} (one referral: the
-recipient gets only the fields it shares, while it is open and its consent in force), the
-changes of state, and /api/referrals/{referral_id}/assistance. Handlers translate HTTP to
+/api/cases/{case_number}/referrals (refer, or record a referral outside OpenNRM; the case's
+referrals, for its owning agency), /api/referrals (the inbox and outbox),
+/api/referrals/{referral_id} (one referral: the recipient gets only the fields it shares,
+while it is open and its consent in force), the changes of state, the outcome of a referral
+outside OpenNRM, and /api/referrals/{referral_id}/assistance. Handlers translate HTTP to
 calls of `referrals.services` and back; the rules live there. The schemas are in
 `referrals_schemas.py`.
 """
@@ -22,6 +23,7 @@ from opennrm.api.problems import problems
 from opennrm.api.referrals_schemas import (
     AssistanceOut,
     AssistanceRequest,
+    OutcomeRequest,
     ReasonRequest,
     ReferralDetail,
     ReferralFilters,
@@ -55,16 +57,19 @@ def _summaries(referrals) -> list[dict]:
     return [{**row, "service": row["service__hsds_id"],
              "referring_agency": row["referring_agency_code"],
              "recipient_agency": row["recipient_agency_code"]}
-            for row in referrals.values("id", "state", "sent_at", "respond_by", "service__hsds_id",
-                                        **SUMMARY_VALUES)]
+            for row in referrals.values("id", "state", "outcome", "external", "sent_at",
+                                        "respond_by", "service__hsds_id", **SUMMARY_VALUES)]
 
 
 def _summary(referral: Referral) -> dict:
     return {"id": referral.pk, "case_number": referral.case.case_number,
             "service": referral.service.hsds_id, "service_name": referral.service.name,
             "referring_agency": referral.referring_agency.code,
-            "recipient_agency": referral.recipient_agency.code, "state": referral.state,
-            "sent_at": referral.sent_at, "respond_by": referral.respond_by}
+            "recipient_agency": (referral.recipient_agency.code if referral.recipient_agency_id
+                                 else None),
+            "external": referral.external, "state": referral.state,
+            "outcome": referral.outcome, "sent_at": referral.sent_at,
+            "respond_by": referral.respond_by}
 
 
 def _referral(request: HttpRequest, referral_id: int) -> Referral:
@@ -88,15 +93,27 @@ def _assistance_out(record) -> dict:
              operation_id="referCase", summary="Refer a case to a service")
 def refer_case(request: HttpRequest, case_number: CaseNumber, referral: ReferralRequest):
     """Needs a referral consent in force for the receiving agency (or no named agency); a
-    missing or withdrawn consent is a 422 on `consent`. The receiving agency is told."""
+    missing or withdrawn consent is a 422 on `consent`. The receiving agency is told. With
+    `external`, the referral to a service outside OpenNRM is recorded (its consent must name
+    no agency) and you contact the provider."""
     case = access.get_visible_case(request.auth, case_number)
     service = Service.objects.select_related("provider__agency").filter(
         hsds_id=referral.service).first()
     if service is None:
         raise ValidationError({"service": [_("There is no such service.")]})
-    sent = services.refer_case(request.auth, case, service, referral.shared_fields,
-                               referral.needs, override_reason=referral.override_reason,
-                               channel=CHANNEL)
+    if referral.external:
+        sent = services.record_external_referral(
+            request.auth, case, service, referral.shared_fields, referral.needs,
+            follow_up_on=referral.follow_up_on, override_reason=referral.override_reason,
+            channel=CHANNEL)
+    elif referral.follow_up_on is not None:
+        raise ValidationError({"follow_up_on": [_(
+            "Only a referral outside OpenNRM has a follow-up date: the receiving agency "
+            "answers in the service's answer time.")]})
+    else:
+        sent = services.refer_case(request.auth, case, service, referral.shared_fields,
+                                   referral.needs, override_reason=referral.override_reason,
+                                   channel=CHANNEL)
     return Status(201, _summary(sent))
 
 
@@ -195,6 +212,18 @@ def withdraw_referral(request: HttpRequest, referral_id: ReferralId, body: Reaso
 def complete_referral(request: HttpRequest, referral_id: ReferralId, body: ReasonRequest):
     """Record the assistance delivered first."""
     return _change(request, referral_id, services.complete_referral, body.reason)
+
+
+@router.post("/referrals/{referral_id}/outcome", response=CHANGE_RESPONSES,
+             operation_id="recordReferralOutcome",
+             summary="Record what became of a referral outside OpenNRM (referring agency)")
+def record_referral_outcome(request: HttpRequest, referral_id: ReferralId,
+                            body: OutcomeRequest):
+    """Its follow-up reminder ends. A referral in OpenNRM is a 422: its receiving agency
+    answers it."""
+    referral = _referral(request, referral_id)
+    return _summary(services.record_referral_outcome(request.auth, referral, body.outcome,
+                                                     body.note, channel=CHANNEL))
 
 
 # --- assistance ----------------------------------------------------------------------------

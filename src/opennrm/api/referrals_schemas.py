@@ -8,8 +8,9 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from opennrm.api.schemas import IsoDate, Request
+from opennrm.core import codelists
 from opennrm.referrals import services
-from opennrm.referrals.models import ReferralState
+from opennrm.referrals.models import EXTERNAL_OUTCOMES, ReferralState
 
 SharedField = Literal[tuple(services.SHARED_FIELDS)]
 
@@ -21,8 +22,16 @@ class ReferralRequest(Request):
         "needs": "A safe place to stay for two weeks.",
     }]})
 
-    service: UUID = Field(description="Id of a service of another agency that takes referrals "
-                                      "in OpenNRM (the `id` of /api/services).")
+    service: UUID = Field(description="Id of a service of another provider (the `id` of "
+                                      "/api/services): one that takes referrals in OpenNRM, "
+                                      "or, with `external`, one outside OpenNRM.")
+    external: bool = Field(False, description="The service is outside OpenNRM: the referral is "
+                                              "recorded, and you contact the provider (the "
+                                              "referral letter is printed on the referral's "
+                                              "page). Its consent must name no agency.")
+    follow_up_on: IsoDate | None = Field(
+        None, description="With `external`: the day you will ask the provider what became of "
+                          "the referral (a reminder); default: the service's answer time.")
     shared_fields: list[str] = Field(
         [], description="What the receiving agency may see: "
                         + ", ".join(services.SHARED_FIELDS) + ". Nothing else is shared.")
@@ -34,6 +43,17 @@ class ReferralRequest(Request):
 
 class ReasonRequest(Request):
     reason: str = Field("", description="Required to decline, cancel or withdraw.")
+
+
+class OutcomeRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "outcome": "accepted", "note": "Lawyer assigned; first meeting on Monday.",
+    }]})
+
+    outcome: str = Field(description="What became of a referral outside OpenNRM: "
+                                     + ", ".join(codelists.entries(EXTERNAL_OUTCOMES))
+                                     + " (/api/codelists/external_referral_outcomes).")
+    note: str = Field("", description="Optional.")
 
 
 class AssistanceRequest(Request):
@@ -55,10 +75,18 @@ class ReferralSummary(Schema):
     service: UUID = Field(description="Id of the service (the `id` of /api/services).")
     service_name: str
     referring_agency: str = Field(description="Code of the referring agency.")
-    recipient_agency: str = Field(description="Code of the receiving agency.")
+    recipient_agency: str | None = Field(description="Code of the receiving agency; null for a "
+                                                     "referral outside OpenNRM.")
+    external: bool = Field(description="To a service outside OpenNRM: recorded by the "
+                                       "referring agency, which contacts the provider.")
     state: ReferralState
+    outcome: str = Field(description="Outside OpenNRM: what became of it, as the referring "
+                                     "agency recorded it (codes of "
+                                     "/api/codelists/external_referral_outcomes); empty until "
+                                     "then and for referrals in OpenNRM.")
     sent_at: datetime
-    respond_by: date
+    respond_by: date = Field(description="The receiving agency's answer deadline; outside "
+                                         "OpenNRM, the day to follow the referral up.")
 
 
 class ReferralEventOut(Schema):

@@ -35,6 +35,7 @@ from opennrm.api.screening_schemas import (
 )
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.screening import access as screening_access
 from opennrm.screening import engine, indicator_sets, services
 from opennrm.screening.models import IdentificationDecision, Screening
 
@@ -166,8 +167,9 @@ def record_screening(request: HttpRequest, case_number: CaseNumber,
             response={200: list[ScreeningOut], **problems(401, 404, 422)},
             operation_id="listScreenings", summary="List the screenings of a case")
 def list_screenings(request: HttpRequest, case_number: CaseNumber):
-    """Newest first. The notes may describe the person: reading them is audited."""
-    case = access.get_visible_case(request.auth, case_number)
+    """Newest first. The notes may describe the person: reading them is audited. The
+    decision-makers a case is referred to for formal identification read them too."""
+    case = screening_access.get_case_for_screening(request.auth, case_number)
     screenings = services.read_screenings(request.auth, case, channel=CHANNEL)
     language = _language()
     return [_screening_out(screening, language) for screening in screenings]

@@ -39,7 +39,7 @@ from opennrm.core import codelists
 from opennrm.services import access as directory_access
 from opennrm.services import hsds, matching, queries
 from opennrm.services import services as directory
-from opennrm.services.models import ContactChannel, Provider, Service
+from opennrm.services.models import Provider, Service
 
 CHANNEL = "api"
 HSDS_FILENAME = "opennrm-service-directory-hsds.zip"
@@ -165,8 +165,7 @@ def list_matching_services(request: HttpRequest, case_number: CaseNumber, servic
         raise ValidationError({"service_type": [
             "Unknown service type: codes from /api/codelists/service_types."]})
     return [{"service": service_out(service),
-             "takes_referrals": (service.provider.agency_id is not None
-                                 and service.contact_channel == ContactChannel.IN_SYSTEM),
+             "takes_referrals": matching.takes_referrals_in_opennrm(service),
              "notes": matching.eligibility_notes(service, case)}
             for service in matching.matching_services(case, service_type)]
 

@@ -178,5 +178,6 @@ class ImportSummaryOut(Schema):
 class MatchingService(Schema):
     service: ServiceOut
     takes_referrals: bool = Field(description="The provider receives referrals in OpenNRM; "
-                                              "otherwise contact it directly.")
+                                              "otherwise record a referral outside OpenNRM "
+                                              "(`external`) and contact it.")
     notes: list[str] = Field(description="What to know before referring this person.")

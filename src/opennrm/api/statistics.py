@@ -69,7 +69,8 @@ def _refused(error: releases.ReleaseError) -> HttpResponse:
 
 def _release_out(release: Release) -> dict:
     return {
-        "id": release.pk, "table_set": release.table_set, "title": release.title,
+        "id": release.pk, "table_set": release.table_set,
+        "title": releases.release_title(release),
         "period_start": release.period_start, "period_end": release.period_end,
         "published_at": release.published_at, "published_by": release.published_by.username,
         "controls": release.controls, "epsilon_spent": release.epsilon_spent,

@@ -1,12 +1,15 @@
 """Who may see and act on which referral, and the cases a referral opens to its recipient.
 
 The receiving agency sees a referral, and through it only the fields it shares, while it is
-open and the consent it rests on is in force. Two grants let a referral open the case itself
-for one purpose; `ReferralsConfig.ready` registers them with `opennrm.cases.access`.
+open and the consent it rests on is in force; outside OpenNRM, the referring agency prints
+those fields in the referral letter under the same condition. Two grants let a referral open
+the case itself for one purpose; `ReferralsConfig.ready` registers them with
+`opennrm.cases.access`.
 """
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -56,7 +59,20 @@ def is_referral_recipient(user: "User | None", referral: Referral) -> bool:
 def can_see_shared_fields(user: "User | None", referral: Referral) -> bool:
     """The recipient sees the shared fields only while the referral is open and the consent
     it rests on is in force: withdrawing that consent ends the access at once."""
-    if not is_referral_recipient(user, referral) or not referral.is_open:
+    return is_referral_recipient(user, referral) and may_share_now(referral)
+
+
+def can_print_referral_letter(user: "User | None", referral: Referral) -> bool:
+    """The referring agency prints the letter of a referral outside OpenNRM, for the
+    provider, while what it shares may be shared (`may_share_now`)."""
+    return (referral.external and is_referral_sender(user, referral)
+            and may_share_now(referral))
+
+
+def may_share_now(referral: Referral) -> bool:
+    """What the referral shares may be shown or handed over now: it is open, and the consent
+    it rests on is in force (or it was sent under an audited override)."""
+    if not referral.is_open:
         return False
     consent = referral.consent
     if consent is None:  # sent under an audited override of a missing consent
@@ -83,16 +99,26 @@ def can_override_referral_consent(user: "User | None", case: Case) -> bool:
 # --- formal identification by referral ----------------------------------------------------
 # The agency that met the person keeps the case and refers the person, with their consent, to
 # the competent authority for formal identification (a service of this type in the directory).
-# Once the authority accepts, its decision-makers see the case on their queue and decide;
+# Its decision-makers see the case on their queue and decide as soon as it is referred, or
+# once the authority accepted it, as the node's policy says (OPENNRM_IDENTIFICATION_QUEUE);
 # nothing else of the case opens to them, and withdrawing the consent ends it.
 IDENTIFICATION_SERVICE_TYPE = "formal_identification"
 
 
+def identification_queue_states() -> tuple[str, ...]:
+    """The states in which a referral for identification opens its case to the authority's
+    decision-makers: open ("referred", the default) or accepted only ("accepted")."""
+    if settings.OPENNRM_IDENTIFICATION_QUEUE == "accepted":
+        return (ReferralState.ACCEPTED,)
+    return OPEN_STATES
+
+
 def cases_referred_for_identification(user: "User") -> QuerySet:
-    """The ids of the cases referred to `user`'s agency for formal identification and
-    accepted, whose referral still rests on a consent in force (or an audited override)."""
+    """The ids of the cases referred to `user`'s agency for formal identification, in a state
+    `identification_queue_states` names, whose referral still rests on a consent in force (or
+    an audited override)."""
     return Referral.objects.filter(
-        Q(recipient_agency_id=user.agency_id, state=ReferralState.ACCEPTED,
+        Q(recipient_agency_id=user.agency_id, state__in=identification_queue_states(),
           service__service_type=IDENTIFICATION_SERVICE_TYPE)
         & (Q(consent__isnull=True) | Consent.in_force_condition(through="consent"))
     ).values("case_id")

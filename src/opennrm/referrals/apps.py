@@ -16,11 +16,15 @@ class ReferralsConfig(AppConfig):
             case_shared_for_same_person_link,
             cases_referred_for_identification,
         )
-        from opennrm.referrals.deadlines import unanswered_referrals
+        from opennrm.referrals.deadlines import (
+            external_referrals_to_follow_up,
+            unanswered_referrals,
+        )
         from opennrm.referrals.views import referral_context
         from opennrm.reminders.deadlines import register_deadline_source
 
         register_case_section("referrals", referral_context, 20, relations=("referrals",))
         register_deadline_source("referral_unanswered", unanswered_referrals, 10)
+        register_deadline_source("referral_follow_up", external_referrals_to_follow_up, 11)
         case_access.register_identification_grant(cases_referred_for_identification)
         case_access.register_same_person_link_grant(case_shared_for_same_person_link)

@@ -1,4 +1,5 @@
-"""Demo referrals: some demo cases referred to demo services, in every state, with assistance.
+"""Demo referrals: some demo cases referred to demo services, in every state, with assistance,
+and a few to legal aid outside OpenNRM, with the outcomes their caseworkers recorded.
 
 Synthetic data only. Everything goes through the service functions (consent, referral,
 answers, assistance, consent withdrawal), so the audit trail and notifications are those a
@@ -16,12 +17,15 @@ from opennrm.cases.models import Case, CaseStatus, VictimStatus
 from opennrm.referrals import services
 from opennrm.referrals.access import IDENTIFICATION_SERVICE_TYPE
 from opennrm.referrals.models import Referral, ReferralState
-from opennrm.services.matching import matching_services
+from opennrm.services.matching import matching_services, takes_referrals_in_opennrm
 from opennrm.services.models import ContactChannel, Service
 
 CHANNEL = "cli"
 REFERRED_SHARE = 0.3
 IDENTIFICATION_REFERRALS = 6
+# Referrals to legal aid outside OpenNRM, and the outcomes recorded, in turn ("": waiting).
+EXTERNAL_SERVICE_TYPE = "legal_aid"
+EXTERNAL_OUTCOMES = ("", "accepted", "assistance_delivered", "no_answer", "declined", "")
 # The states the demo referrals end in, in turn: every state, most of them open.
 STATES = (ReferralState.SENT, ReferralState.ACCEPTED, ReferralState.SENT,
           ReferralState.COMPLETED, ReferralState.ACCEPTED, ReferralState.DECLINED,
@@ -94,7 +98,36 @@ def create_demo_referrals(limit: int = 60, seed: int = 2026) -> int:
             NEEDS.get(service_type, "Support as agreed with the person."), channel=CHANNEL)
         _bring_to(next(states), referral, sender, caseworkers[service.provider.agency_id])
         made += 1
-    return made + _refer_for_identification(caseworkers)
+    return made + _refer_for_identification(caseworkers) + _refer_outside(caseworkers)
+
+
+def _refer_outside(caseworkers: dict[int, User]) -> int:
+    """Open demo cases referred to legal aid outside OpenNRM (recorded, the provider
+    contacted by the caseworker), some with the outcome recorded."""
+    cases = (Case.objects.filter(owner_agency_id__in=caseworkers, status=CaseStatus.ACTIVE)
+             .select_related("person", "owner_agency").order_by("-id"))
+    outcomes = iter(EXTERNAL_OUTCOMES)
+    made = 0
+    for case in cases:
+        candidates = [service for service in matching_services(case, EXTERNAL_SERVICE_TYPE)
+                      if not takes_referrals_in_opennrm(service)
+                      and service.provider.agency_id != case.owner_agency_id]
+        if not candidates:
+            continue
+        outcome = next(outcomes, None)
+        if outcome is None:
+            break
+        sender = caseworkers[case.owner_agency_id]
+        if services.referral_consent(case, None) is None:
+            case_services.record_consent(sender, case, services.REFERRAL_CONSENT,
+                                         case.first_contact_on, channel=CHANNEL)
+        referral = services.record_external_referral(
+            sender, case, candidates[0], ["given_name", "gender", "languages", "needs"],
+            NEEDS[EXTERNAL_SERVICE_TYPE], channel=CHANNEL)
+        if outcome:
+            services.record_referral_outcome(sender, referral, outcome, channel=CHANNEL)
+        made += 1
+    return made
 
 
 def _refer_for_identification(caseworkers: dict[int, User]) -> int:

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from opennrm.core import codelists
 from opennrm.core.validation import TextLimit
+from opennrm.referrals.models import EXTERNAL_OUTCOMES
 from opennrm.referrals.services import DEFAULT_SHARED_FIELDS, SHARED_FIELDS
+from opennrm.services.matching import takes_referrals_in_opennrm
 
 
 class ServiceTypeForm(forms.Form):
@@ -19,8 +21,9 @@ class ServiceTypeForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
-    """Step two: a matching service, what to share, what the person needs; the override
-    fields only for those allowed to override a missing consent."""
+    """Step two: a matching service (those outside OpenNRM labelled so), what to share, what
+    the person needs, when to follow up a referral outside OpenNRM; the override fields only
+    for those allowed to override a missing consent."""
 
     service = forms.TypedChoiceField(
         label=_("Service"), coerce=int, widget=forms.RadioSelect,
@@ -35,6 +38,11 @@ class ReferralForm(forms.Form):
         label=_("What the person needs"), required=False, max_length=TextLimit.REASON,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Shared only when “The note on what the person needs” is ticked above."))
+    follow_up_on = forms.DateField(
+        label=_("Follow up by"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Only for a service outside OpenNRM: the day you will ask them what became "
+                    "of the referral. Empty: in the service's usual answer time."))
     override_reason = forms.CharField(
         label=_("Reason for referring without consent"), required=False,
         max_length=TextLimit.REASON, widget=forms.Textarea(attrs={"rows": 3}),
@@ -45,10 +53,30 @@ class ReferralForm(forms.Form):
         kwargs.setdefault("initial", {"shared_fields": list(DEFAULT_SHARED_FIELDS)})
         super().__init__(data, **kwargs)
         self.services = {service.pk: service for service in services}
-        self.fields["service"].choices = [
-            (service.pk, f"{service.name} — {service.provider.name}") for service in services]
+        self.external_ids = {service.pk for service in services
+                             if not takes_referrals_in_opennrm(service)}
+        self.fields["service"].choices = [(service.pk, self._label(service))
+                                          for service in services]
+        if not self.external_ids:
+            del self.fields["follow_up_on"]
         if not may_override:
             del self.fields["override_reason"]
+
+    def _label(self, service) -> str:
+        label = f"{service.name} — {service.provider.name}"
+        if service.pk in self.external_ids:
+            return _("%(service)s (outside OpenNRM: the referral is recorded, you contact "
+                     "them)") % {"service": label}
+        return label
+
+    @property
+    def submit_label(self) -> str:
+        """What the button does: send (in OpenNRM), record (outside it), or either."""
+        if not self.external_ids:
+            return _("Send the referral")
+        if self.external_ids == set(self.services):
+            return _("Record the referral")
+        return _("Send or record the referral")
 
 
 class ReasonForm(forms.Form):
@@ -85,3 +113,21 @@ class AssistanceForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"delivered_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
+
+
+class OutcomeForm(forms.Form):
+    """What became of a referral outside OpenNRM, and a note."""
+
+    outcome = forms.ChoiceField(
+        label=_("What became of the referral"), widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what became of the referral."),
+                        "invalid_choice": _("Choose one of the outcomes listed.")})
+    note = forms.CharField(label=_("Note (optional)"), required=False,
+                           max_length=TextLimit.REASON, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("For example who you spoke to, or the appointment "
+                                       "they gave."))
+
+    def __init__(self, *args, outcomes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [(code, codelists.lazy_label(EXTERNAL_OUTCOMES, code))
+                                          for code in outcomes]

@@ -3,6 +3,10 @@
 A referral rests on the person's consent: the recipient sees the fields the referring
 caseworker chose to share, and only while the referral is open and that consent is in force.
 Every change of state is kept in `ReferralEvent`, so the history of a referral is complete.
+
+A referral to a service outside OpenNRM (`external`: no agency of this node receives it) is
+recorded by the referring caseworker, who contacts the provider with the referral letter and
+records what became of it (`outcome`); it goes through the same states.
 """
 
 from django.conf import settings
@@ -29,6 +33,8 @@ class ReferralState(models.TextChoices):
 
 # The states in which the recipient works on the referral (and may see what it shares).
 OPEN_STATES = (ReferralState.SENT, ReferralState.ACCEPTED)
+# The code list of what became of a referral outside OpenNRM.
+EXTERNAL_OUTCOMES = "external_referral_outcomes"
 
 
 class Referral(models.Model):
@@ -38,8 +44,12 @@ class Referral(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
     referring_agency = models.ForeignKey(Agency, on_delete=models.PROTECT,
                                          related_name="referrals_sent")
-    recipient_agency = models.ForeignKey(Agency, on_delete=models.PROTECT,
-                                         related_name="referrals_received")
+    # Empty for a referral to a service outside OpenNRM (`external`).
+    recipient_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True,
+                                         blank=True, related_name="referrals_received")
+    # To a service outside OpenNRM: recorded here, the provider is contacted by the referring
+    # caseworker, who records the outcome.
+    external = models.BooleanField(default=False)
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     # The consent the referral rests on; empty when a supervisor overrode a missing consent.
@@ -53,9 +63,13 @@ class Referral(models.Model):
     state = models.CharField(max_length=20, choices=ReferralState.choices,
                              default=ReferralState.SENT)
     sent_at = models.DateTimeField(default=timezone.now)
-    respond_by = models.DateField(help_text="Sent date + the service's agreed answer time")
+    respond_by = models.DateField(help_text="Sent date + the service's agreed answer time; "
+                                            "outside OpenNRM, the day to follow it up")
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Outside OpenNRM: what the referring caseworker learnt became of it, a code of
+    # `external_referral_outcomes` (empty until recorded, and for referrals in OpenNRM).
+    outcome = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -74,6 +88,19 @@ class Referral(models.Model):
             # Everything the agency sent (the inbox's third table), the newest first.
             models.Index(fields=["referring_agency", "-sent_at", "-id"],
                          name="referral_sent"),
+            # The referrals outside OpenNRM still to be followed up, by date (a reminder rule).
+            models.Index(fields=["respond_by"], name="referral_follow_up",
+                         condition=models.Q(external=True, state="sent")),
+            # The statistics read the assistance delivered outside OpenNRM in a period.
+            models.Index(fields=["ended_at"], name="referral_delivered_outside",
+                         condition=models.Q(external=True, state="completed")),
+        ]
+        constraints = [
+            # Received by an agency of this node, or outside OpenNRM: never both, never none.
+            models.CheckConstraint(
+                condition=(models.Q(external=False, recipient_agency__isnull=False)
+                           | models.Q(external=True, recipient_agency__isnull=True)),
+                name="referral_recipient_or_external"),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +109,20 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def recipient_name(self) -> str:
+        """Who receives it: the receiving agency, or the provider outside OpenNRM."""
+        if self.external:
+            return self.service.provider.name
+        return self.recipient_agency.name
+
+    @property
+    def status_label(self) -> str:
+        """The state, or outside OpenNRM the outcome the caseworker recorded."""
+        if self.outcome:
+            return codelists.label(EXTERNAL_OUTCOMES, self.outcome)
+        return self.get_state_display()
 
 
 class ReferralEvent(models.Model):

@@ -3,11 +3,16 @@
 The web UI, the REST API and the demo call these functions; each checks who may act,
 validates, writes, records the audit trail and tells the other side, in one transaction, so
 a refused change changes nothing. Who may see what is decided in `opennrm.cases.access`.
+
+A referral to a service outside OpenNRM (`record_external_referral`) follows the same consent
+rule and shares fields the same way; the referring caseworker contacts the provider with the
+referral letter (`print_referral_letter`) and records what became of it
+(`record_referral_outcome`), moving it through the states of `EXTERNAL_TRANSITIONS`.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,9 +30,11 @@ from opennrm.cases import access
 from opennrm.cases.models import Case, Consent
 from opennrm.cases.signals import consent_withdrawn
 from opennrm.core import codelists
+from opennrm.core.dates import short_date
 from opennrm.core.validation import TextLimit, clean_date, clean_text
 from opennrm.referrals import access as referral_access
 from opennrm.referrals.models import (
+    EXTERNAL_OUTCOMES,
     OPEN_STATES,
     Assistance,
     Referral,
@@ -35,7 +42,8 @@ from opennrm.referrals.models import (
     ReferralState,
 )
 from opennrm.reminders.services import clear_notifications, notify
-from opennrm.services.models import ContactChannel, Service
+from opennrm.services.matching import takes_referrals_in_opennrm
+from opennrm.services.models import Service
 
 REFERRAL_CONSENT = "referral"
 
@@ -55,6 +63,12 @@ SHARED_FIELDS = {
 }
 DEFAULT_SHARED_FIELDS = ("gender", "age_band", "languages", "needs")
 IDENTITY_SHARED_FIELDS = ("given_name", "family_name", "birth_date", "phone")
+# Shared fields holding codes, and the code list that names them.
+SHARED_FIELD_CODELISTS = {"gender": "genders", "age_band": "age_bands",
+                          "languages": "languages", "citizenships": "countries",
+                          "exploitation_forms": "exploitation_forms"}
+# How far ahead a referral outside OpenNRM may be set to be followed up.
+LONGEST_FOLLOW_UP = timedelta(days=366)
 
 SENDER, RECIPIENT, SYSTEM = "sender", "recipient", "system"
 
@@ -84,6 +98,42 @@ TRANSITIONS: dict[str, dict[str, Transition]] = {
     },
 }
 
+# Outside OpenNRM nobody answers in the system: the referring caseworker records what the
+# provider said (`record_referral_outcome`), or calls the referral off.
+EXTERNAL_TRANSITIONS: dict[str, dict[str, Transition]] = {
+    ReferralState.SENT: {
+        ReferralState.ACCEPTED: Transition(SENDER, reason_required=False),
+        ReferralState.COMPLETED: Transition(SENDER, reason_required=False),
+        ReferralState.DECLINED: Transition(SENDER, reason_required=False),
+        ReferralState.CANCELLED: Transition(SENDER, reason_required=True),
+        ReferralState.STOPPED: Transition(SYSTEM, reason_required=False),
+    },
+    ReferralState.ACCEPTED: {
+        ReferralState.COMPLETED: Transition(SENDER, reason_required=False),
+        ReferralState.CANCELLED: Transition(SENDER, reason_required=True),
+        ReferralState.STOPPED: Transition(SYSTEM, reason_required=False),
+    },
+}
+
+# The outcomes (`external_referral_outcomes`) that may be recorded in each state, and the
+# state each brings the referral to, so that the statistics count it with the others. No
+# answer: the referring agency stops waiting, as when it cancels.
+OUTCOMES: dict[str, dict[str, str]] = {
+    ReferralState.SENT: {
+        "accepted": ReferralState.ACCEPTED,
+        "assistance_delivered": ReferralState.COMPLETED,
+        "declined": ReferralState.DECLINED,
+        "no_answer": ReferralState.CANCELLED,
+    },
+    ReferralState.ACCEPTED: {"assistance_delivered": ReferralState.COMPLETED},
+}
+
+
+def transitions_of(referral: Referral) -> dict[str, dict[str, Transition]]:
+    """The state machine `referral` follows: in OpenNRM, or outside it."""
+    return EXTERNAL_TRANSITIONS if referral.external else TRANSITIONS
+
+
 # Who is told of a change (the other side), and what; never a name: e-mail leaves the node.
 _NOTICES = {
     ReferralState.SENT: (RECIPIENT, gettext_noop(
@@ -104,6 +154,10 @@ _NOTICES = {
         "Consent withdrawn: the referral of case %(case_number)s to %(service)s is stopped "
         "and your access to its data has ended.")),
 }
+# Outside OpenNRM only the referring caseworker can tell the provider.
+_EXTERNAL_STOPPED = gettext_noop(
+    "Consent withdrawn: the referral of case %(case_number)s to %(service)s, outside OpenNRM, "
+    "is stopped. Tell the service that the person withdrew their consent.")
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -137,7 +191,7 @@ def get_referral(user: User, referral_id: int) -> Referral:
 def case_referrals(user: User, case: Case) -> QuerySet[Referral]:
     """The referrals of a case, for those who may see the case (its owning agency)."""
     access.ensure_visible(user, case)
-    return case.referrals.select_related("service", "recipient_agency")
+    return case.referrals.select_related("service", "service__provider", "recipient_agency")
 
 
 @dataclass
@@ -174,6 +228,15 @@ def shared_data(user: User, referral: Referral, channel: str = "") -> dict | Non
     trail; None when the recipient's access has ended (closed or consent withdrawn)."""
     if not referral_access.can_see_shared_fields(user, referral):
         return None
+    shared = _shared_values(referral)
+    record_events(user, [AuditEvent(Action.READ, "case", referral.case.case_number,
+                                    tuple(shared), f"referral {referral.pk}")], channel)
+    return shared
+
+
+def _shared_values(referral: Referral) -> dict:
+    """The values of the fields the referral shares, and no other (nothing else of the
+    person is decrypted); the callers check access and audit the read."""
     case, person = referral.case, referral.case.person
     values = {
         "given_name": lambda: person.given_name,
@@ -187,10 +250,22 @@ def shared_data(user: User, referral: Referral, channel: str = "") -> dict | Non
         "exploitation_forms": lambda: list(case.exploitation_forms),
         "needs": lambda: referral.needs,
     }
-    shared = {name: values[name]() for name in SHARED_FIELDS if name in referral.shared_fields}
-    record_events(user, [AuditEvent(Action.READ, "case", case.case_number,
-                                    tuple(shared), f"referral {referral.pk}")], channel)
-    return shared
+    return {name: values[name]() for name in SHARED_FIELDS if name in referral.shared_fields}
+
+
+def shared_value_text(name: str, value) -> str:
+    """A shared value as people read it: codes by their label, dates in the active
+    language's format, lists joined."""
+    codelist = SHARED_FIELD_CODELISTS.get(name)
+    values = value if isinstance(value, list) else [value]
+    if codelist:
+        values = [codelists.label(codelist, code) for code in values if code]
+    elif name == "birth_date" and value:
+        try:
+            values = [short_date(date.fromisoformat(str(value)))]
+        except ValueError:
+            values = [value]
+    return ", ".join(str(item) for item in values if item)
 
 
 def assistance_records(user: User, referral: Referral, channel: str = "") -> list[Assistance]:
@@ -216,29 +291,39 @@ def side_of(user: User, referral: Referral) -> str | None:
 def allowed_transitions(user: User, referral: Referral) -> list[str]:
     """The states `user` may move the referral to now (for the buttons on its page)."""
     side = side_of(user, referral)
-    return [to_state for to_state, rule in TRANSITIONS.get(referral.state, {}).items()
+    return [to_state for to_state, rule in transitions_of(referral).get(referral.state, {}).items()
             if rule.by == side]
 
 
-def referral_consent(case: Case, recipient_agency: Agency) -> Consent | None:
+def referral_consent(case: Case, recipient_agency: Agency | None) -> Consent | None:
     """The consent a referral to `recipient_agency` rests on: purpose "referral", in force,
-    naming that agency or no agency. One naming the agency is preferred."""
+    naming that agency or no agency. One naming the agency is preferred. Outside OpenNRM
+    (`recipient_agency` None) only a consent naming no agency covers it."""
     in_force = case.consents.in_force().filter(purpose=REFERRAL_CONSENT).order_by(
         "-given_on", "-id")
-    return (in_force.filter(recipient_agency=recipient_agency).first()
-            or in_force.filter(recipient_agency__isnull=True).first())
+    named = (in_force.filter(recipient_agency=recipient_agency).first()
+             if recipient_agency is not None else None)
+    return named or in_force.filter(recipient_agency__isnull=True).first()
 
 
-def _missing_consent_message(case: Case, recipient_agency: Agency) -> str:
+def _missing_consent_message(case: Case, recipient_agency: Agency | None,
+                             recipient_name: str) -> str:
+    covering = Q(recipient_agency__isnull=True)
+    if recipient_agency is not None:
+        covering |= Q(recipient_agency=recipient_agency)
     withdrawn = (case.consents.filter(purpose=REFERRAL_CONSENT, withdrawn_on__isnull=False)
-                 .filter(Q(recipient_agency__isnull=True) | Q(recipient_agency=recipient_agency))
-                 .order_by("-withdrawn_on").first())
+                 .filter(covering).order_by("-withdrawn_on").first())
     if withdrawn is not None:
         return _("The person withdrew their consent to be referred on %(date)s. No referral "
                  "may be sent until they give it again.") % {
-                     "date": withdrawn.withdrawn_on.isoformat()}
+                     "date": short_date(withdrawn.withdrawn_on)}
+    if recipient_agency is None:
+        return _("The person has not consented to be referred to %(agency)s. Record their "
+                 "consent to be referred, naming no agency, first: a consent that names an "
+                 "agency does not cover a service outside OpenNRM.") % {
+                     "agency": recipient_name}
     return _("The person has not consented to be referred to %(agency)s. Record their "
-             "consent to be referred first.") % {"agency": recipient_agency.name}
+             "consent to be referred first.") % {"agency": recipient_name}
 
 
 def responsible_users(agency_id: int) -> QuerySet[User]:
@@ -261,6 +346,66 @@ def refer_case(actor: User, case: Case, service: Service, shared_fields: Iterabl
     """
     access.ensure_can_edit(actor, case)
     errors: dict = {}
+    shared, needs, override_reason = _clean_referral(shared_fields, needs, override_reason,
+                                                     errors)
+    provider = service.provider
+    recipient = provider.agency
+    if not (service.is_active and provider.is_active):
+        errors["service"] = [_("This service no longer takes referrals.")]
+    elif not takes_referrals_in_opennrm(service):
+        errors["service"] = [_("This provider does not take referrals in OpenNRM: record the "
+                               "referral as one outside OpenNRM and contact the provider "
+                               "yourself.")]
+    elif recipient.pk == case.owner_agency_id:
+        errors["service"] = [_("This service belongs to your own agency: no referral is "
+                               "needed.")]
+    if errors:
+        raise ValidationError(errors)
+    return _create_referral(actor, case, service, recipient, shared, needs, override_reason,
+                            channel)
+
+
+def record_external_referral(actor: User, case: Case, service: Service,
+                             shared_fields: Iterable[str] = (), needs: str = "", *,
+                             follow_up_on: date | str | None = None, override_reason: str = "",
+                             channel: str = "") -> Referral:
+    """Record a referral to a service outside OpenNRM: the caseworker contacts the provider
+    (the referral letter holds what is shared) and follows it up by `follow_up_on` (default:
+    the service's answer time from today), recording its outcome.
+
+    The consent rule is `refer_case`'s, with no receiving agency: a referral consent in force
+    that names no agency, or a supervisor's audited override.
+    """
+    access.ensure_can_edit(actor, case)
+    errors: dict = {}
+    shared, needs, override_reason = _clean_referral(shared_fields, needs, override_reason,
+                                                     errors)
+    follow_up = clean_date(follow_up_on, "follow_up_on", errors)
+    today = timezone.localdate()
+    if follow_up is not None and follow_up < today:
+        errors.setdefault("follow_up_on", []).append(_("The date is in the past."))
+    elif follow_up is not None and follow_up > today + LONGEST_FOLLOW_UP:
+        errors.setdefault("follow_up_on", []).append(
+            _("Choose a day within a year from today."))
+    provider = service.provider
+    if not (service.is_active and provider.is_active):
+        errors["service"] = [_("This service is no longer in the directory.")]
+    elif provider.agency_id == case.owner_agency_id:
+        errors["service"] = [_("This service belongs to your own agency: no referral is "
+                               "needed.")]
+    elif takes_referrals_in_opennrm(service):
+        errors["service"] = [_("This service takes referrals in OpenNRM: send the referral "
+                               "to it instead.")]
+    if errors:
+        raise ValidationError(errors)
+    return _create_referral(actor, case, service, None, shared, needs, override_reason,
+                            channel, follow_up_on=follow_up)
+
+
+def _clean_referral(shared_fields, needs: str, override_reason: str,
+                    errors: dict) -> tuple[list[str], str, str]:
+    """What is shared (codes of SHARED_FIELDS, in their order), the note and the override
+    reason, cleaned; the problems go into `errors`."""
     if not isinstance(shared_fields, (list, tuple, set, frozenset)):
         shared_fields = []
     shared = [name for name in SHARED_FIELDS if name in set(shared_fields)]
@@ -271,20 +416,17 @@ def refer_case(actor: User, case: Case, service: Service, shared_fields: Iterabl
     needs = clean_text(needs, "needs", errors, limit=TextLimit.REASON)
     override_reason = clean_text(override_reason, "override_reason", errors,
                                  limit=TextLimit.REASON)
-    provider = service.provider
-    recipient = provider.agency
-    if not (service.is_active and provider.is_active):
-        errors["service"] = [_("This service no longer takes referrals.")]
-    elif recipient is None or not recipient.is_active \
-            or service.contact_channel != ContactChannel.IN_SYSTEM:
-        errors["service"] = [_("This provider does not take referrals in OpenNRM: contact it "
-                               "directly.")]
-    elif recipient.pk == case.owner_agency_id:
-        errors["service"] = [_("This service belongs to your own agency: no referral is "
-                               "needed.")]
-    if errors:
-        raise ValidationError(errors)
+    return shared, needs, override_reason
 
+
+def _create_referral(actor: User, case: Case, service: Service, recipient: Agency | None,
+                     shared: list[str], needs: str, override_reason: str, channel: str, *,
+                     follow_up_on: date | None = None) -> Referral:
+    """Write a referral checked by `refer_case` or `record_external_referral`: the case open,
+    no other open referral to the service, the consent (or an allowed override), its first
+    event and audit entries, and the receiving agency told. Outside OpenNRM (`recipient`
+    None), `follow_up_on` is its deadline."""
+    recipient_name = recipient.name if recipient else service.provider.name
     with transaction.atomic():
         # The case row lock orders two referrals of the same case (the duplicate check).
         case = Case.objects.select_for_update().get(pk=case.pk)
@@ -296,7 +438,8 @@ def refer_case(actor: User, case: Case, service: Service, shared_fields: Iterabl
         consent = referral_consent(case, recipient)
         if consent is None:
             if not override_reason:
-                raise ValidationError({"consent": [_missing_consent_message(case, recipient)]})
+                raise ValidationError({"consent": [
+                    _missing_consent_message(case, recipient, recipient_name)]})
             if not referral_access.can_override_referral_consent(actor, case):
                 raise access.CaseAccessDenied(_(
                     "Only a supervisor or the national coordinator may refer without the "
@@ -307,14 +450,17 @@ def refer_case(actor: User, case: Case, service: Service, shared_fields: Iterabl
         now = timezone.now()
         referral = Referral.objects.create(
             case=case, service=service, referring_agency=case.owner_agency,
-            recipient_agency=recipient, referred_by=actor, consent=consent,
-            consent_override_reason=override_reason, shared_fields=shared, needs=needs,
-            state=ReferralState.SENT, sent_at=now,
-            respond_by=timezone.localdate(now) + timedelta(days=service.response_days))
+            recipient_agency=recipient, external=recipient is None, referred_by=actor,
+            consent=consent, consent_override_reason=override_reason, shared_fields=shared,
+            needs=needs, state=ReferralState.SENT, sent_at=now,
+            respond_by=follow_up_on or (timezone.localdate(now)
+                                        + timedelta(days=service.response_days)))
         ReferralEvent.objects.create(referral=referral, to_state=ReferralState.SENT,
                                      actor=actor, agency=actor.agency, at=now)
+        about = (f"referral {referral.pk} outside OpenNRM" if referral.external
+                 else f"referral {referral.pk}")
         events = [AuditEvent(Action.CREATE, "referral", case.case_number,
-                             ("service", "shared_fields", "needs"), f"referral {referral.pk}")]
+                             ("service", "shared_fields", "needs"), about)]
         if consent is None:
             events.append(AuditEvent(Action.UPDATE, "referral", case.case_number,
                                      ("consent",),
@@ -336,9 +482,11 @@ ACTION_WORDS = {
     ReferralState.STOPPED: gettext_lazy("stopped"),
 }
 
+
 def _transition(actor: User, referral: Referral, to_state: str, reason: str, channel: str,
-                *, side: str) -> Referral:
-    """Move `referral` to `to_state` if the table allows it from its current state.
+                *, side: str, outcome: str = "") -> Referral:
+    """Move `referral` to `to_state` if its table (`transitions_of`) allows it from its
+    current state; outside OpenNRM, with the `outcome` recorded.
 
     The row is locked and its state checked again inside the transaction, and the write is
     conditional on that state: of two concurrent answers exactly one wins, the other is
@@ -351,13 +499,15 @@ def _transition(actor: User, referral: Referral, to_state: str, reason: str, cha
     with transaction.atomic():
         current = Referral.objects.select_for_update().get(pk=referral.pk)
         from_state = current.state
-        rule = TRANSITIONS.get(from_state, {}).get(to_state)
+        rule = transitions_of(current).get(from_state, {}).get(to_state)
+        if outcome and OUTCOMES.get(from_state, {}).get(outcome) != to_state:
+            rule = None
         if rule is None or rule.by != side:
             raise ValidationError({"state": [_(
                 "A referral that is “%(current)s” cannot be %(action)s.") % {
                     "current": ReferralState(from_state).label,
                     "action": ACTION_WORDS[to_state]}]})
-        if rule.reason_required and not reason:
+        if rule.reason_required and not (reason or outcome):
             raise ValidationError({"reason": [_("Give the reason.")]})
         now = timezone.now()
         changes = {"state": to_state}
@@ -365,6 +515,8 @@ def _transition(actor: User, referral: Referral, to_state: str, reason: str, cha
             changes["answered_at"] = now
         if to_state not in OPEN_STATES:
             changes["ended_at"] = now
+        if outcome:
+            changes["outcome"] = outcome
         if not Referral.objects.filter(pk=current.pk, state=from_state).update(**changes):
             raise ValidationError({"state": [_("Someone else changed this referral just now. "
                                                "Open it again to see its state.")]})
@@ -375,17 +527,18 @@ def _transition(actor: User, referral: Referral, to_state: str, reason: str, cha
                                      agency=getattr(actor, "agency", None), at=now,
                                      reason=reason)
         record_events(actor, [AuditEvent(Action.UPDATE, "referral", referral.case.case_number,
-                                         ("state",),
+                                         ("state", "outcome") if outcome else ("state",),
                                          f"referral {referral.pk}: {from_state} → {to_state}")],
                       channel)
         _notify(referral, to_state)
-        clear_notifications(f"referral-{ReferralState.SENT}:{referral.pk}")  # no longer waiting
+        clear_notifications(f"referral-{ReferralState.SENT}:{referral.pk}",  # no longer waiting
+                            f"referral-follow-up:{referral.pk}:{current.respond_by}")
     return referral
 
 
-
 def reason_required(to_state: str) -> bool:
-    """Whether moving a referral to `to_state` needs a reason (from any state)."""
+    """Whether moving a referral in OpenNRM to `to_state` needs a reason (from any state);
+    cancelling one outside OpenNRM needs one too."""
     return any(rules[to_state].reason_required for rules in TRANSITIONS.values()
                if to_state in rules)
 
@@ -427,6 +580,35 @@ def cancel_referral(actor: User, referral: Referral, reason: str, channel: str =
     return _transition(actor, referral, ReferralState.CANCELLED, reason, channel, side=SENDER)
 
 
+def outcome_choices(user: User, referral: Referral) -> list[str]:
+    """The outcomes `user` may record for `referral` now: outside OpenNRM, for the referring
+    agency, those its state allows (assistance delivered once it was accepted)."""
+    if not (referral.external and side_of(user, referral) == SENDER):
+        return []
+    possible = OUTCOMES.get(referral.state, {})
+    return [code for code in codelists.entries(EXTERNAL_OUTCOMES) if code in possible]
+
+
+def record_referral_outcome(actor: User, referral: Referral, outcome: str, note: str = "",
+                            channel: str = "") -> Referral:
+    """The referring caseworker records what became of a referral outside OpenNRM (a code of
+    `external_referral_outcomes`): taken on, assistance delivered, declined, or no answer.
+    Its follow-up deadline ends with it; `note` (optional) is kept with the change."""
+    referral_access.ensure_referral_sender(actor, referral)
+    if not referral.external:
+        raise ValidationError({"outcome": [_(
+            "The receiving agency answers this referral in OpenNRM: only a referral outside "
+            "OpenNRM has its outcome recorded by the referring agency.")]})
+    if outcome not in codelists.entries(EXTERNAL_OUTCOMES):
+        raise ValidationError({"outcome": [_("Choose what became of the referral.")]})
+    # Refused in `_transition`, with the state it finds, when that state does not allow it.
+    to_state = (OUTCOMES.get(referral.state, {}).get(outcome)
+                or OUTCOMES[ReferralState.SENT].get(outcome))
+    if to_state is None:  # a code of the list the state machine does not know
+        raise ValidationError({"outcome": [_("Choose what became of the referral.")]})
+    return _transition(actor, referral, to_state, note, channel, side=SENDER, outcome=outcome)
+
+
 @receiver(consent_withdrawn, dispatch_uid="referrals-stop-on-consent-withdrawal")
 def stop_referrals_on_consent_withdrawal(sender, consent: Consent, actor: User | None,
                                          channel: str = "", **kwargs) -> None:
@@ -438,6 +620,16 @@ def stop_referrals_on_consent_withdrawal(sender, consent: Consent, actor: User |
 
 
 def _notify(referral: Referral, state: str) -> None:
+    if referral.external:
+        # No one in OpenNRM receives it: the referring caseworker made every other change.
+        if state == ReferralState.STOPPED:
+            notify([referral.referred_by], f"referral_{state}", _EXTERNAL_STOPPED,
+                   key=f"referral-{state}:{referral.pk}",
+                   case_number=referral.case.case_number,
+                   link=reverse("referral-detail", args=[referral.pk]),
+                   params={"case_number": referral.case.case_number,
+                           "service": referral.service.name})
+        return
     side, message = _NOTICES[state]
     if side == RECIPIENT:
         people = list(responsible_users(referral.recipient_agency_id))
@@ -447,6 +639,38 @@ def _notify(referral: Referral, state: str) -> None:
            case_number=referral.case.case_number,
            link=reverse("referral-detail", args=[referral.pk]),
            params={"case_number": referral.case.case_number, "service": referral.service.name})
+
+
+# --- the referral letter -------------------------------------------------------------------
+
+def print_referral_letter(user: User, referral_id: int, channel: str = "") -> bytes:
+    """The referral letter of a referral outside OpenNRM, as a PDF for its referring agency
+    to give the provider: the shared fields and nothing else of the person, the service's
+    contact details, the referring agency and the date, under a privacy marking.
+
+    Only while the referral is open and the consent it rests on in force (what the recipient
+    in OpenNRM could see then). Printing is audited as an export naming the fields printed.
+    """
+    from opennrm.referrals import letter  # WeasyPrint loads only when someone prints
+
+    referral = get_referral(user, referral_id)
+    referral_access.ensure_referral_sender(user, referral)
+    if not referral.external:
+        raise ValidationError({"referral": [_(
+            "Only a referral outside OpenNRM has a letter: the receiving agency reads this "
+            "one in OpenNRM.")]})
+    if not referral_access.may_share_now(referral):
+        raise ValidationError({"referral": [_(
+            "The referral is no longer open, or the person withdrew their consent: its letter "
+            "can no longer be printed.")]})
+    shared = _shared_values(referral)
+    rows = [(_("What the person needs") if name == "needs" else SHARED_FIELDS[name],
+             shared_value_text(name, value)) for name, value in shared.items()]
+    pdf = letter.render_pdf(letter.letter_html(user, referral, rows))
+    record_events(user, [AuditEvent(Action.EXPORT, "referral", referral.case.case_number,
+                                    tuple(shared), f"referral {referral.pk}: letter")],
+                  channel)
+    return pdf
 
 
 # --- assistance ----------------------------------------------------------------------------

@@ -1,32 +1,39 @@
-"""Referral pages: the case's referrals, referring, one referral (sender's and recipient's
-view), answering it, recording assistance, and the agency's inbox. Every write goes through
+"""Referral pages: the case's referrals, referring (in OpenNRM or outside it), one referral
+(sender's and recipient's view), answering it, recording assistance, the outcome and letter
+of a referral outside OpenNRM, and the agency's inbox. Every write goes through
 `referrals.services`; who sees what is decided in `referrals.access` and `cases.access`."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from opennrm.cases import access
 from opennrm.cases.views import case_view
-from opennrm.core import codelists
 from opennrm.core.forms import add_service_errors
 from opennrm.referrals import access as referral_access
 from opennrm.referrals import services
-from opennrm.referrals.forms import AssistanceForm, ReasonForm, ReferralForm, ServiceTypeForm
+from opennrm.referrals.forms import (
+    AssistanceForm,
+    OutcomeForm,
+    ReasonForm,
+    ReferralForm,
+    ServiceTypeForm,
+)
 from opennrm.referrals.models import Referral, ReferralState
-from opennrm.services.matching import matching_services
-from opennrm.services.models import ContactChannel
+from opennrm.services.matching import matching_services, takes_referrals_in_opennrm
 
 CHANNEL = "web"
 INBOX_PER_PAGE = 25
 # The columns an inbox row shows: nothing encrypted is loaded or decrypted.
 ROW_COLUMNS = ("id", "state", "sent_at", "respond_by", "case__case_number", "service__name",
-               "referring_agency__name", "recipient_agency__name")
+               "referring_agency__name", "recipient_agency__name", "external", "outcome",
+               "service__provider__name")
 
 # The actions on a referral's page: the state each leads to and the service function.
 ACTIONS = {
@@ -50,8 +57,8 @@ def referral_context(user, case, present) -> dict:
     """What the case page's referral list shows to `user` (no encrypted field is read);
     `present` names the case's lists that hold rows (`relations_with_rows`)."""
     referrals = (services.case_referrals(user, case)
-                 .only("id", "state", "sent_at", "respond_by", "service__name",
-                       "recipient_agency__name"))
+                 .only("id", "state", "sent_at", "respond_by", "external", "outcome",
+                       "service__name", "service__provider__name", "recipient_agency__name"))
     return {
         "referrals": list(referrals) if "referrals" in present else [],
         "may_refer": access.can_edit_case(user, case) and not case.is_closed,
@@ -59,15 +66,33 @@ def referral_context(user, case, present) -> dict:
 
 
 def _referable_services(case, service_type: str) -> list:
-    """Matching services that take referrals in OpenNRM through another agency."""
+    """Matching services of other providers than the case's own agency: in OpenNRM, or
+    outside it (the referral is recorded and the caseworker contacts them)."""
     return [service for service in matching_services(case, service_type)
-            if service.provider.agency_id and service.provider.agency_id != case.owner_agency_id
-            and service.contact_channel == ContactChannel.IN_SYSTEM]
+            if service.provider.agency_id != case.owner_agency_id]
+
+
+def _refer(request, case, form):
+    """Send the referral, or record it for a service outside OpenNRM; the success message."""
+    data = form.cleaned_data
+    service = form.services[data["service"]]
+    common = {"override_reason": data.get("override_reason", ""), "channel": CHANNEL}
+    if takes_referrals_in_opennrm(service):
+        referral = services.refer_case(request.user, case, service, data["shared_fields"],
+                                       data["needs"], **common)
+        return referral, _("Referral sent.")
+    referral = services.record_external_referral(
+        request.user, case, service, data["shared_fields"], data["needs"],
+        follow_up_on=data.get("follow_up_on"), **common)
+    return referral, _("Referral recorded. Contact %(provider)s and give them the referral "
+                       "letter; record the outcome when you know it.") % {
+                           "provider": service.provider.name}
 
 
 @case_view
 def referral_new(request, case_number):
-    """Kind of service → matching services → what to share → what the person needs → send."""
+    """Kind of service → matching services → what to share → what the person needs → send
+    (in OpenNRM) or record (outside it)."""
     case = access.get_visible_case(request.user, case_number)
     access.ensure_can_edit(request.user, case)
     type_form = ServiceTypeForm(request.GET if "service_type" in request.GET else None)
@@ -80,16 +105,12 @@ def referral_new(request, case_number):
                                 request.user, case),
                             initial={"shared_fields": list(services.DEFAULT_SHARED_FIELDS)})
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                referral = services.refer_case(
-                    request.user, case, form.services[data["service"]], data["shared_fields"],
-                    data["needs"], override_reason=data.get("override_reason", ""),
-                    channel=CHANNEL)
+                referral, done = _refer(request, case, form)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, _("Referral sent."))
+                messages.success(request, done)
                 return redirect("referral-detail", pk=referral.pk)
     return render(request, "referrals/referral_form.html", {
         "case": case, "type_form": type_form, "form": form})
@@ -102,34 +123,31 @@ def referral_detail(request, pk):
     shown = services.read_referral(request.user, pk, channel=CHANNEL)
     referral = shown.referral
     actions = [(ACTION_OF_STATE[state], referral_state_label(state))
-               for state in services.allowed_transitions(request.user, referral)
-               if state in ACTION_OF_STATE]
+               for state in _changes_allowed(request.user, referral)]
     return render(request, "referrals/referral_detail.html", {
         "referral": referral,
         "view": shown,
         "is_recipient": shown.side == services.RECIPIENT,
-        "shared_rows": [(services.SHARED_FIELDS[name], _shown_value(name, value))
+        "shared_rows": [(services.SHARED_FIELDS[name], services.shared_value_text(name, value))
                         for name, value in (shown.shared or {}).items()],
         "shared_labels": [services.SHARED_FIELDS[name] for name in referral.shared_fields
                           if name in services.SHARED_FIELDS],
         "actions": actions,
         "may_record_assistance": (shown.side == services.RECIPIENT
                                   and referral.state == ReferralState.ACCEPTED),
+        "may_record_outcome": bool(services.outcome_choices(request.user, referral)),
+        "may_print_letter": referral_access.can_print_referral_letter(request.user, referral),
     })
 
 
-# Shared fields holding codes, and the code list that names them.
-_CODED_FIELDS = {"gender": "genders", "age_band": "age_bands", "languages": "languages",
-                 "citizenships": "countries", "exploitation_forms": "exploitation_forms"}
-
-
-def _shown_value(name: str, value) -> str:
-    """A shared value as the page shows it: codes by their label, lists joined."""
-    codelist = _CODED_FIELDS.get(name)
-    values = value if isinstance(value, list) else [value]
-    if codelist:
-        values = [codelists.label(codelist, code) for code in values if code]
-    return ", ".join(str(item) for item in values if item)
+def _changes_allowed(user, referral) -> list[str]:
+    """The states `user` may move the referral to on its change page. Outside OpenNRM the
+    others are the outcomes the caseworker records (`referral_outcome`)."""
+    allowed = [state for state in services.allowed_transitions(user, referral)
+               if state in ACTION_OF_STATE]
+    if referral.external:
+        return [state for state in allowed if state == ReferralState.CANCELLED]
+    return allowed
 
 
 def referral_state_label(state: str) -> str:
@@ -160,12 +178,52 @@ def referral_change(request, pk, action):
         else:
             messages.success(request, DONE_MESSAGES[to_state]())
             return redirect("referral-detail", pk=referral.pk)
-    elif not posted and to_state not in services.allowed_transitions(request.user, referral):
+    elif not posted and to_state not in _changes_allowed(request.user, referral):
         messages.error(request, _("This cannot be done to the referral in its current state."))
         return redirect("referral-detail", pk=referral.pk)
     return render(request, "referrals/referral_change.html", {
         "referral": referral, "form": form, "action": action,
         "heading": referral_state_label(to_state)})
+
+
+@case_view
+def referral_outcome(request, pk):
+    """Outside OpenNRM: the referring caseworker records what became of the referral."""
+    referral = services.get_referral(request.user, pk)
+    referral_access.ensure_referral_sender(request.user, referral)
+    choices = services.outcome_choices(request.user, referral)
+    if not choices:
+        messages.error(request, _("No outcome can be recorded for this referral now."))
+        return redirect("referral-detail", pk=referral.pk)
+    form = OutcomeForm(request.POST or None, outcomes=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_referral_outcome(request.user, referral,
+                                             form.cleaned_data["outcome"],
+                                             form.cleaned_data["note"], channel=CHANNEL)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Outcome recorded."))
+            return redirect("referral-detail", pk=referral.pk)
+    return render(request, "referrals/referral_outcome.html", {"referral": referral,
+                                                               "form": form})
+
+
+@require_POST
+@case_view
+def referral_letter(request, pk):
+    """Outside OpenNRM: the referral letter (PDF) for the provider, recorded as an export."""
+    try:
+        pdf = services.print_referral_letter(request.user, pk, channel=CHANNEL)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("referral-detail", pk=pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="referral-{pk}-letter.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @case_view

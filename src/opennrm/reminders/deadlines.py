@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from opennrm.accounts.models import Role, User
 from opennrm.cases.models import CaseStatus
+from opennrm.core.dates import with_local_dates
 
 OPEN_CASE = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
 # Encrypted fields never needed for a deadline: not loaded, so never decrypted.
@@ -45,7 +46,7 @@ class Deadline:
 
     def text(self) -> str:
         """The message in the active language."""
-        return gettext(self.message) % self.params
+        return gettext(self.message) % with_local_dates(self.params)
 
 
 class Responsible:

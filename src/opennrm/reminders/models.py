@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from opennrm.core.dates import with_local_dates
+
 
 class Notification(models.Model):
     """One message to one user. `key` makes it idempotent: the same event for the same user is
@@ -60,7 +62,8 @@ class Notification(models.Model):
         from django.utils.translation import gettext
 
         try:
-            return gettext(self.message) % self.params if self.params else gettext(self.message)
+            return (gettext(self.message) % with_local_dates(self.params) if self.params
+                    else gettext(self.message))
         except (KeyError, ValueError, TypeError):
             return self.message
 

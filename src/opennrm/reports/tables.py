@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from opennrm.core.dates import short_date
+
 # What a cell's flag means. A cell with no flag is published as computed.
 SUPPRESSED = "suppressed"  # primary: below the threshold
 SECONDARY = "secondary"  # suppressed so that totals cannot reveal a primary cell
@@ -128,6 +130,15 @@ class Table:
         )
 
 
+def period_label_of(start: date, end: date) -> str:
+    """A period as tables and titles name it: a calendar year by its number, any other
+    period by its first and last day in the active language's short format."""
+    if start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31 \
+            and start.year == end.year:
+        return str(start.year)
+    return f"{short_date(start)} – {short_date(end)}"
+
+
 @dataclass
 class TableSetResult:
     """All tables of one table set for one period, with what was done to publish them."""
@@ -145,11 +156,7 @@ class TableSetResult:
 
     @property
     def period_label(self) -> str:
-        start, end = self.period_start, self.period_end
-        if start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31 \
-                and start.year == end.year:
-            return str(start.year)
-        return f"{start.isoformat()} – {end.isoformat()}"
+        return period_label_of(self.period_start, self.period_end)
 
     def to_dict(self) -> dict:
         return {

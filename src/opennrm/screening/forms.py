@@ -8,9 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from opennrm.core.forms import QuickSelect
 from opennrm.core.validation import TextLimit
 from opennrm.screening.engine import IndicatorSet
 from opennrm.screening.models import Decision
+from opennrm.screening.services import ADULTS, CHILDREN
 
 
 def list_key(indicator_set: IndicatorSet) -> str:
@@ -145,3 +147,35 @@ class IdentificationDecisionForm(forms.Form):
 
     def clean_decided_on(self):
         return _not_in_future(self.cleaned_data["decided_on"])
+
+
+class QueueFilterForm(forms.Form):
+    """The decision-makers' queue's filters (GET parameters: no personal data in them)."""
+
+    agency = forms.TypedChoiceField(
+        label=_("Agency"), required=False, coerce=int, empty_value=None, widget=QuickSelect,
+        error_messages={"invalid_choice": _("Choose an agency from the list.")})
+    waiting_over = forms.IntegerField(
+        label=_("Waiting longer than (days)"), required=False, min_value=0, max_value=3650,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": _("Give a number of days, such as 30."),
+                        "min_value": _("Give a number of days, such as 30."),
+                        "max_value": _("Give at most 3650 days (ten years).")})
+    child = forms.ChoiceField(
+        label=_("Age group"), required=False, widget=QuickSelect,
+        choices=[("", _("Children and adults")), (CHILDREN, _("Children only")),
+                 (ADULTS, _("Adults only"))])
+
+    def __init__(self, data=None, *, agencies: list[tuple[int, str]], **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["agency"].choices = [("", _("Any agency")), *agencies]
+
+    def filters(self) -> dict:
+        """The valid filters, as `services.awaiting_decision` takes them; a filter that is
+        not valid filters nothing (its error is shown)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        names = {"agency": "agency_id", "waiting_over": "waiting_over", "child": "child"}
+        return {names[name]: value for name, value in self.cleaned_data.items()
+                if value not in (None, "")}

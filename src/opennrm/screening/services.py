@@ -1,7 +1,7 @@
 """The one write path for screenings and formal identification decisions."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import Agency
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access, age
 from opennrm.cases import services as case_services
 from opennrm.cases.models import Case, VictimStatus
 from opennrm.core.validation import TextLimit, check_length
+from opennrm.screening import access as screening_access
 from opennrm.screening import engine, indicator_sets
 from opennrm.screening.models import Decision, IdentificationDecision, Outcome, Screening
 
@@ -225,42 +227,81 @@ def decide_identification(actor: "User", case: Case, decision: str, decided_on, 
     return record
 
 
-def awaiting_decision(user: "User") -> QuerySet[Case]:
-    """The coordinator's queue: presumed victims with a probable or possible screening and
-    no formal decision yet, among the cases `user` may decide on (their agency's and those
-    referred to it for identification); oldest screening first."""
+# Who is on the decision-makers' queue, by age (`awaiting_decision(child=…)`).
+CHILDREN, ADULTS = "child", "adult"
+
+
+def _waiting(user: "User") -> QuerySet[Case]:
     screened = Screening.objects.filter(
         case=OuterRef("pk"), outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE])
     decided = IdentificationDecision.objects.filter(case=OuterRef("pk"))
     return (access.cases_for_identification(user)
             .filter(victim_status=VictimStatus.PRESUMED)
-            .filter(Exists(screened), ~Exists(decided))
-            .annotate(first_screened_on=Min("screenings__screened_on", filter=Q(
+            .filter(Exists(screened), ~Exists(decided)))
+
+
+def awaiting_decision(user: "User", *, agency_id: int | None = None,
+                      waiting_over: int | None = None, child: str = "",
+                      today: date | None = None) -> QuerySet[Case]:
+    """The decision-makers' queue: presumed victims with a probable or possible screening
+    and no formal decision yet, among the cases `user` may decide on (their agency's and
+    those referred to it for identification); the longest waiting (since the first such
+    screening) first.
+
+    The filters narrow it: the owning agency, waiting more than `waiting_over` days on
+    `today`, children (`CHILDREN`) or adults (`ADULTS`) only.
+    """
+    cases = _waiting(user)
+    if agency_id is not None:
+        cases = cases.filter(owner_agency_id=agency_id)
+    if waiting_over is not None:
+        since = (today or timezone.localdate()) - timedelta(days=waiting_over)
+        cases = cases.filter(Exists(Screening.objects.filter(
+            case=OuterRef("pk"), outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE],
+            screened_on__lt=since)))
+    if child == CHILDREN:
+        cases = cases.filter(is_child=True)
+    elif child == ADULTS:
+        cases = cases.filter(is_child=False)
+    return (cases.annotate(first_screened_on=Min("screenings__screened_on", filter=Q(
                 screenings__outcome__in=[Outcome.PROBABLE, Outcome.POSSIBLE])))
             .order_by("first_screened_on", "id"))
 
 
+def agencies_awaiting_decision(user: "User") -> list[tuple[int, str]]:
+    """(id, name) of the agencies whose cases are on `user`'s queue, by name: the queue's
+    agency filter."""
+    return list(Agency.objects.filter(pk__in=_waiting(user).values("owner_agency_id"))
+                .order_by("name").values_list("pk", "name"))
+
+
 # --- reads (their notes, grounds and appeals may describe the person: audited) -----------
 
+def _screening_read(user: "User", case: Case) -> AuditEvent:
+    return AuditEvent(Action.READ, "screening", case.case_number,
+                      ("notes", "age_group_override"),
+                      reason=screening_access.read_reason(user, case))
+
+
 def read_screenings(user: "User", case: Case, channel: str = "") -> list[Screening]:
-    """The screenings of `case`, newest first; reading their notes is audited."""
-    access.ensure_visible(user, case)
+    """The screenings of `case`, newest first, for whoever may see the case or decide its
+    formal identification; reading their notes is audited."""
+    screening_access.ensure_can_read_screenings(user, case)
     screenings = list(case.screenings.select_related("screened_by", "agency"))
     if screenings:
-        record_events(user, [AuditEvent(Action.READ, "screening", case.case_number,
-                                        ("notes", "age_group_override"))], channel)
+        record_events(user, [_screening_read(user, case)], channel)
     return screenings
 
 
 def read_screening(user: "User", case: Case, screening_id: int,
                    channel: str = "") -> Screening | None:
-    """One screening of `case` (None if it has no such screening); reading it is audited."""
-    access.ensure_visible(user, case)
+    """One screening of `case` (None if it has no such screening), for whoever may see the
+    case or decide its formal identification; reading it is audited."""
+    screening_access.ensure_can_read_screenings(user, case)
     screening = (case.screenings.select_related("agency", "screened_by")
                  .filter(pk=screening_id).first())
     if screening is not None:
-        record_events(user, [AuditEvent(Action.READ, "screening", case.case_number,
-                                        ("notes", "age_group_override"))], channel)
+        record_events(user, [_screening_read(user, case)], channel)
     return screening
 
 

@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 from opennrm.cases import access
 from opennrm.cases.views import case_view
 from opennrm.core.forms import add_service_errors
+from opennrm.screening import access as screening_access
 from opennrm.screening import engine, indicator_sets, services
 from opennrm.screening.forms import (
     IdentificationDecisionForm,
+    QueueFilterForm,
     ScreeningForm,
     list_key,
     strength_label,
@@ -62,6 +64,12 @@ def _editable_case(user, case_number: str):
     case = access.get_visible_case(user, case_number)
     access.ensure_can_edit(user, case)
     return case
+
+
+def _opens_case(user, case) -> bool:
+    """`user` may open the case page (the authority a case was referred to for formal
+    identification may decide it and read its screenings, not open it)."""
+    return access.cases_visible_to(user).filter(pk=case.pk).exists()
 
 
 def _screened_as_child(case) -> bool:
@@ -205,8 +213,10 @@ def _observed_rows(screening: Screening, indicator_set, language: str) -> list[d
 
 @case_view
 def screening_detail(request, case_number, pk):
-    """One screening as recorded, printable. Its notes may describe the person: audited."""
-    case = access.get_visible_case(request.user, case_number)
+    """One screening as recorded, printable. Its notes may describe the person: audited.
+    The decision-makers of the authority the case was referred to for formal
+    identification read it too (from the decision form)."""
+    case = screening_access.get_case_for_screening(request.user, case_number)
     screening = services.read_screening(request.user, case, pk, channel=CHANNEL)
     if screening is None:
         raise Http404(_("No such screening on this case."))
@@ -222,6 +232,7 @@ def screening_detail(request, case_number, pk):
         reasons = services.explain_recorded(screening, indicator_set, language)[1:]
     return render(request, "screening/screening_detail.html", {
         "case": case,
+        "opens_case": _opens_case(request.user, case),
         "screening": screening,
         "list_label": (indicator_set.label(indicator_set.data, language) if indicator_set
                        else screening.indicator_set),
@@ -251,27 +262,33 @@ def identification_new(request, case_number):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Identification decision recorded."))
-            if access.cases_visible_to(request.user).filter(pk=case.pk).exists():
+            if _opens_case(request.user, case):
                 return redirect("case-detail", case_number=case.case_number)
             return redirect("identification-queue")
-    latest = case.screenings.defer("notes").first()
+    latest = case.screenings.defer("notes", "age_group_override").first()
     if latest is not None:
         latest.list_label = _list_label(latest.indicator_set, latest.indicator_set_version,
                                         _language())
     return render(request, "screening/decision_form.html", {
-        "case": case, "form": form, "latest_screening": latest})
+        "case": case, "form": form, "latest_screening": latest,
+        "opens_case": _opens_case(request.user, case)})
 
 
 @login_required
 def identification_queue(request):
-    """Presumed victims with a probable or possible screening and no decision, oldest first."""
+    """Presumed victims with a probable or possible screening and no decision, the longest
+    waiting first, filtered by agency, waiting time and age."""
     if not access.can_decide_identification(request.user):
         raise PermissionDenied(_("Only the authority designated in this country may decide "
                                  "formal identification."))
-    cases = services.awaiting_decision(request.user).only(
-        "case_number", "age_band", "exploitation_forms", "is_child", "owner_agency")
-    page = Paginator(cases, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    form = QueueFilterForm(request.GET or None,
+                           agencies=services.agencies_awaiting_decision(request.user))
+    cases = (services.awaiting_decision(request.user, today=today, **form.filters())
+             .select_related("owner_agency")
+             .only("case_number", "age_band", "exploitation_forms", "is_child",
+                   "owner_agency__name"))
+    page = Paginator(cases, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     for case in page.object_list:
         case.days_waiting = max((today - case.first_screened_on).days, 0)
-    return render(request, "screening/queue.html", {"page": page})
+    return render(request, "screening/queue.html", {"page": page, "filter_form": form})

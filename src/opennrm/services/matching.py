@@ -2,6 +2,10 @@
 
 Only the person's gender, birth year or birth date, age-uncertain flag and languages are
 read: names, documents and contacts are not even loaded (decrypted).
+
+Every service of the directory is offered, in OpenNRM or not: a service whose provider is no
+agency of this node (`takes_referrals_in_opennrm`) is referred to outside OpenNRM, the
+referral recorded and the provider contacted by the caseworker.
 """
 
 from dataclasses import dataclass
@@ -87,7 +91,7 @@ def matching_services(case: Case, service_type: str, on: date | None = None) -> 
     profile = _profile(case, on or timezone.localdate())
     services = Service.objects.filter(
         service_type=service_type, is_active=True, provider__is_active=True
-    ).select_related("provider")
+    ).select_related("provider", "provider__agency")
     if profile.ages is not None:
         low, high = profile.ages
         services = services.filter(Q(min_age__isnull=True) | Q(min_age__lte=high),
@@ -117,9 +121,18 @@ def eligibility_notes(service: Service, case: Case, on: date | None = None) -> l
         notes.append(_("Speaks none of the person's languages: an interpreter may be needed."))
     if service.places_available == 0:
         notes.append(_("No free places at the last update."))
-    if service.contact_channel != ContactChannel.IN_SYSTEM or service.provider.agency_id is None:
-        notes.append(_("This provider is contacted outside OpenNRM (e-mail or telephone)."))
+    if not takes_referrals_in_opennrm(service):
+        notes.append(_("Outside OpenNRM: the referral is recorded, you contact them (e-mail or "
+                       "telephone)."))
     return notes
+
+
+def takes_referrals_in_opennrm(service: Service) -> bool:
+    """The provider receives referrals in OpenNRM: an active agency of this node, reached in
+    the system. Any other service is referred to outside OpenNRM."""
+    agency = service.provider.agency
+    return (agency is not None and agency.is_active
+            and service.contact_channel == ContactChannel.IN_SYSTEM)
 
 
 def age_range(service: Service) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from opennrm.core import codelists, country_groups, datafiles
 from opennrm.statistics import frames as sql_frames
@@ -417,11 +418,13 @@ def _count_table(table: dict, population: pl.DataFrame, rows: list[Category],
     )
 
 
+# Column headings of indicator tables: marked here for the catalogues, translated where
+# the table is computed (in the reader's language, or English for a release).
 STATISTIC_LABELS = {
-    "median": "Median (days)",
-    "p90": "90th percentile (days)",
-    "share": "Share (%)",
-    "rate": "Per 100,000 population",
+    "median": gettext_noop("Median (days)"),
+    "p90": gettext_noop("90th percentile (days)"),
+    "share": gettext_noop("Share (%)"),
+    "rate": gettext_noop("Per 100,000 population"),
 }
 
 

@@ -19,9 +19,12 @@ Frames (all dates are `pl.Date`):
   victim_status_decided_on, status, closure_reason, closed_on, first_referral_on,
   identified_on, reflection_started_on, permit_granted_on.
 * referrals — one row per referral sent in the period: referral_id, case_id,
-  person_key, service_type, state, sent_on, answered_on, is_child, majority.
+  person_key, service_type, state, sent_on, answered_on, is_child, majority, external (to
+  a service outside OpenNRM, recorded by the referring agency; its state follows the outcome
+  it recorded).
 * assistance — one row per assistance delivered in the period: case_id, person_key,
-  service_type, delivered_on, is_child, majority.
+  service_type, delivered_on, is_child, majority. A referral outside OpenNRM recorded as
+  "assistance delivered" counts as one, of its service's type, on the day it was recorded.
 * closures — one row per case closed in the period: case_id, person_key, status,
   closure_reason, closed_on, is_child, majority.
 * returns — one row per return carried out in the period: case_id, person_key,
@@ -225,7 +228,7 @@ def referrals_frame(start: date, end: date) -> pl.DataFrame:
     sql = f"""
         SELECT r.id, r.case_id, {_person_key()}, s.service_type, r.state,
                {_date('r.sent_at')}, {_date('r.answered_at')}, {_bool('c.is_child')},
-               {_majority()}, c.case_number
+               {_majority()}, {_bool('r.external')}, c.case_number
         FROM referrals_referral r
         JOIN services_service s ON s.id = r.service_id
         JOIN cases_case c ON c.id = r.case_id
@@ -235,12 +238,13 @@ def referrals_frame(start: date, end: date) -> pl.DataFrame:
     schema = {"referral_id": pl.Int64, "case_id": pl.Int64, "person_key": pl.Int64,
               "service_type": pl.Utf8, "state": pl.Utf8, "sent_on": pl.Date,
               "answered_on": pl.Date, "is_child": pl.Boolean, "majority": pl.Utf8,
-              "case_number": pl.Utf8}
+              "external": pl.Boolean, "case_number": pl.Utf8}
     return _with_case_order(_read(sql, [_start_of(start), _start_of_next(end)], schema))
 
 
 def assistance_frame(start: date, end: date) -> pl.DataFrame:
-    """One row per assistance delivered between `start` and `end`."""
+    """One row per assistance delivered between `start` and `end`: recorded by the receiving
+    agency, or outside OpenNRM recorded by the referring agency as the referral's outcome."""
     sql = f"""
         SELECT r.case_id, {_person_key()}, x.service_type, {_text('x.delivered_on')},
                {_bool('c.is_child')}, {_majority()}, c.case_number
@@ -249,11 +253,20 @@ def assistance_frame(start: date, end: date) -> pl.DataFrame:
         JOIN cases_case c ON c.id = r.case_id
         JOIN cases_person p ON p.id = c.person_id
         WHERE x.delivered_on >= %s AND x.delivered_on <= %s
+        UNION ALL
+        SELECT r.case_id, {_person_key()}, s.service_type, {_date('r.ended_at')},
+               {_bool('c.is_child')}, {_majority()}, c.case_number
+        FROM referrals_referral r
+        JOIN services_service s ON s.id = r.service_id
+        JOIN cases_case c ON c.id = r.case_id
+        JOIN cases_person p ON p.id = c.person_id
+        WHERE r.external AND r.state = 'completed' AND r.ended_at >= %s AND r.ended_at < %s
     """
     schema = {"case_id": pl.Int64, "person_key": pl.Int64, "service_type": pl.Utf8,
               "delivered_on": pl.Date, "is_child": pl.Boolean, "majority": pl.Utf8,
               "case_number": pl.Utf8}
-    return _with_case_order(_read(sql, [start, end], schema))
+    return _with_case_order(_read(sql, [start, end, _start_of(start), _start_of_next(end)],
+                                  schema))
 
 
 def closures_frame(start: date, end: date) -> pl.DataFrame:

@@ -31,6 +31,7 @@ from django.utils import translation
 
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event
+from opennrm.reports.tables import period_label_of
 from opennrm.statistics import disclosure, dp, engine, linked, policy
 from opennrm.statistics import frames as sql_frames
 from opennrm.statistics.access import ensure_can_publish_releases, ensure_can_view_statistics
@@ -454,6 +455,15 @@ def _audit_figures(protection: linked.Protection, controls: Controls) -> dict:
 
 def release_result(release: Release) -> TableSetResult:
     return TableSetResult.from_dict(release.result)
+
+
+def release_title(release: Release) -> str:
+    """The release's title in the active language: its table set's title as published,
+    translated, and its period in the language's date format. (`Release.title` keeps the
+    English title it was published with.)"""
+    title = (release.result or {}).get("title") or release.table_set
+    period = period_label_of(release.period_start, release.period_end)
+    return f"{translation.gettext(title)}, {period}"
 
 
 def export_tables(user: User | None, results: list[TableSetResult], file_format: str, *,

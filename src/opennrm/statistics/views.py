@@ -335,6 +335,7 @@ def _release_rows(page) -> list[dict]:
     titles = dict(table_set_choices())
     return [{
         "release": release,
+        "title": releases.release_title(release),
         "table_set": titles.get(release.table_set, release.table_set),
         "period": format_period(release.period_start, release.period_end),
         "controls": _controls_text(release.controls),
@@ -393,7 +394,8 @@ def release_detail(request, release_id: int):
     titles = dict(table_set_choices())
     inputs = release.inputs or {}
     return render(request, "statistics/release_detail.html", {
-        "release": release, "verification": verification,
+        "release": release, "title": releases.release_title(release),
+        "verification": verification,
         "table_set": titles.get(release.table_set, release.table_set),
         "period": format_period(release.period_start, release.period_end),
         "controls_summary": controls_summary(result),
@@ -411,7 +413,7 @@ def release_download(request, release_id: int, fmt: str):
     if fmt not in FORMATS:
         raise Http404(_("No such format."))
     result = releases.release_result(release)
-    return _download(request, fmt, [result], title=release.title,
+    return _download(request, fmt, [result], title=releases.release_title(release),
                      filename=f"release-{release.pk}-{result.key}-{_period_in_name(result)}"
                               f".{fmt}",
                      object_type="statistics_release", object_ref=str(release.pk))

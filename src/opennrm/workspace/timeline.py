@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from opennrm.cases.models import Case
 from opennrm.core import codelists
+from opennrm.core.dates import short_date
 from opennrm.protection.models import (
     CompensationOutcome,
     PermitStatus,
@@ -50,7 +51,7 @@ def _referral_entries(case: Case) -> list[TimelineEntry]:
         for event in referral.history_events:
             if not event.from_state:
                 label = _("Referred to %(service)s (%(agency)s)") % {
-                    "service": service, "agency": referral.recipient_agency.name}
+                    "service": service, "agency": referral.recipient_name}
             else:
                 label = _("Referral to %(service)s: %(state)s") % {
                     "service": service, "state": event.get_to_state_display()}
@@ -73,14 +74,14 @@ def _period_entries(case: Case, today) -> list[TimelineEntry]:
         entries.append(TimelineEntry(
             period.decided_on, "reflection_period_granted",
             _("Recovery and reflection period granted: %(start)s to %(end)s") % {
-                "start": period.starts_on.isoformat(),
-                "end": period.original_ends_on.isoformat()},
+                "start": short_date(period.starts_on),
+                "end": short_date(period.original_ends_on)},
             period.decided_by, _username(period.recorded_by)))
         for extension in period.extensions.all():
             entries.append(TimelineEntry(
                 extension.decided_on, "reflection_period_extended",
                 _("Reflection period extended to %(end)s (%(reason)s)") % {
-                    "end": extension.new_ends_on.isoformat(),
+                    "end": short_date(extension.new_ends_on),
                     "reason": codelists.label("reflection_extension_reasons", extension.reason)},
                 extension.decided_by, _username(extension.recorded_by)))
         entries.append(TimelineEntry(period.ends_on, "reflection_period_end",
@@ -104,13 +105,13 @@ def _permit_entries(case: Case, today) -> list[TimelineEntry]:
             if permit.renews_id:
                 kind, label = "residence_permit_renewed", _(
                     "Residence permit renewed until %(date)s") % {
-                    "date": permit.expires_on.isoformat()}
+                    "date": short_date(permit.expires_on)}
             elif permit.status == PermitStatus.REFUSED:
                 kind, label = "residence_permit_refused", _("Residence permit refused")
             else:
                 kind, label = "residence_permit_granted", _(
                     "Residence permit granted until %(date)s") % {
-                    "date": permit.expires_on.isoformat()}
+                    "date": short_date(permit.expires_on)}
             entries.append(TimelineEntry(permit.decided_on, kind, label, permit.decided_by,
                                          _username(permit.decision_recorded_by)))
         if permit.expires_on and permit.status in (PermitStatus.GRANTED, PermitStatus.EXPIRED):

@@ -9,6 +9,7 @@ from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.dates import short_date
 from opennrm.protection.models import CompensationClaim, CompensationOutcome
 from opennrm.protection.services.common import (
     _amount,
@@ -87,7 +88,7 @@ def record_compensation_outcome(actor: User, claim: CompensationClaim, outcome: 
             if claim.decided_on and decided < claim.decided_on:
                 raise ValidationError({"decided_on": [
                     _("The payment cannot be before the award (%(date)s).") % {
-                        "date": claim.decided_on.isoformat()}]})
+                        "date": short_date(claim.decided_on)}]})
             claim.paid_on = decided
             claim.decided_on = claim.decided_on or decided
         else:

@@ -7,6 +7,7 @@ from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.dates import short_date
 from opennrm.core.validation import TextLimit
 from opennrm.protection.models import CriminalProceeding, ProceedingStageChange
 from opennrm.protection.services.common import (
@@ -81,7 +82,7 @@ def update_proceeding_stage(actor: User, proceeding: CriminalProceeding, stage: 
             errors["stage"] = [_("The proceedings are already at this stage.")]
         if latest and decided < latest.decided_on:
             errors["decided_on"] = [_("The date is before the previous stage (%(date)s).") % {
-                "date": latest.decided_on.isoformat()}]
+                "date": short_date(latest.decided_on)}]
         considered = (proceeding.non_punishment_considered if non_punishment_considered is None
                       else bool(non_punishment_considered))
         if note and not considered:

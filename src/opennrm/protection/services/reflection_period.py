@@ -11,6 +11,7 @@ from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.dates import short_date
 from opennrm.protection.models import ReflectionPeriod, ReflectionPeriodExtension
 from opennrm.protection.services.common import _audit, _code, _date, _decider, _open_case, _raise
 
@@ -47,7 +48,7 @@ def grant_reflection_period(actor: User, case: Case, starts_on, ends_on, decided
         errors.setdefault("ends_on", []).append(
             _("The period must last at least %(days)d days: end it on %(date)s or later.") % {
                 "days": minimum,
-                "date": (starts + datetime.timedelta(days=minimum)).isoformat()})
+                "date": short_date(starts + datetime.timedelta(days=minimum))})
     _raise(errors)
     with transaction.atomic():
         case = _open_case(case)
@@ -87,7 +88,7 @@ def extend_reflection_period(actor: User, period: ReflectionPeriod, ends_on, rea
         if ends <= period.ends_on:
             raise ValidationError({"ends_on": [
                 _("The new end must be after the current end (%(date)s).") % {
-                    "date": period.ends_on.isoformat()}]})
+                    "date": short_date(period.ends_on)}]})
         ReflectionPeriodExtension.objects.create(
             period=period, previous_ends_on=period.ends_on, new_ends_on=ends, reason=reason,
             decided_on=decided, deciding_agency=agency, deciding_authority=authority,

@@ -12,6 +12,7 @@ from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.dates import short_date
 from opennrm.protection.models import PermitStatus, ResidencePermit
 from opennrm.protection.services.common import _audit, _code, _date, _decider, _open_case, _raise
 
@@ -93,7 +94,7 @@ def renew_residence_permit(actor: User, permit: ResidencePermit, decided_on, exp
     if expires and permit.expires_on and expires <= permit.expires_on:
         errors.setdefault("expires_on", []).append(
             _("The renewed permit must expire after the current one (%(date)s).") % {
-                "date": permit.expires_on.isoformat()})
+                "date": short_date(permit.expires_on)})
     if decided and permit.decided_on and decided < permit.decided_on:
         errors.setdefault("decided_on", []).append(
             _("The renewal cannot be decided before the permit it renews."))

@@ -11,6 +11,7 @@ from opennrm.accounts.models import User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
+from opennrm.core.dates import short_date
 from opennrm.core.validation import TextLimit
 from opennrm.protection.models import SupportAction, SupportPlan, SupportPlanStatus, SupportReview
 from opennrm.protection.services.common import (
@@ -28,7 +29,7 @@ def _review_date(value, field: str, after: datetime.date | None, errors: dict):
     day = _date(value, field, errors, past=False)
     if day and after and day <= after:
         errors.setdefault(field, []).append(
-            _("The next review must be after %(date)s.") % {"date": after.isoformat()})
+            _("The next review must be after %(date)s.") % {"date": short_date(after)})
     return day
 
 
