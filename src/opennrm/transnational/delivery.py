@@ -113,24 +113,6 @@ def _store(pk: int, outcome: dict, attempts: int) -> None:
     OutboxMessage.objects.filter(pk=pk).update(**outcome, attempts=attempts)
 
 
-STORED_FIELDS = ("status", "claimed_at", "next_attempt_at", "reason_code", "reason_text",
-                 "receipt", "receipt_status", "delivered_at", "attempts")
-
-
-def _store_all(messages: list[OutboxMessage], outcomes: dict[int, dict]) -> None:
-    """`_store` for a batch in two statements: every message's new state, then "answered"
-    for those with a receipt whose reply was applied meanwhile (`answered_at` is not
-    written here, so a reply applied during the delivery is never undone)."""
-    for message in messages:
-        for name, value in outcomes[message.pk].items():
-            setattr(message, name, value)
-        message.attempts += 1
-    OutboxMessage.objects.bulk_update(messages, STORED_FIELDS)
-    OutboxMessage.objects.filter(
-        pk__in=[m.pk for m in messages], status=OutboxMessage.Status.RECEIPT,
-        answered_at__isnull=False).update(status=OutboxMessage.Status.ANSWERED)
-
-
 def _partner_is_back(partner: Partner) -> None:
     """The partner answers again after failures: what waits for it in backoff is due now
     (after an outage, the backlog drains at once, not over the backoff)."""
@@ -189,7 +171,8 @@ def deliver_claimed(claimed: list[int]) -> dict[int, dict]:
         for attempt in attempts.values():
             attempt.milliseconds = milliseconds
         DeliveryAttempt.objects.bulk_create(attempts.values())
-        _store_all(messages, outcomes)
+        for message in messages:
+            _store(message.pk, outcomes[message.pk], message.attempts + 1)
         if back:
             _partner_is_back(partner)
     return outcomes
