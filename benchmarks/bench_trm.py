@@ -64,6 +64,8 @@ def parse_args():
     parser.add_argument("--rate", type=float, default=0,
                         help="offered load in the throughput phase, messages/s in all "
                              "(0: the writers write as fast as they can)")
+    parser.add_argument("--in-flight", type=harness.positive, default=4,
+                        help="batches in flight to the partner (OPENNRM_TRM_IN_FLIGHT)")
     parser.add_argument("--gunicorn-workers", type=harness.positive, default=2)
     parser.add_argument("--gunicorn-threads", type=harness.positive, default=4)
     parser.add_argument("--output", type=Path, default=harness.RESULTS / "trm.md")
@@ -348,7 +350,8 @@ def main() -> int:
     except psycopg.Error as error:
         raise SystemExit(f"the benchmark needs PostgreSQL at {args.server}: {error}") from None
     home = Path(tempfile.mkdtemp(prefix="opennrm-bench-trm-"))
-    md = DemoNode("MD", home / "md", pg_server=args.server, settings=dict(NODE_SETTINGS))
+    md = DemoNode("MD", home / "md", pg_server=args.server, settings={
+        **NODE_SETTINGS, "OPENNRM_TRM_IN_FLIGHT": str(args.in_flight)})
     ua = DemoNode("UA", home / "ua", pg_server=args.server, settings=dict(NODE_SETTINGS))
     failures = 0
     try:
@@ -360,7 +363,8 @@ def main() -> int:
         md.start(server=False, worker=True)
         ua.start(server=True, worker=False, gunicorn_workers=args.gunicorn_workers,
                  gunicorn_threads=args.gunicorn_threads)
-        say(f"Nodes: MD (writer + `opennrm trm worker`) and UA (gunicorn {args.gunicorn_workers} "
+        say(f"Nodes: MD (writer + `opennrm trm worker`, {args.in_flight} batches in flight) and "
+            f"UA (gunicorn {args.gunicorn_workers} "
             f"workers × {args.gunicorn_threads} threads), PostgreSQL databases {md.pg_name}, "
             f"{ua.pg_name}; message type pong (no personal data, nothing to do on apply)")
         setup_django(md)

@@ -243,6 +243,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OPENNRM_MAX_FORM_BYTES",
 # and the resident population for SDG 16.2.2 rates (see docs/statistics.md).
 OPENNRM_DP_BUDGET = float(os.environ.get("OPENNRM_DP_BUDGET", "1.0"))
 OPENNRM_POPULATION_FILE = os.environ.get("OPENNRM_POPULATION_FILE", "")
+# What a case list shows of the person to those who may see identities, for their own
+# agency's cases: "initials" (M. S.), "given_name" (Maria S.), or "" (the case number only).
+OPENNRM_CASE_LIST_NAMES = os.environ.get("OPENNRM_CASE_LIST_NAMES", "initials")
+
 # The node's own address, for links in e-mail notifications (`opennrm run` sets it from its
 # host and port when it is not set).
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000")
@@ -306,6 +310,9 @@ OPENNRM_TRM_DELIVER_ON_COMMIT = env_flag("OPENNRM_TRM_DELIVER_ON_COMMIT", True)
 # The most messages the worker sends a partner in one request (POST /trm/v1/batch), and the
 # most this node accepts in one.
 OPENNRM_TRM_BATCH_SIZE = int(os.environ.get("OPENNRM_TRM_BATCH_SIZE", "50"))
+# Batches in flight to one partner at a time (each partner's server works on that many at
+# once; a case's messages that overtake each other wait at the receiver for their turn).
+OPENNRM_TRM_IN_FLIGHT = int(os.environ.get("OPENNRM_TRM_IN_FLIGHT", "4"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română"), ("uk", "Українська"), ("ru", "Русский")]

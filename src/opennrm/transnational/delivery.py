@@ -52,8 +52,6 @@ TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # its way; receipt_unverified: the same the other way round.)
 RETRYABLE_CODES = {"rate_limited", "partner_suspended", "handler_failed", "unknown_sender",
                    "unknown_signing_key", "receipt_unverified"}
-# Batches (of up to OPENNRM_TRM_BATCH_SIZE messages) in flight to one partner at a time.
-PER_PARTNER_IN_FLIGHT = 2
 # Failures that mean the partner was away, not that the message was wrong.
 PARTNER_DOWN_CODES = ("unreachable", "http_502", "http_503", "http_504")
 
@@ -363,7 +361,7 @@ def due_by_partner(batch_size: int | None = None) -> dict[int, list[int]]:
 def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
                sweep_every: float = 10.0) -> None:
     """The sender worker: deliver what is due in batches per partner, with a pool, at most
-    PER_PARTNER_IN_FLIGHT batches per partner at a time; sleep until woken (PostgreSQL NOTIFY
+    OPENNRM_TRM_IN_FLIGHT batches per partner at a time; sleep until woken (PostgreSQL NOTIFY
     from send_message) or `poll` seconds."""
     listener = _listen()
     in_flight: dict[int, int] = {}
@@ -409,7 +407,7 @@ def run_worker(poll: float = 1.0, threads: int = 8, once: bool = False,
             started = 0
             for partner_pk, pks in due_by_partner().items():
                 with lock:
-                    if not pks or in_flight.get(partner_pk, 0) >= PER_PARTNER_IN_FLIGHT \
+                    if not pks or in_flight.get(partner_pk, 0) >= settings.OPENNRM_TRM_IN_FLIGHT \
                             or resting.get(partner_pk, (0.0, 0))[0] > time.monotonic():
                         continue
                     in_flight[partner_pk] = in_flight.get(partner_pk, 0) + 1
