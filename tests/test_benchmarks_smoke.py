@@ -32,7 +32,8 @@ from psycopg import sql
 pytestmark = pytest.mark.bench
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-SCRIPTS = ["bench_node", "bench_referrals", "bench_statistics", "bench_trm", "bench_web",
+SCRIPTS = ["bench_node", "bench_person_search", "bench_referrals", "bench_statistics",
+           "bench_trm", "bench_web",
            "load_referrals", "load_statistics", "pandas_statistics", "profile_api"]
 SERVER = os.environ.get("OPENNRM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 TIMEOUT = 300
@@ -237,3 +238,14 @@ def test_the_transnational_benchmark_runs_on_tiny_data(tmp_path, own_database):
                          re.MULTILINE)
     assert "0 lost, 0 duplicated: yes" in result.stdout
     assert (tmp_path / "trm.md").read_text(encoding="utf-8").startswith("# OpenNRM")
+
+
+def test_the_person_search_benchmark_runs_on_tiny_data(tmp_path):
+    result = run("bench_person_search", "--persons", "300", "--queries", "45", "--pages", "5",
+                 "--results-dir", str(tmp_path), "--output", str(tmp_path / "r.md"),
+                 cwd=tmp_path, env=smoke_env(tmp_path))
+    assert_ran(result)
+    assert re.search(rf"^\| \*\*all variants above\*\* \(the target\) \| {NUMBER} \| {NUMBER} \| "
+                     rf"\*\*{NUMBER}\*\* \|", result.stdout, re.MULTILINE)
+    assert re.search(r"^Recall target .*: \*\*(met|missed)\*\*", result.stdout, re.MULTILINE)
+    assert (tmp_path / "r.md").exists()

@@ -24,6 +24,8 @@ from opennrm.accounts.models import ApiToken, Role
 from opennrm.api.api import api
 from opennrm.audit.models import AuditEntry
 from opennrm.casefile.services import add_attachment
+from opennrm.cases import services as case_services
+from opennrm.cases import transfer
 from opennrm.cases.same_person import link_same_person
 from opennrm.protection import services as protection
 from opennrm.referrals.views import ACTIONS as REFERRAL_ACTIONS
@@ -94,8 +96,28 @@ def build_world() -> World:
         "trm_referral": _trm_referral(case),
         "attachment": add_attachment(caseworker, case, "other", "scan.pdf",
                                      b"%PDF-1.7\n%%EOF\n"),
+        **_transfers(world, shelter),
     }
     return world
+
+
+def _transfers(world: World, shelter) -> dict:
+    """A transfer waiting for agency A's answer (from `shelter`), and a case agency A
+    transferred to `shelter` (its closed record of it)."""
+    shelter_supervisor = make_user(Role.SUPERVISOR, shelter)
+    incoming = make_case(make_user(Role.CASEWORKER, shelter), given_name="Ana",
+                         family_name="Rusu")
+    case_services.record_consent(shelter_supervisor, incoming, "transfer", date(2026, 3, 2),
+                                 recipient_agency_code=world.owner_agency.code)
+    handed_on = make_case(world.owner(Role.CASEWORKER), given_name="Ion")
+    case_services.record_consent(world.owner(Role.CASEWORKER), handed_on, "transfer",
+                                 date(2026, 3, 2), recipient_agency_code=shelter.code)
+    accepted = transfer.request_transfer(world.owner(Role.SUPERVISOR), handed_on, shelter.code)
+    return {
+        "transfer_to_answer": transfer.request_transfer(shelter_supervisor, incoming,
+                                                        world.owner_agency.code),
+        "transfer_handed_on": transfer.accept_transfer(shelter_supervisor, accepted),
+    }
 
 
 def _trm_referral(case):
@@ -150,6 +172,8 @@ OWNED_PKS = {
     "trm-referral-status": "trm_referral",
     "trm-referral-correct": "trm_referral",
     "attachment-download": "attachment",
+    "transfer-answer": "transfer_to_answer",
+    "case-former-record": "transfer_handed_on",
 }
 # Parameters that name no agency's object: national reference data and national statistics,
 # which every agency reads alike, or a word the route takes. A route that takes only these
@@ -178,8 +202,12 @@ AGENCY_ROUTES_ON_NATIONAL_IDS = {
         {"service_id": lambda world: world.objects["own_service"].hsds_id},
 }
 # Who would use a route, when not a caseworker: formal identification is decided by a
-# national coordinator (a role named in OPENNRM_IDENTIFICATION_DECIDERS).
+# national coordinator (a role named in OPENNRM_IDENTIFICATION_DECIDERS); supervisors assign
+# and transfer cases and answer transfers.
 ROLES = {
+    "case-assign": Role.SUPERVISOR,
+    "case-transfer": Role.SUPERVISOR,
+    "transfer-answer": Role.SUPERVISOR,
     "identification-new": Role.NATIONAL_COORDINATOR,
     "GET /api/cases/{case_number}/identification-decisions": Role.NATIONAL_COORDINATOR,
     "POST /api/cases/{case_number}/identification-decisions": Role.NATIONAL_COORDINATOR,

@@ -20,15 +20,21 @@ def field(consent) -> str:
 
 def test_it_works(client, caseworker, case, consent):
     response = as_user(client, caseworker).post(url(case, consent),
-                                                {field(consent): "2026-03-05"})
+                                                {field(consent): "2026-03-05", "confirm": "1"})
     assert response.status_code == 302
     consent.refresh_from_db()
     assert str(consent.withdrawn_on) == "2026-03-05"
     assert consent.withdrawal_recorded_by == caseworker
 
 
-def test_it_only_allows_post(client, caseworker, case, consent):
-    assert as_user(client, caseworker).get(url(case, consent)).status_code == 405
+def test_it_asks_for_confirmation_before_withdrawing(client, caseworker, case, consent):
+    """A GET, or a POST without `confirm`, shows what withdrawing will stop and changes
+    nothing."""
+    assert as_user(client, caseworker).get(url(case, consent)).status_code == 200
+    response = client.post(url(case, consent), {field(consent): "2026-03-05"})
+    assert response.status_code == 200 and b'name="confirm"' in response.content
+    consent.refresh_from_db()
+    assert consent.withdrawn_on is None
 
 
 def test_a_date_before_the_consent_is_shown_next_to_the_field(client, caseworker, case,

@@ -7,6 +7,7 @@ from opennrm.api import (
     casefile,
     cases,
     consents,
+    persons,
     problems,
     protection,
     reference,
@@ -49,6 +50,7 @@ for exception, handler in problems.HANDLERS.items():
 
 api.add_router("/cases", cases.router)
 api.add_router("/cases", consents.router)
+api.add_router("/persons", persons.router)
 api.add_router("/cases", casefile.router)
 api.add_router("", reference.router)
 api.add_router("", screening.router)

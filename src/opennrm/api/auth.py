@@ -18,7 +18,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 # What a read-only token may do: read, and the POSTs that only read. Searching by name is a
 # POST so that names stay out of addresses (and logs); a screening preview records nothing.
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READING_POSTS = frozenset({"api:search_cases", "api:preview_screening"})
+READING_POSTS = frozenset({"api:search_cases", "api:search_persons", "api:preview_screening"})
 
 
 def only_reads(request: HttpRequest) -> bool:

@@ -104,6 +104,8 @@ class CaseFields(Request):
     citizenships: list[str] | None = Field(None, description=_codes("countries"))
     languages: list[str] | None = Field(None, description=_codes("languages"))
     first_contact_on: IsoDate | None = None
+    first_contact_place: str | None = Code(None, "first_contact_places")
+    referral_source: str | None = Code(None, "referral_sources")
     exploitation_forms: list[str] | None = Code(None, "exploitation_forms", many=True)
     labour_sector: str | None = Code(None, "labour_sectors")
     recruitment_countries: list[str] | None = Field(None, description=_codes("countries"))
@@ -294,6 +296,10 @@ class CaseDetail(Schema):
     citizenships: list[str]
     languages: list[str]
     first_contact_on: date
+    first_contact_place: str = Field(description="Code of the list first_contact_places "
+                                                 "(\"\" when not recorded).")
+    referral_source: str = Field(description="Code of the list referral_sources (\"\" when "
+                                             "not recorded).")
     exploitation_forms: list[str]
     labour_sector: str
     recruitment_countries: list[str]
@@ -337,6 +343,8 @@ class CaseDetail(Schema):
             "age_uncertainty": person.age_uncertainty, "age_band": case.age_band,
             "is_child": case.is_child, "citizenships": person.citizenships,
             "languages": person.languages, "first_contact_on": case.first_contact_on,
+            "first_contact_place": case.first_contact_place,
+            "referral_source": case.referral_source,
             "exploitation_forms": case.exploitation_forms,
             "labour_sector": case.labour_sector,
             "recruitment_countries": case.recruitment_countries,

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from opennrm.cases.models import Case
+from opennrm.cases.models import Case, CaseTransfer, TransferState
 from opennrm.core.access import belongs_to_agency, has_agency, has_role
 from opennrm.core.roles import Role
 
@@ -55,7 +55,7 @@ def get_visible_case(user: "User | None", case_number: str) -> Case:
     """The case with this number if `user` may see it; CaseNotFound otherwise."""
     if "\x00" in case_number:  # PostgreSQL rejects NUL in text; no case has one
         raise CaseNotFound(case_number)
-    case = cases_visible_to(user).select_related("person", "owner_agency").filter(
+    case = cases_visible_to(user).select_related("person", "owner_agency", "assigned_to").filter(
         case_number=case_number
     ).first()
     if case is None:
@@ -138,9 +138,13 @@ IdentificationGrant = Callable[["User"], QuerySet]
 # `grant(user, case_number)`: another agency's case with this number to which `user` may link
 # a record of their own agency as "the same person", or None.
 SamePersonLinkGrant = Callable[["User", str], Case | None]
+# `grant(user)`: the ids of all such cases (a query with one column, "case_id"): the person
+# search offers them as candidates for a same-person link.
+SamePersonCandidatesGrant = Callable[["User"], QuerySet]
 
 _identification_grants: list[IdentificationGrant] = []
 _same_person_link_grants: list[SamePersonLinkGrant] = []
+_same_person_candidates_grants: list[SamePersonCandidatesGrant] = []
 
 
 def register_identification_grant(grant: IdentificationGrant) -> None:
@@ -153,8 +157,14 @@ def register_same_person_link_grant(grant: SamePersonLinkGrant) -> None:
         _same_person_link_grants.append(grant)
 
 
+def register_same_person_candidates_grant(grant: SamePersonCandidatesGrant) -> None:
+    if grant not in _same_person_candidates_grants:
+        _same_person_candidates_grants.append(grant)
+
+
 def referred_for_identification(user: "User | None", case: Case) -> bool:
-    """`case` was referred to `user`'s agency for formal identification, and it accepted."""
+    """`case` was referred to `user`'s agency for formal identification (a registered grant
+    says when that opens it: `opennrm.referrals.access`)."""
     if not handles_cases(user):
         return False
     return any(grant(user).filter(case_id=case.pk).exists() for grant in _identification_grants)
@@ -200,3 +210,71 @@ def get_case_for_same_person_link(user: "User | None", case_number: str) -> Case
         if case is not None:
             return case
     raise CaseNotFound(case_number)
+
+
+def cases_open_for_same_person_link(user: "User | None") -> QuerySet[Case]:
+    """Other agencies' cases that `user` may link a case of their own to as "the same
+    person" (each also answered by `get_case_for_same_person_link`); none without a
+    registered grant. The person search shows them without their identity."""
+    if not handles_cases(user) or not _same_person_candidates_grants:
+        return Case.objects.none()
+    opened = Q()
+    for grant in _same_person_candidates_grants:
+        opened |= Q(pk__in=grant(user))
+    return Case.objects.filter(opened).exclude(owner_agency_id=user.agency_id)
+
+
+# --- assignment and transfer -----------------------------------------------------------------
+# The owning agency's supervisor (or national coordinator, who supervises its own agency's
+# cases) assigns caseworkers and hands a case to another agency; the receiving agency's
+# supervisor answers. See `cases.assignment` and `cases.transfer`.
+
+SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.NATIONAL_COORDINATOR})
+
+
+def supervises_agency(user: "User | None", agency_id: int) -> bool:
+    """A supervisor (or national coordinator) of the agency `agency_id`."""
+    return has_role(user, *SUPERVISING_ROLES) and belongs_to_agency(user, agency_id)
+
+
+def can_assign_cases(user: "User | None", case: Case | None = None) -> bool:
+    """Supervisors assign their agency's cases (`case`: this one, which their agency owns)."""
+    if case is None:
+        return has_role(user, *SUPERVISING_ROLES) and has_agency(user)
+    return supervises_agency(user, case.owner_agency_id)
+
+
+def ensure_can_assign(user: "User | None", case: Case) -> None:
+    """CaseNotFound unless `user` sees `case`; CaseAccessDenied unless they may assign it."""
+    ensure_visible(user, case)
+    if not can_assign_cases(user, case):
+        raise CaseAccessDenied(_("Only a supervisor of the owning agency assigns its cases."))
+
+
+def can_be_assigned(user: "User | None", case: Case) -> bool:
+    """Whoever handles cases at the owning agency may be the case's caseworker."""
+    return handles_cases(user) and belongs_to_agency(user, case.owner_agency_id)
+
+
+def ensure_can_transfer(user: "User | None", case: Case) -> None:
+    """Only the owning agency's supervisor hands a case to another agency."""
+    ensure_visible(user, case)
+    if not supervises_agency(user, case.owner_agency_id):
+        raise CaseAccessDenied(_("Only a supervisor of the owning agency transfers a case."))
+
+
+def transfers_to_answer(user: "User | None") -> QuerySet[CaseTransfer]:
+    """The transfers waiting for an answer from `user`'s agency, if `user` supervises it."""
+    if not (has_role(user, *SUPERVISING_ROLES) and has_agency(user)):
+        return CaseTransfer.objects.none()
+    return CaseTransfer.objects.filter(to_agency_id=user.agency_id,
+                                       state=TransferState.REQUESTED)
+
+
+def transfers_visible_to(user: "User | None") -> QuerySet[CaseTransfer]:
+    """The transfers `user`'s agency sent or received (case handlers only): the former owner
+    keeps these rows, and no more, of a case it handed on."""
+    if not handles_cases(user):
+        return CaseTransfer.objects.none()
+    return CaseTransfer.objects.filter(Q(from_agency_id=user.agency_id)
+                                       | Q(to_agency_id=user.agency_id))

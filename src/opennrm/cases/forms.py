@@ -3,7 +3,8 @@
 from datetime import date
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
@@ -22,12 +23,22 @@ def _with_blank(choices: list[tuple[str, str]], blank: str = "—") -> list[tupl
 
 
 def _language_choices(selected=()) -> list[tuple[str, str]]:
-    """Languages with a two-letter code (about 180), plus any already chosen.
+    """Languages with a two-letter code (about 180), plus any already chosen, sorted by
+    their names in the user's language.
 
     The full ISO 639-3 list has thousands of entries: too many for a select box.
     """
-    return [(code, label) for code, label in codelists.choices("languages")
+    return [(code, label) for code, label in codelists.sorted_choices("languages")
             if len(code) == 2 or code in selected]
+
+
+def _countries() -> list[tuple[str, str]]:
+    """Countries sorted by their names in the user's language (read when the form renders)."""
+    return codelists.sorted_choices("countries")
+
+
+def _countries_with_blank() -> list[tuple[str, str]]:
+    return _with_blank(_countries())
 
 
 def _date_input() -> forms.DateInput:
@@ -35,7 +46,18 @@ def _date_input() -> forms.DateInput:
 
 
 def _multi_select(size: int = 6) -> forms.SelectMultiple:
-    return forms.SelectMultiple(attrs={"size": size})
+    """A multiple choice that `combobox.js` turns into a type-ahead list with the chosen
+    entries shown and removable; without JavaScript it stays a plain list box."""
+    return forms.SelectMultiple(attrs={
+        "size": size, "data-combobox": "",
+        "data-combobox-placeholder": _("Type to find"),
+        "data-combobox-chosen": _("Chosen for %(name)s"),
+        "data-combobox-remove": _("Remove %(name)s"),
+        "data-combobox-added": _("%(name)s added."),
+        "data-combobox-removed": _("%(name)s removed."),
+        "data-combobox-count": _("%(name)s entries found; use the arrow keys."),
+        "data-combobox-empty": _("No entry matches."),
+    })
 
 
 class AliasesField(forms.CharField):
@@ -63,7 +85,7 @@ class IdentityDocumentsWidget(forms.MultiWidget):
             widgets += [
                 forms.Select(choices=_with_blank(codelists.choices("identity_document_types"))),
                 forms.TextInput(attrs={"autocomplete": "off"}),
-                forms.Select(choices=_with_blank(codelists.choices("countries"))),
+                forms.Select(choices=_countries_with_blank),
             ]
         super().__init__(widgets)
 
@@ -91,7 +113,7 @@ class IdentityDocumentsField(forms.MultiValueField):
                 forms.ChoiceField(choices=codelists.choices("identity_document_types"),
                                   required=False),
                 forms.CharField(max_length=TextLimit.DOCUMENT_NUMBER, required=False),
-                forms.ChoiceField(choices=codelists.choices("countries"), required=False),
+                forms.ChoiceField(choices=_countries, required=False),
             ]
         super().__init__(fields, require_all_fields=False, required=False,
                          widget=IdentityDocumentsWidget(rows), **kwargs)
@@ -127,7 +149,8 @@ class CaseForm(forms.Form):
                            help_text=_("Names the person also uses, one per line."))
     birth_date = forms.DateField(required=False, widget=_date_input(), label=_("Birth date"),
                                  help_text=_("If known."))
-    birth_year = forms.IntegerField(required=False, min_value=1900, label=_("Birth year"),
+    # The range is the service's rule (`services.clean_fields`), checked with the rest.
+    birth_year = forms.IntegerField(required=False, label=_("Birth year"),
                                     help_text=_("If only the year is known."))
     age_uncertainty = forms.ChoiceField(
         choices=[("", _("Age established, or from the birth date or year")),
@@ -139,7 +162,7 @@ class CaseForm(forms.Form):
     gender = forms.ChoiceField(choices=_with_blank(codelists.choices("genders")),
                                required=False, label=_("Gender"),
                                widget=forms.Select(attrs={"required": True}))
-    citizenships = forms.MultipleChoiceField(choices=codelists.choices("countries"),
+    citizenships = forms.MultipleChoiceField(choices=_countries,
                                              required=False, label=_("Citizenship"),
                                              widget=_multi_select())
     languages = forms.MultipleChoiceField(choices=_language_choices, required=False,
@@ -154,19 +177,26 @@ class CaseForm(forms.Form):
     first_contact_on = forms.DateField(
         required=False, label=_("Date of first contact"),
         widget=forms.DateInput(attrs={"type": "date", "required": True}, format="%Y-%m-%d"))
+    first_contact_place = forms.ChoiceField(
+        choices=lambda: _with_blank(codelists.sorted_choices("first_contact_places")),
+        required=False, label=_("Place of first contact"),
+        help_text=_("The region or locality where the person was first met."))
+    referral_source = forms.ChoiceField(
+        choices=_with_blank(codelists.choices("referral_sources")), required=False,
+        label=_("Referred by"), help_text=_("Who brought the person to your agency."))
     exploitation_forms = forms.MultipleChoiceField(
         choices=codelists.choices("exploitation_forms"), required=False,
         label=_("Forms of exploitation"), widget=_multi_select())
     labour_sector = forms.ChoiceField(choices=_with_blank(codelists.choices("labour_sectors")),
                                       required=False, label=_("Labour sector"))
     recruitment_countries = forms.MultipleChoiceField(
-        label=_("Recruited in"), choices=codelists.choices("countries"), required=False,
+        label=_("Recruited in"), choices=_countries, required=False,
         widget=_multi_select())
     transit_countries = forms.MultipleChoiceField(
-        label=_("Transit through"), choices=codelists.choices("countries"), required=False,
+        label=_("Transit through"), choices=_countries, required=False,
         widget=_multi_select())
     exploitation_countries = forms.MultipleChoiceField(
-        label=_("Exploited in"), choices=codelists.choices("countries"), required=False,
+        label=_("Exploited in"), choices=_countries, required=False,
         widget=_multi_select())
     exploitation_started_on = forms.DateField(required=False, widget=_date_input(),
                                               label=_("Exploitation started on"))
@@ -191,6 +221,25 @@ class CaseForm(forms.Form):
         if not show_identity:
             for name in services.PERSON_IDENTITY_FIELDS + ("notes",):
                 del self.fields[name]
+
+    def clean(self):
+        """Check every field against the service's rules in the same pass as the form's own
+        checks, so that all messages show at once and in the service's words: a value the
+        form refused is given to the service as typed, and the service's message for it
+        replaces Django's."""
+        data = super().clean()
+        values = {name: data.get(name) for name in self.fields if name not in self._errors}
+        refused = [name for name in self._errors
+                   if name in self.fields and name != "identity_documents"]
+        values.update({name: self[name].data for name in refused})
+        try:
+            services.check_case_data(values)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name in refused:
+                    del self._errors[name]
+                self.add_error(name if name in self.fields else None, messages)
+        return data
 
     @classmethod
     def for_case(cls, case: Case, data=None, show_identity: bool = True) -> "CaseForm":
@@ -223,6 +272,37 @@ class NameSearchForm(forms.Form):
     birth_date = forms.DateField(widget=_date_input(), label=_("Birth date"))
 
 
+def _month_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *((str(number), formats.date_format(date(2000, number, 1), "F"))
+                         for number in range(1, 13))]
+
+
+class PersonSearchForm(forms.Form):
+    """Find a person: any part of a name, and a birth date, a year (and month), an age range
+    or nothing. Only the types are checked here; `person_search.clean_query` holds the rules
+    and gives all its messages at once."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=TextLimit.IDENTITY, required=False,
+        help_text=_("Any part of the name, in any script or spelling: Mariia Shevchenko "
+                    "finds Марія Шевченко."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "required": True}))
+    birth_date = forms.DateField(required=False, widget=_date_input(), label=_("Birth date"),
+                                 help_text=_("If known."))
+    birth_year = forms.CharField(
+        required=False, max_length=4, label=_("or birth year"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    birth_month = forms.ChoiceField(required=False, choices=_month_choices,
+                                    label=_("and month"))
+    age_from = forms.CharField(
+        required=False, max_length=3, label=_("or age from"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    age_to = forms.CharField(
+        required=False, max_length=3, label=_("to"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+
+
 class ConsentForm(forms.Form):
     purpose = forms.ChoiceField(choices=_with_blank(codelists.choices("consent_purposes")),
                                 required=False, label=_("The person consents to"))
@@ -231,7 +311,7 @@ class ConsentForm(forms.Form):
         required=False, label=_("Recipient agency"),
         help_text=_("Needed when data is shared: the agency that may receive it."))
     recipient_node = forms.ChoiceField(
-        choices=_with_blank(codelists.choices("countries")), required=False,
+        choices=_countries_with_blank, required=False,
         label=_("Recipient partner country"),
         help_text=_("Or, for transnational referral, the partner country's node."))
 
@@ -244,7 +324,7 @@ class ConsentForm(forms.Form):
 
 class WithdrawConsentForm(forms.Form):
     withdrawn_on = forms.DateField(required=False, widget=_date_input(),
-                                   label=_("Withdrawn on"))
+                                   label=_("Withdraw: date of withdrawal"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"withdrawn_on": timezone.localdate()})

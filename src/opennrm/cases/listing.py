@@ -26,9 +26,11 @@ SORTS = {
     "status": ("status", "registered_at", "id"),
 }
 DEFAULT_SORT = "-registered"
-# What a row of the case list shows (see templatetags `case_table_rows`).
+# What a row of the case list shows (see templatetags `case_table_rows`); the owning agency
+# and the person let `labels.attach_name_labels` add the name label.
 ROW_COLUMNS = ("case_number", "status", "victim_status", "is_child", "age_band",
-               "exploitation_forms", "first_contact_on", "registered_at")
+               "exploitation_forms", "first_contact_on", "registered_at", "owner_agency",
+               "person")
 
 
 def order_by(sort: str) -> tuple[str, ...]:

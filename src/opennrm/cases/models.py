@@ -93,6 +93,10 @@ class Case(models.Model):
         related_name="assigned_cases",
     )
     first_contact_on = models.DateField()
+    # Where the person was first met (a region or locality) and who brought them to the
+    # mechanism: codes of the lists first_contact_places and referral_sources.
+    first_contact_place = models.CharField(max_length=40, blank=True)
+    referral_source = models.CharField(max_length=40, blank=True)
     registered_at = models.DateTimeField(default=timezone.now)
     age_band = models.CharField(max_length=8, blank=True, help_text="Age at first contact")
     # `cases.age.statistical_age` at first contact (exact, or the youngest the birth year
@@ -240,3 +244,84 @@ class SamePersonLink(models.Model):
     @property
     def is_active(self) -> bool:
         return self.removed_at is None
+
+
+class NameToken(models.Model):
+    """One keyed digest of a word of a person's names or of their birth date: the index the
+    person search (`cases.person_search`) looks words up in without decrypting anyone.
+
+    The digest is a keyed HMAC (the key ring's index key) of a normalised form, truncated to
+    64 bits; no name, spelling or date is stored in clear. `kind` says which field the word
+    belongs to and which form of it was hashed (as written, a transliteration, a key of
+    similar spellings), so that a match can say why it matched. Derived data: written only
+    by `person_search.index_persons` (the registration and update of a person) and rebuilt
+    by `opennrm manage reindex_persons`.
+    """
+
+    class Kind(models.IntegerChoices):
+        GIVEN_NAME = 10, _("given name")
+        GIVEN_NAME_SPELLING = 11, _("given name, transliterated")
+        GIVEN_NAME_SOUND = 12, _("given name, similar spelling")
+        FAMILY_NAME = 20, _("family name")
+        FAMILY_NAME_SPELLING = 21, _("family name, transliterated")
+        FAMILY_NAME_SOUND = 22, _("family name, similar spelling")
+        OTHER_NAME = 30, _("other name")
+        OTHER_NAME_SPELLING = 31, _("other name, transliterated")
+        OTHER_NAME_SOUND = 32, _("other name, similar spelling")
+        BIRTH_DATE = 40, _("birth date")
+        BIRTH_DATE_SWAPPED = 41, _("birth date, day and month swapped")
+        BIRTH_MONTH = 42, _("birth month and year")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_tokens")
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    digest = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # A search looks digests up and reads the person and kind from the index alone.
+            models.Index(fields=["digest", "person", "kind"], name="name_token_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"name token of person {self.person_id}"
+
+
+class TransferState(models.TextChoices):
+    REQUESTED = "requested", _("Waiting for the receiving agency")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class CaseTransfer(models.Model):
+    """A case handed to another agency of the node, with the person's consent: requested by
+    the owning agency's supervisor, accepted or declined by the receiving agency's. On
+    acceptance the case changes owner and keeps its history; this row is what the former
+    owner keeps of it (`cases.transfer`)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    # The consent to transfer the request rests on (purpose "transfer", naming `to_agency`).
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="transfers")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, choices=TransferState.choices,
+                             default=TransferState.REQUESTED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Why the receiving agency declined; it may describe the person, so it is encrypted.
+    reason = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One request at a time per case.
+            models.UniqueConstraint(fields=["case"],
+                                    condition=models.Q(state="requested"),
+                                    name="case_transfer_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer of case {self.case_id} ({self.state})"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
-from opennrm.cases import access, age, signals
+from opennrm.cases import access, age, person_search, same_person, signals
 from opennrm.cases.age import AgeUncertainty
 from opennrm.cases.models import Case, CaseStatus, Consent, Person, VictimStatus
 from opennrm.cases.normalise import search_key
@@ -47,11 +47,14 @@ PERSON_DEMOGRAPHIC_FIELDS = (
     "gender", "birth_year", "age_uncertainty", "citizenships", "languages",
 )
 CASE_FIELDS = (
-    "first_contact_on", "exploitation_forms", "labour_sector", "recruitment_countries",
+    "first_contact_on", "first_contact_place", "referral_source", "exploitation_forms",
+    "labour_sector", "recruitment_countries",
     "transit_countries", "exploitation_countries", "exploitation_started_on",
     "exploitation_ended_on", "means_of_control", "recruiter_relation", "notes",
 )
 EDITABLE_FIELDS = PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS + CASE_FIELDS
+# The fields the person search indexes (`person_search.person_tokens`).
+INDEXED_FIELDS = frozenset({"given_name", "family_name", "aliases", "birth_date"})
 # Fields holding personal data: reading or writing them is audited field by field.
 PERSONAL_DATA_FIELDS = PERSON_IDENTITY_FIELDS + ("notes",)
 # What the case page shows before "show identity" is pressed.
@@ -205,7 +208,9 @@ def clean_fields(data: dict, *, partial: bool, region: str = "") -> dict:
             clean[name] = clean_codes(data[name], codelist, name, errors)
 
     for name, codelist in (("labour_sector", "labour_sectors"),
-                           ("recruiter_relation", "recruiter_relations")):
+                           ("recruiter_relation", "recruiter_relations"),
+                           ("first_contact_place", "first_contact_places"),
+                           ("referral_source", "referral_sources")):
         if present(name):
             clean[name] = clean_code(data[name], codelist, name, errors)
 
@@ -231,6 +236,33 @@ def clean_fields(data: dict, *, partial: bool, region: str = "") -> dict:
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+# The fields the first contact is checked against (`_check_against_birth`).
+_BIRTH_AND_FIRST_CONTACT = ("birth_date", "birth_year", "age_uncertainty", "first_contact_on")
+
+
+def check_case_data(data: dict, *, region: str = "") -> None:
+    """Raise one ValidationError with every message `register_case` or `update_case` would
+    give about the fields in `data`: each field's, and the first contact against the birth
+    when those fields are valid. Lets a form show all its messages in one pass."""
+    errors: dict[str, list[str]] = {}
+    try:
+        clean_fields(data, partial=True, region=region)
+    except ValidationError as error:
+        errors = error.message_dict
+    try:
+        clean = clean_fields({name: data[name] for name in _BIRTH_AND_FIRST_CONTACT
+                              if name in data}, partial=True)
+    except ValidationError:
+        clean = {}
+    if clean.get("first_contact_on"):
+        person, case = Person(), Case()
+        _apply(person, clean, PERSON_IDENTITY_FIELDS + PERSON_DEMOGRAPHIC_FIELDS)
+        _apply(case, clean, CASE_FIELDS)
+        _check_against_birth(person, case, errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_against_birth(person: Person, case: Case, errors: dict) -> None:
@@ -348,6 +380,7 @@ def register_cases(actor: User, registrations: list[Registration], channel: str 
         })
     with transaction.atomic():
         Person.objects.bulk_create(persons, batch_size=1000)
+        person_search.index_persons(persons, new=True)
         for person, (case, _registration) in zip(persons, cases, strict=True):
             case.person = person
         try:
@@ -366,10 +399,68 @@ def register_cases(actor: User, registrations: list[Registration], channel: str 
 
 
 def register_case(actor: User, data: dict, channel: str = "",
-                  agency: Agency | None = None) -> Case:
+                  agency: Agency | None = None, *, person_of_case: str = "",
+                  same_person_as: str = "") -> Case:
     """Register a presumed victim: a new person and a case owned by the actor's agency (or
-    `agency`, see `register_cases`)."""
-    return register_cases(actor, [Registration(data)], channel, agency=agency)[0]
+    `agency`, see `register_cases`).
+
+    `person_of_case`: the person is already known, as the person of this case of the
+    actor's agency: the new case is theirs, and their identity stays as recorded.
+    `same_person_as`: a new person, linked as the same person to this case of another
+    agency (`same_person.link_same_person`), in the same transaction.
+    """
+    if person_of_case:
+        return _register_for_known_person(actor, data, person_of_case, channel)
+    with transaction.atomic():
+        case = register_cases(actor, [Registration(data)], channel, agency=agency)[0]
+        if same_person_as:
+            try:
+                same_person.link_same_person(actor, case, same_person_as,
+                                             _("Found while registering."), channel=channel)
+            except access.CaseAccessDenied as denied:
+                raise ValidationError({"same_as_case": [str(denied)]}) from denied
+    return case
+
+
+def _register_for_known_person(actor: User, data: dict, case_number: str,
+                               channel: str) -> Case:
+    """A new case of the person of the actor's agency's case `case_number`. Only the case's
+    fields are taken from `data`; the person's identity and demographics stay as they are."""
+    if not access.can_register_cases(actor):
+        raise access.CaseAccessDenied(_("Your role cannot register cases."))
+    agency = actor.agency
+    clean = clean_fields(data, partial=False, region=agency.country)
+    try:
+        known = access.get_visible_case(actor, case_number)
+    except access.CaseNotFound:
+        raise ValidationError({"person_of_case": [
+            _("There is no case with this number that you may see.")]}) from None
+    if known.owner_agency_id != agency.pk:
+        raise ValidationError({"person_of_case": [
+            _("Only a person of your own agency's cases can be reused; link the other "
+              "agency's case as the same person instead.")]})
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=known.person_id)
+        case = Case(person=person, owner_agency=agency, assigned_to=actor,
+                    case_number=_new_case_number(agency.country))
+        _apply(case, clean, CASE_FIELDS)
+        _set_victim_status(case, VictimStatus.PRESUMED, case.first_contact_on, agency, actor)
+        errors: dict = {}
+        _check_against_birth(person, case, errors)
+        if errors:
+            raise ValidationError(errors)
+        _derive(person, case)
+        try:
+            with transaction.atomic():
+                case.save()
+        except IntegrityError:  # a case-number collision (1 in 10^12): draw once more
+            case.case_number = _new_case_number(agency.country)
+            case.save()
+        fields = sorted(name for name in CASE_FIELDS if clean.get(name) not in (None, "", []))
+        record_events(actor, [AuditEvent(Action.CREATE, "case", case.case_number,
+                                         tuple(fields), f"person of {known.case_number}")],
+                      channel)
+    return case
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -472,6 +563,8 @@ def update_case(actor: User, case: Case, changes: dict, channel: str = "") -> Ca
         _derive(person, case)
         person.save()
         case.save()
+        if INDEXED_FIELDS.intersection(changed):
+            person_search.index_persons([person])
         record_events(actor, [AuditEvent(Action.UPDATE, "case", case.case_number,
                                          tuple(changed))], channel)
     return case
@@ -603,6 +696,21 @@ def record_consent(actor: User, case: Case, purpose: str, given_on, recipient_ag
 
 def withdraw_consent(actor: User, consent: Consent, withdrawn_on, channel: str = "") -> Consent:
     """Record that the person withdrew a consent. The record stays, marked withdrawn."""
+    withdrawn = check_withdrawal(actor, consent, withdrawn_on)
+    with transaction.atomic():
+        consent.withdrawn_on = withdrawn
+        consent.withdrawal_recorded_by = actor
+        consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
+        record_events(actor, [AuditEvent(Action.UPDATE, "consent", consent.case.case_number,
+                                         (f"consent.{consent.purpose}",))], channel)
+        signals.consent_withdrawn.send(sender=Consent, consent=consent, actor=actor,
+                                       channel=channel)
+    return consent
+
+
+def check_withdrawal(actor: User, consent: Consent, withdrawn_on) -> date:
+    """The date of withdrawal if `actor` may record it on `consent`; ValidationError (every
+    message at once) otherwise. Changes nothing: the confirmation step asks it first."""
     access.ensure_can_edit(actor, consent.case)
     errors: dict = {}
     if consent.withdrawn_on is not None:
@@ -617,15 +725,7 @@ def withdraw_consent(actor: User, consent: Consent, withdrawn_on, channel: str =
         errors.setdefault("withdrawn_on", []).append(_("The date is in the future."))
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        consent.withdrawn_on = withdrawn
-        consent.withdrawal_recorded_by = actor
-        consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
-        record_events(actor, [AuditEvent(Action.UPDATE, "consent", consent.case.case_number,
-                                         (f"consent.{consent.purpose}",))], channel)
-        signals.consent_withdrawn.send(sender=Consent, consent=consent, actor=actor,
-                                       channel=channel)
-    return consent
+    return withdrawn
 
 
 def has_active_consent(case: Case, purpose: str) -> bool:
@@ -653,6 +753,8 @@ def apply_partner_correction(case: Case, changes: dict, reason: str,
             _derive(person, case)
             person.save()
             case.save()
+            if INDEXED_FIELDS.intersection(changed):
+                person_search.index_persons([person])
             record_events(None, [AuditEvent(Action.UPDATE, "case", case.case_number,
                                             tuple(changed), reason)], channel)
     return changed
@@ -670,6 +772,7 @@ def erase_identity(case: Case, reason: str, channel: str = "trm") -> list[str]:
             setattr(person, name, [] if name in ("aliases", "identity_documents") else "")
         person.name_index = ""
         person.save()
+        person_search.unindex_person(person)
         record_events(None, [AuditEvent(Action.UPDATE, "case", case.case_number,
                                         tuple(erased) or PERSON_IDENTITY_FIELDS,
                                         f"erased: {reason}")], channel)

@@ -12,13 +12,24 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opennrm.cases import access, listing, same_person, sections, services
+from opennrm.cases import (
+    access,
+    consent_effects,
+    labels,
+    listing,
+    person_search,
+    same_person,
+    sections,
+    services,
+)
+from opennrm.cases.assignment_forms import AssignForm
 from opennrm.cases.forms import (
     CaseFilterForm,
     CaseForm,
     CloseCaseForm,
     ConsentForm,
     NameSearchForm,
+    PersonSearchForm,
     RemoveSamePersonLinkForm,
     SamePersonForm,
     WithdrawConsentForm,
@@ -73,7 +84,7 @@ def _same_person_context(user, case, form=None, failed_removal=None) -> dict:
     }
 
 
-def _render_detail(request, case_number: str, *, close_form=None, failed_withdrawal=None,
+def _render_detail(request, case_number: str, *, close_form=None,
                    identity_shown: bool = False, same_person_form=None,
                    failed_same_person_removal=None):
     if identity_shown:
@@ -84,11 +95,6 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         case, CASE_PAGE_RELATIONS + sections.section_relations())
     consents = (list(case.consents.select_related("recipient_agency"))
                 if "consents" in present else [])
-    for consent in consents:
-        if failed_withdrawal is not None and failed_withdrawal.prefix == f"consent-{consent.pk}":
-            consent.withdraw_form = failed_withdrawal
-        elif consent.is_active:
-            consent.withdraw_form = _withdraw_form(consent)
     return render(request, "cases/case_detail.html", {
         "case": case,
         "person": case.person,
@@ -97,7 +103,6 @@ def _render_detail(request, case_number: str, *, close_form=None, failed_withdra
         "can_edit": access.can_edit_case(request.user, case),
         "consents": consents,
         "close_form": close_form or CloseCaseForm(),
-        "failed_withdrawal": failed_withdrawal,
         **sections.sections_context(request.user, case, present),
         **_same_person_context(request.user, case, same_person_form,
                                failed_same_person_removal),
@@ -127,6 +132,7 @@ def case_list(request):
             # Only the columns the rows show: no encrypted field is loaded or decrypted.
             page = Paginator(cases.only(*listing.ROW_COLUMNS), CASES_PER_PAGE).get_page(
                 request.GET.get("page"))
+            labels.attach_name_labels(user, page.object_list, channel=CHANNEL)
     context = {
         "has_case_access": has_case_access,
         "filter_form": filter_form,
@@ -134,27 +140,79 @@ def case_list(request):
         "page": page,
         "name_results": name_results,
         "sort": filter_form.filters().get("sort", listing.DEFAULT_SORT),
+        "name_labels": labels.shows_labels(user),
+        # Its own ids: the exact search below has a birth date field too.
+        "person_search_form": PersonSearchForm(auto_id="find_%s"),
     }
+    if has_case_access and access.can_assign_cases(user):
+        context["bulk_assign_form"] = AssignForm(user.agency_id, prefix="assign")
+        context["transfers_to_answer"] = access.transfers_to_answer(user).count()
     if request.htmx and request.htmx.target == "case-results":
         return render(request, "cases/case_results.html", context)
     return render(request, "cases/case_list.html", context)
 
 
 @case_view
+def person_search_page(request):
+    """Find a person in any spelling. The name goes in a POST body, never in an address."""
+    if not access.can_register_cases(request.user):
+        raise access.CaseAccessDenied(_("Your role does not give access to individual cases."))
+    form = PersonSearchForm(request.POST if request.method == "POST" else None)
+    matches = query = None
+    if request.method == "POST":
+        form.is_valid()
+        try:
+            query = person_search.clean_query(form.cleaned_data)
+        except ValidationError as error:
+            # Every message at once: the service's next to the form's own type checks.
+            add_service_errors(form, ValidationError({
+                field: messages for field, messages in error.message_dict.items()
+                if field not in form.errors}))
+        if query is not None and not form.errors:
+            matches = person_search.search_persons(request.user, query, channel=CHANNEL)
+    return render(request, "cases/person_search.html", {
+        "form": form, "matches": matches, "limit": person_search.DEFAULT_LIMIT})
+
+
+def _register_message(case, person_of_case: str, same_person_as: str) -> str:
+    if person_of_case:
+        return _("Case %(number)s registered for the person of case %(known)s.") % {
+            "number": case.case_number, "known": person_of_case}
+    if same_person_as:
+        return _("Case %(number)s registered and linked as the same person as case "
+                 "%(other)s.") % {"number": case.case_number, "other": same_person_as}
+    return _("Case %(number)s registered.") % {"number": case.case_number}
+
+
+@case_view
 def case_register(request):
+    """Register a case; first shows the persons the user may see who may be this one."""
     if not access.can_register_cases(request.user):
         raise access.CaseAccessDenied(_("Your role cannot register cases."))
     form = CaseForm(request.POST or None)
+    duplicates = None
     if request.method == "POST" and form.is_valid():
+        # The buttons of "this person may already be known" (one click each).
+        choice = {name: request.POST.get(name, "")
+                  for name in ("person_of_case", "same_person_as")}
         try:
-            case = services.register_case(request.user, form.service_data(), channel=CHANNEL)
+            if not any(choice.values()) and not request.POST.get("new_person"):
+                duplicates = _possible_duplicates(request.user, form.service_data())
+            if not duplicates:
+                case = services.register_case(request.user, form.service_data(),
+                                              channel=CHANNEL, **choice)
+                messages.success(request, _register_message(case, **choice))
+                return redirect("case-detail", case_number=case.case_number)
         except ValidationError as error:
             add_service_errors(form, error)
-        else:
-            messages.success(request, _("Case %(number)s registered.") % {
-                "number": case.case_number})
-            return redirect("case-detail", case_number=case.case_number)
-    return render(request, "cases/case_form.html", {"form": form, "case": None})
+    return render(request, "cases/case_form.html", {"form": form, "case": None,
+                                                     "duplicates": duplicates})
+
+
+def _possible_duplicates(user, data: dict) -> list:
+    """The persons who may be the one registered; the form's errors come first."""
+    services.clean_fields(data, partial=False, region=user.agency.country)
+    return person_search.possible_duplicates(user, data, channel=CHANNEL)
 
 
 @case_view
@@ -217,24 +275,36 @@ def consent_new(request, case_number):
     return render(request, "cases/consent_form.html", {"form": form, "case": case})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @case_view
 def consent_withdraw(request, case_number, consent_id):
+    """Withdraw a consent in two steps that need no script: the first (GET, or a POST
+    without `confirm`) checks the date and says what the withdrawal will stop; the second
+    (POST with `confirm`) records it."""
     case = access.get_visible_case(request.user, case_number)
-    consent = case.consents.filter(pk=consent_id).first()
+    access.ensure_can_edit(request.user, case)
+    consent = case.consents.select_related("recipient_agency").filter(pk=consent_id).first()
     if consent is None:
         raise Http404(_("No such consent on this case."))
-    form = _withdraw_form(consent, request.POST)
-    if form.is_valid():
+    form = _withdraw_form(consent, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.withdraw_consent(request.user, consent, form.cleaned_data["withdrawn_on"],
-                                      channel=CHANNEL)
+            if "confirm" in request.POST:
+                services.withdraw_consent(request.user, consent,
+                                          form.cleaned_data["withdrawn_on"], channel=CHANNEL)
+            else:
+                services.check_withdrawal(request.user, consent,
+                                          form.cleaned_data["withdrawn_on"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Withdrawal of consent recorded."))
-            return redirect("case-detail", case_number=case.case_number)
-    return _render_detail(request, case_number, failed_withdrawal=form)
+            if "confirm" in request.POST:
+                messages.success(request, _("Withdrawal of consent recorded."))
+                return redirect("case-detail", case_number=case.case_number)
+    return render(request, "cases/consent_withdraw.html", {
+        "case": case, "consent": consent, "form": form,
+        "effects": consent_effects.withdrawal_effects(consent) if consent.is_active else [],
+    })
 
 
 @require_POST

@@ -112,6 +112,49 @@ def choices(name: str) -> list[tuple[str, str]]:
     return [(entry["code"], lazy_label(name, entry["code"])) for entry in load(name)["codes"]]
 
 
+def sorted_choices(name: str, codes=None) -> list[tuple[str, str]]:
+    """(code, label) pairs in the active language, sorted as that language sorts its words
+    (Ș after S in Romanian, Є after Е in Ukrainian), for a long list such as countries.
+
+    `codes`: only these codes of the list (default: all of them). Read at render time, so a
+    form field takes it as a callable: `choices=partial(sorted_choices, "countries")`.
+    """
+    ordered = _sorted_codes(name, _language(None))
+    if codes is None:
+        return list(ordered)
+    wanted = set(codes)
+    return [(code, text) for code, text in ordered if code in wanted]
+
+
+@cache
+def _sorted_codes(name: str, language: str) -> tuple[tuple[str, str], ...]:
+    labelled = [(entry["code"], label(name, entry["code"], language))
+                for entry in load(name)["codes"]]
+    key = _collation_key(language)
+    return tuple(sorted(labelled, key=lambda pair: key(pair[1])))
+
+
+def _collation_key(language: str):
+    """The sort key of `language`: ICU's collation (the CLDR rules of each language) when
+    PyICU is installed (it builds against the system's ICU library, so it is optional);
+    otherwise the Unicode Collation Algorithm's default order (pyuca, pure Python), which
+    puts "Åland" by "Aland", "Österreich" by "Osterreich" and Ukrainian І after И in every
+    language, but not each language's own tailoring (Romanian Ș after S, Ukrainian І
+    before Ї)."""
+    try:
+        import icu  # noqa: PLC0415 - optional: needs the system's ICU library
+    except ImportError:
+        return _default_collator().sort_key
+    return icu.Collator.createInstance(icu.Locale(language)).getSortKey
+
+
+@cache
+def _default_collator():
+    from pyuca import Collator  # noqa: PLC0415 - loads its table (a few MB) when first used
+
+    return Collator()
+
+
 def unknown_codes(name: str, values) -> list[str]:
     """The values that are not codes of the list `name` (empty when all are valid)."""
     known = entries(name)

@@ -124,6 +124,18 @@ def cases_referred_for_identification(user: "User") -> QuerySet:
     ).values("case_id")
 
 
+def cases_shared_for_same_person_links(user: "User") -> QuerySet:
+    """The ids ("case_id") of the cases `case_shared_for_same_person_link` would give this
+    user: referred to its agency, open, the consent in force (or an audited override). The
+    person search offers their persons as candidates for a same-person link."""
+    if not handles_cases(user):
+        return Referral.objects.none().values("case_id")
+    shareable = Consent.in_force_condition(through="consent") | (
+        Q(consent__isnull=True) & ~Q(consent_override_reason=""))
+    return Referral.objects.filter(incoming_referrals(user), state__in=OPEN_STATES).filter(
+        shareable).values("case_id")
+
+
 def case_shared_for_same_person_link(user: "User", case_number: str) -> Case | None:
     """The case with this number if it was referred to `user`'s agency and `user` may see
     the referral's shared fields now (open referral, consent in force).

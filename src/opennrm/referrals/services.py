@@ -21,14 +21,14 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case, Consent
-from opennrm.cases.signals import consent_withdrawn
+from opennrm.cases.signals import consent_withdrawn, transfer_changed
 from opennrm.core import codelists
 from opennrm.core.dates import short_date
 from opennrm.core.validation import TextLimit, clean_date, clean_text
@@ -617,6 +617,38 @@ def stop_referrals_on_consent_withdrawal(sender, consent: Consent, actor: User |
     for referral in (consent.referrals.filter(state__in=OPEN_STATES)
                      .select_related("case", "service")):
         _transition(actor, referral, ReferralState.STOPPED, "", channel, side=SYSTEM)
+
+
+def referrals_stopped_by_withdrawal(consent: Consent) -> list[str]:
+    """What withdrawing `consent` would stop here (registered with `cases.consent_effects`):
+    the open referrals resting on it, whose recipients then lose the shared data."""
+    services = sorted(consent.referrals.filter(state__in=OPEN_STATES)
+                      .values_list("service__name", flat=True))
+    if not services:
+        return []
+    return [ngettext(
+        "%(count)d open referral will stop, and its recipient will no longer see the shared "
+        "data: %(services)s.",
+        "%(count)d open referrals will stop, and their recipients will no longer see the "
+        "shared data: %(services)s.", len(services)) % {
+        "count": len(services), "services": ", ".join(dict.fromkeys(services))}]
+
+
+@receiver(transfer_changed, dispatch_uid="referrals-follow-a-transferred-case")
+def hand_referrals_to_new_owner(sender, transfer, actor: User | None = None,
+                                channel: str = "", **kwargs) -> None:
+    """A case transferred: the open referrals its former owner made are the new owner's to
+    follow (answers, assistance, the follow-up deadline); closed ones stay as they were."""
+    if transfer.state != "accepted":
+        return
+    moved = (Referral.objects.filter(case_id=transfer.case_id, state__in=OPEN_STATES,
+                                     referring_agency_id=transfer.from_agency_id)
+             .update(referring_agency_id=transfer.to_agency_id))
+    if moved:
+        record_events(actor, [AuditEvent(Action.UPDATE, "referral", transfer.case.case_number,
+                                         ("referring_agency",),
+                                         f"case transferred: {moved} open referrals moved")],
+                      channel)
 
 
 def _notify(referral: Referral, state: str) -> None:

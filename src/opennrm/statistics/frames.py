@@ -15,7 +15,8 @@ Frames (all dates are `pl.Date`):
   person_key, agency_type, first_contact_on, gender, birth_year, age, age_band, is_child,
   majority,
   citizenships, exploitation_forms, labour_sector, exploitation_countries,
-  recruitment_countries, means_of_control, recruiter_relation, victim_status,
+  recruitment_countries, means_of_control, recruiter_relation, first_contact_place,
+  referral_source, victim_status,
   victim_status_decided_on, status, closure_reason, closed_on, first_referral_on,
   identified_on, reflection_started_on, permit_granted_on.
 * referrals — one row per referral sent in the period: referral_id, case_id,
@@ -71,7 +72,8 @@ CASE_SCHEMA = {
     "citizenships": pl.List(pl.Utf8), "exploitation_forms": pl.List(pl.Utf8),
     "labour_sector": pl.Utf8, "exploitation_countries": pl.List(pl.Utf8),
     "recruitment_countries": pl.List(pl.Utf8), "means_of_control": pl.List(pl.Utf8),
-    "recruiter_relation": pl.Utf8, "victim_status": pl.Utf8,
+    "recruiter_relation": pl.Utf8, "first_contact_place": pl.Utf8,
+    "referral_source": pl.Utf8, "victim_status": pl.Utf8,
     "victim_status_decided_on": pl.Date, "status": pl.Utf8, "closure_reason": pl.Utf8,
     "closed_on": pl.Date, "first_referral_on": pl.Date, "identified_on": pl.Date,
     "reflection_started_on": pl.Date, "permit_granted_on": pl.Date,
@@ -175,7 +177,8 @@ def _case_details(start: date, end: date) -> pl.DataFrame:
                {_bool('c.is_child')}, {_majority()},
                {_text('p.citizenships')}, {_text('c.exploitation_forms')}, c.labour_sector,
                {_text('c.exploitation_countries')}, {_text('c.recruitment_countries')},
-               {_text('c.means_of_control')}, c.recruiter_relation, c.victim_status,
+               {_text('c.means_of_control')}, c.recruiter_relation,
+               c.first_contact_place, c.referral_source, c.victim_status,
                {_text('c.victim_status_decided_on')}, c.status, c.closure_reason,
                {_date('c.closed_at')}, c.case_number
         FROM cases_case c

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from opennrm.accounts.models import Agency
 from opennrm.audit.models import Action
@@ -248,15 +249,37 @@ def correction_changes(values: dict) -> dict:
     return changes
 
 
+def _referrals_resting_on(consent):
+    """The case's referrals sent to the consent's partner country and not yet ended."""
+    return Referral.objects.filter(
+        direction=Referral.Direction.OUT, case_id=consent.case_id,
+        partner__country=consent.recipient_node).exclude(
+        status__in=[Referral.Status.DECLINED, Referral.Status.WITHDRAWN,
+                    Referral.Status.ERASED])
+
+
+def recipients_told_by_withdrawal(consent) -> list[str]:
+    """What withdrawing `consent` would do here (registered with `cases.consent_effects`):
+    the partner nodes that received the case are told to erase what they hold."""
+    if consent.purpose != CONSENT_PURPOSE or not consent.recipient_node:
+        return []
+    partners = sorted(set(_referrals_resting_on(consent)
+                          .values_list("partner__name", flat=True)))
+    if not partners:
+        return []
+    return [ngettext(
+        "%(count)d partner node that received the case will be told to erase it: "
+        "%(partners)s.",
+        "%(count)d partner nodes that received the case will be told to erase it: "
+        "%(partners)s.", len(partners)) % {
+        "count": len(partners), "partners": ", ".join(partners)}]
+
+
 def on_consent_withdrawn(sender, consent, actor=None, channel="", **kwargs) -> None:
     """cases.signals.consent_withdrawn: tell every node that received the case to erase it."""
     if consent.purpose != CONSENT_PURPOSE or not consent.recipient_node:
         return
-    referrals = Referral.objects.filter(
-        direction=Referral.Direction.OUT, case_id=consent.case_id,
-        partner__country=consent.recipient_node).exclude(
-        status__in=[Referral.Status.DECLINED, Referral.Status.WITHDRAWN,
-                    Referral.Status.ERASED]).select_related("partner")
+    referrals = _referrals_resting_on(consent).select_related("partner")
     for referral in referrals:
         message = _send(actor, referral, "consent_withdrawn",
                         {"withdrawn_on": consent.withdrawn_on.isoformat()

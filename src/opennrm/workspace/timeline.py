@@ -143,6 +143,26 @@ def _proceeding_entries(case: Case) -> list[TimelineEntry]:
     return entries
 
 
+def _transfer_entries(case: Case) -> list[TimelineEntry]:
+    """Transfers to another agency: requested, then accepted or declined (the reason of a
+    decline, which is encrypted, is not loaded)."""
+    entries = []
+    for transfer in case.transfers.select_related("from_agency", "to_agency", "requested_by",
+                                                  "decided_by").defer("reason"):
+        entries.append(TimelineEntry(
+            timezone.localtime(transfer.requested_at).date(), "transfer_requested",
+            _("Transfer to %(agency)s requested") % {"agency": transfer.to_agency.name},
+            transfer.from_agency.name, _username(transfer.requested_by)))
+        if transfer.decided_at:
+            label = (_("Transferred to %(agency)s") if transfer.state == "accepted"
+                     else _("Transfer declined by %(agency)s")) % {
+                "agency": transfer.to_agency.name}
+            entries.append(TimelineEntry(
+                timezone.localtime(transfer.decided_at).date(), f"transfer_{transfer.state}",
+                label, transfer.to_agency.name, _username(transfer.decided_by)))
+    return entries
+
+
 def _claim_entries(case: Case) -> list[TimelineEntry]:
     entries = []
     for claim in case.compensation_claims.select_related("deciding_agency", "recorded_by",
@@ -241,7 +261,8 @@ def timeline(case: Case) -> list[TimelineEntry]:
     entries = (_identification_entries(case) + _referral_entries(case)
                + _period_entries(case, today)
                + _permit_entries(case, today) + _proceeding_entries(case)
-               + _claim_entries(case) + _return_entries(case) + _support_entries(case, today))
+               + _claim_entries(case) + _return_entries(case) + _support_entries(case, today)
+               + _transfer_entries(case))
     if case.closed_at:
         entries.append(TimelineEntry(
             timezone.localtime(case.closed_at).date(), "case_closed",

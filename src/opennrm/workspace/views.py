@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opennrm.cases import access
+from opennrm.cases.labels import attach_name_labels
 from opennrm.cases.views import case_view
 from opennrm.core.middleware import SlidingSessionMiddleware
 from opennrm.reminders.inbox import inbox_for
@@ -35,8 +36,12 @@ def home(request):
     nearest: dict = {}
     for entry in inbox.deadlines:
         nearest.setdefault(entry.case_number, entry.due_on)
+    lists = worklists.worklists_for(user, nearest)
+    # A name label for the user's own agency's cases (as the node's policy says; audited).
+    attach_name_labels(user, [case for worklist in lists for case in worklist.cases],
+                       channel="web")
     return render(request, "workspace/home.html", {
-        "worklists": worklists.worklists_for(user, nearest),
+        "worklists": lists,
         "waiting": waiting,
         "deadlines": inbox.deadlines[:DEADLINES_SHOWN],
         "deadline_count": len(inbox.deadlines),

@@ -1,7 +1,8 @@
 """Waiting for your answer: what others asked the user's agency and nobody there has answered.
 
 Referrals addressed to the agency and not yet accepted or declined, the nearest answer-by
-date first, and, for the national focal point, referrals offered by partner nodes. Each is
+date first, transfers of cases to the agency (for its supervisors), and, for the national
+focal point, referrals offered by partner nodes. Each is
 read through its app's own visibility rule (`referrals.services.inbox`,
 `transnational.access.referrals_visible_to`); nothing encrypted is loaded.
 
@@ -16,7 +17,7 @@ from datetime import date
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from opennrm.cases.access import handles_cases
+from opennrm.cases.access import handles_cases, transfers_to_answer
 from opennrm.core import codelists
 from opennrm.referrals.models import ReferralState
 from opennrm.referrals.services import inbox
@@ -52,6 +53,14 @@ def waiting_for(user, today: date) -> Waiting:
                 "agency": row["referring_agency__name"]},
             reverse("referral-detail", args=[row["pk"]]), row["respond_by"],
             row["respond_by"] < today))
+    transfers = transfers_to_answer(user).order_by("requested_at", "id")
+    waiting.total += transfers.count()
+    for row in transfers.values("pk", "case__case_number", "from_agency__name")[:SHOWN]:
+        waiting.entries.append(Entry(
+            "transfer_awaiting_answer", row["case__case_number"],
+            _("Transfer of case %(case_number)s to your agency, from %(agency)s") % {
+                "case_number": row["case__case_number"], "agency": row["from_agency__name"]},
+            reverse("transfer-answer", args=[row["pk"]])))
     if transnational_access.is_focal_point(user):
         offers = (transnational_access.referrals_visible_to(user)
                   .filter(direction=TransnationalReferral.Direction.IN,

@@ -101,8 +101,9 @@ def isodate(value):
 
 
 @register.simple_tag
-def case_table_rows(cases):
-    """The rows of a case table (case number, tags, age band, forms, first contact, registered).
+def case_table_rows(cases, name_labels=False):
+    """The rows of a case table (case number, tags, age band, forms, first contact, registered;
+    with `name_labels`, the name label `labels.attach_name_labels` set after the number).
 
     One row per case on every list page, joined from strings escaped with `html.escape`
     (what Django's `escape` calls) rather than a template per row or `format_html` per cell,
@@ -121,9 +122,11 @@ def case_table_rows(cases):
         forms = escape(codelabels(case.exploitation_forms, "exploitation_forms") or "—")
         first_contact = escape(short_date(case.first_contact_on))
         registered = escape(short_date(case.registered_at))
+        label = (f"<td>{escape(getattr(case, 'name_label', ''))}</td>" if name_labels
+                 else "")
         rows.append(
             f'<tr><td><a href="{escape(url.replace("CASE-NUMBER", case.case_number))}">'
-            f"{number}</a></td><td>{tags}</td><td>{age_band}</td><td>{forms}</td>"
+            f"{number}</a></td>{label}<td>{tags}</td><td>{age_band}</td><td>{forms}</td>"
             f"<td>{first_contact}</td><td>{registered}</td></tr>")
     return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
 
