@@ -2,10 +2,20 @@
 from tests/factories.py."""
 
 import pytest
+from django.utils import translation
 
 from opennrm.accounts.models import Role
 from opennrm.cases import services
 from tests.factories import make_agency, make_user, person_data
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_next_test_is_its_own():
+    """A request of the test client activates the language it asked for (the language
+    switcher, a cookie) in the thread, and Django leaves it active after the response: the
+    next test in the same worker would read Romanian where it expects English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
