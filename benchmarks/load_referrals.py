@@ -294,12 +294,13 @@ class Loader:
                                 "give consent.") if r.get("override") else "",
                        json.dumps(list(rng.choice(SHARED))), needs(rng.choice(NEEDS)),
                        r["state"], r["sent_at"], r["respond_by"], r["answered_at"],
-                       r["ended_at"])
+                       r["ended_at"], False, "")
 
         copy_rows(Referral, ("id", "case_id", "service_id", "referring_agency_id",
                              "recipient_agency_id", "referred_by_id", "consent_id",
                              "consent_override_reason", "shared_fields", "needs", "state",
-                             "sent_at", "respond_by", "answered_at", "ended_at"),
+                             "sent_at", "respond_by", "answered_at", "ended_at", "external",
+                             "outcome"),
                   referral_rows())
 
         reason = encrypter(ReferralEvent, "reason", empty="")

@@ -169,13 +169,14 @@ CASE_COLUMNS = ("id", "global_id", "case_number", "person_id", "owner_agency_id"
                 "exploitation_forms", "labour_sector", "recruitment_countries",
                 "transit_countries", "exploitation_countries", "exploitation_started_on",
                 "exploitation_ended_on", "means_of_control", "recruiter_relation", "notes",
-                "status", "closure_reason", "closed_at", "updated_at")
+                "status", "closure_reason", "closed_at", "updated_at", "first_contact_place",
+                "referral_source")
 LINK_COLUMNS = ("case_id", "same_as_case_id", "reason", "recorded_by_id", "recorded_at",
                 "removed_at", "removed_by_id", "removal_reason")
 REFERRAL_COLUMNS = ("id", "case_id", "service_id", "referring_agency_id",
                     "recipient_agency_id", "referred_by_id", "consent_id",
                     "consent_override_reason", "shared_fields", "needs", "state", "sent_at",
-                    "respond_by", "answered_at", "ended_at")
+                    "respond_by", "answered_at", "ended_at", "external", "outcome")
 ASSISTANCE_COLUMNS = ("referral_id", "service_type", "description", "delivered_on",
                       "delivered_by_id", "delivering_agency_id", "recorded_at")
 DECISION_COLUMNS = ("case_id", "decision", "decided_on", "deciding_agency_id", "grounds",
@@ -523,7 +524,7 @@ class Loader:
                 as_json(episode["recruitment"]), "[]", as_json(episode["countries"]),
                 None, None, as_json(episode["means"]), episode["relation"], "",
                 case["state"], case["closure_reason"], w.moment(case["closed_at"]),
-                w.moment(updated))
+                w.moment(updated), "", "")
 
     # --- what happened to a case ---------------------------------------------------------
 
@@ -558,7 +559,7 @@ class Loader:
                 referral_id, case["id"], service_id, self.agency[owner], recipient,
                 self.user[owner], None, "", '["gender", "age_band", "languages"]', "",
                 state, w.moment(sent_at), w.day(day + timedelta(days=days)),
-                w.moment(answered), w.moment(ended)))
+                w.moment(answered), w.moment(ended), False, ""))
             given = {"completed": (1, 3), "accepted": (0, 2), "withdrawn": (0, 1)}.get(state)
             if given and answered:
                 start = answered.date()
