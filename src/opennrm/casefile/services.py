@@ -29,6 +29,7 @@ from opennrm.casefile.models import (
 from opennrm.cases import access as case_access
 from opennrm.cases.models import Case
 from opennrm.cases.services import PERSONAL_DATA_FIELDS
+from opennrm.core import printing
 from opennrm.core.validation import TextLimit, clean_date, clean_text
 
 # The encrypted fields, as the audit trail names them.
@@ -227,7 +228,7 @@ def print_case_summary(user: User, case_number: str, *, with_identity: bool = Fa
                else None)
     html = summary.summary_html(user, case, with_identity=with_identity, journal=journal,
                                 attachments=list(attachments(user, case)))
-    pdf = summary.render_pdf(html)
+    pdf = printing.render_pdf(html)
     fields = ["summary"]
     if with_identity:
         fields += PERSONAL_DATA_FIELDS

@@ -17,23 +17,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from opennrm.casefile.models import Attachment, JournalEntry
 from opennrm.cases import sections
 from opennrm.cases.models import Case
 from opennrm.cases.services import relations_with_rows
-
-
-class NothingFetcher(URLFetcher):
-    """Refuses every URL: the summary is self-contained and must not leak anywhere."""
-
-    def __init__(self):
-        super().__init__(allowed_protocols=[], fail_on_errors=False)
-
-    def fetch(self, url, headers=None):
-        raise ValueError(f"the case summary may not fetch {url!r}")
+from opennrm.core.printing import printed_by
 
 
 def privacy_marking() -> str:
@@ -41,11 +30,6 @@ def privacy_marking() -> str:
     return settings.OPENNRM_SUMMARY_MARKING or _(
         "Confidential: personal data of a person who may have been trafficked. Keep it "
         "locked away, do not copy it or pass it on, and shred it when it is no longer needed.")
-
-
-def printed_by(user) -> str:
-    name = user.get_full_name() or user.username
-    return f"{name} ({user.agency.name})" if user.agency_id else name
 
 
 def summary_html(user, case: Case, *, with_identity: bool,
@@ -70,9 +54,3 @@ def summary_html(user, case: Case, *, with_identity: bool,
         "printed_at": timezone.localtime(),
     }
     return render_to_string("casefile/summary.html", context)
-
-
-def render_pdf(html: str) -> bytes:
-    document = HTML(string=html, base_url="data:,", url_fetcher=NothingFetcher())
-    # Tagged, so that screen readers can follow headings and tables.
-    return document.write_pdf(pdf_tags=True)

@@ -16,20 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
+from opennrm.core.printing import printed_by
 from opennrm.referrals.models import Referral
-
-
-class NothingFetcher(URLFetcher):
-    """Refuses every URL: the letter is self-contained and must not leak anywhere."""
-
-    def __init__(self):
-        super().__init__(allowed_protocols=[], fail_on_errors=False)
-
-    def fetch(self, url, headers=None):
-        raise ValueError(f"the referral letter may not fetch {url!r}")
 
 
 def privacy_marking() -> str:
@@ -38,11 +27,6 @@ def privacy_marking() -> str:
         "Confidential: personal data of a person who may have been trafficked, shared with "
         "their consent for this referral only. Do not copy it or pass it on, and shred it "
         "when it is no longer needed.")
-
-
-def printed_by(user) -> str:
-    name = user.get_full_name() or user.username
-    return f"{name} ({user.agency.name})" if user.agency_id else name
 
 
 def letter_html(user, referral: Referral, shared_rows: list[tuple[str, str]]) -> str:
@@ -58,9 +42,3 @@ def letter_html(user, referral: Referral, shared_rows: list[tuple[str, str]]) ->
         "printed_by": printed_by(user),
         "printed_at": timezone.localtime(),
     })
-
-
-def render_pdf(html: str) -> bytes:
-    document = HTML(string=html, base_url="data:,", url_fetcher=NothingFetcher())
-    # Tagged, so that screen readers can follow headings and tables.
-    return document.write_pdf(pdf_tags=True)

@@ -29,7 +29,7 @@ from opennrm.audit.services import AuditEvent, record_events
 from opennrm.cases import access
 from opennrm.cases.models import Case, Consent
 from opennrm.cases.signals import consent_withdrawn, transfer_changed
-from opennrm.core import codelists
+from opennrm.core import codelists, printing
 from opennrm.core.dates import short_date
 from opennrm.core.validation import TextLimit, clean_date, clean_text
 from opennrm.referrals import access as referral_access
@@ -698,7 +698,7 @@ def print_referral_letter(user: User, referral_id: int, channel: str = "") -> by
     shared = _shared_values(referral)
     rows = [(_("What the person needs") if name == "needs" else SHARED_FIELDS[name],
              shared_value_text(name, value)) for name, value in shared.items()]
-    pdf = letter.render_pdf(letter.letter_html(user, referral, rows))
+    pdf = printing.render_pdf(letter.letter_html(user, referral, rows))
     record_events(user, [AuditEvent(Action.EXPORT, "referral", referral.case.case_number,
                                     tuple(shared), f"referral {referral.pk}: letter")],
                   channel)
