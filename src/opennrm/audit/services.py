@@ -229,5 +229,12 @@ def audit_entries_for(user: Staff | None, *, case_number: str = "", username: st
     return entries
 
 
+def entries_about(object_ref: str, actions: Iterable[str]) -> QuerySet[AuditEntry]:
+    """The entries of these actions on one object (a case number…), newest first. The
+    caller has checked who may read them (the case's supervisor reads who viewed it)."""
+    return AuditEntry.objects.filter(object_ref=object_ref, action__in=list(actions)).order_by(
+        "-sequence")
+
+
 __all__ = ["Action", "AuditEvent", "record_event", "record_events", "verify_chain",
-           "audit_entries_for"]
+           "audit_entries_for", "entries_about"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action, AuditEntry
-from opennrm.audit.services import AuditEvent, record_events
+from opennrm.audit.services import AuditEvent, entries_about, record_events
 from opennrm.casefile import access, files, sealing
 from opennrm.casefile.models import (
     Attachment,
@@ -195,8 +195,8 @@ def case_views(user: User, case: Case) -> QuerySet[AuditEntry]:
     prints, name searches that found it), newest first, each with `agency_name`. For the
     case's agency's supervisors."""
     access.ensure_can_see_case_viewers(user, case)
-    return (AuditEntry.objects.filter(object_ref=case.case_number, action__in=VIEWING_ACTIONS)
-            .annotate(agency_name=_agency_name()).order_by("-sequence"))
+    return entries_about(case.case_number, VIEWING_ACTIONS).annotate(
+        agency_name=_agency_name())
 
 
 def case_viewers(user: User, case: Case) -> list[dict]:
