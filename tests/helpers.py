@@ -60,3 +60,33 @@ def assert_no_inline_code(response) -> None:
     """The page carries no inline script, style or event handler that CSP would block."""
     found = INLINE_CODE.findall(response.content.decode())
     assert not found, f"inline code CSP would block: {found}"
+
+
+def bytes_on_disk(tables: tuple[str, ...]) -> bytes:
+    """The bytes the database wrote to disk: the whole SQLite file (and its WAL), or on
+    PostgreSQL the heap files of `tables` and of their TOAST tables, after a CHECKPOINT
+    (needs superuser, which the test database user is)."""
+    from django.db import connection
+
+    data = b""
+    if connection.vendor == "sqlite":
+        name = connection.settings_dict["NAME"]
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(FULL)")
+        for suffix in ("", "-wal"):
+            try:
+                with open(f"{name}{suffix}", "rb") as handle:
+                    data += handle.read()
+            except FileNotFoundError:
+                pass
+        return data
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+        for table in tables:
+            cursor.execute(
+                "SELECT pg_read_binary_file(pg_relation_filepath(c.oid)) FROM pg_class c "
+                "WHERE c.oid = %s::regclass OR c.oid = (SELECT reltoastrelid FROM pg_class "
+                "WHERE oid = %s::regclass)", [table, table])
+            for (chunk,) in cursor.fetchall():
+                data += bytes(chunk)
+    return data

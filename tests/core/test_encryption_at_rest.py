@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from opennrm.core.rotation import encrypted_columns
+from tests.helpers import bytes_on_disk
 
 SECRETS = ["Elena", "Popescu", "AB1234567", "+37369123456", "Chișinău", "1998-04-12",
            "bus station"]
@@ -28,27 +29,7 @@ def test_no_identity_in_clear_anywhere_in_the_database(case):
 
 def _bytes_on_disk(settings) -> bytes:
     """The bytes the database server wrote to disk for the person and case tables."""
-    if connection.vendor == "sqlite":
-        name = connection.settings_dict["NAME"]
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(FULL)")
-        data = b""
-        for suffix in ("", "-wal"):
-            try:
-                with open(f"{name}{suffix}", "rb") as handle:
-                    data += handle.read()
-            except FileNotFoundError:
-                pass
-        return data
-    # PostgreSQL: flush shared buffers, then read the tables' heap files (needs superuser,
-    # which the test database user is).
-    data = b""
-    with connection.cursor() as cursor:
-        cursor.execute("CHECKPOINT")
-        for table in ("cases_person", "cases_case"):
-            cursor.execute("SELECT pg_read_binary_file(pg_relation_filepath(%s))", [table])
-            data += bytes(cursor.fetchone()[0])
-    return data
+    return bytes_on_disk(("cases_person", "cases_case"))
 
 
 @pytest.mark.django_db(transaction=True)
