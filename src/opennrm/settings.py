@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "opennrm.referrals",
     "opennrm.protection",
     "opennrm.casefile",
+    "opennrm.justice",
     "opennrm.reminders",
     "opennrm.statistics",
     "opennrm.transnational",

@@ -144,6 +144,9 @@ class CriminalProceeding(DecidedBy, models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Kept by a criminal case of the police or prosecution (`justice.VictimLink`): its stage
+    # follows that case, and the victim's caseworker cannot change it.
+    kept_by_criminal_case = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-opened_on", "-id"]
