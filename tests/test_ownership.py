@@ -9,6 +9,10 @@ agency's user asks the same and is not told 404, which shows the id was real.
 The ids come from `OWNED_IDS` (a factory of agency A's object for each parameter name) and,
 for the web's `pk`, from `OWNED_PKS` by route name. A new route whose parameter is in
 neither, nor in `NOT_OWNED`, fails the suite: "add ownership coverage for ROUTE".
+
+Criminal cases are held by police and prosecution agencies only: on the routes of a criminal
+case (`criminal_case_id`), the owner is the world's police agency (`justice_agency`) and the
+intruder an investigator of another police agency.
 """
 
 import re
@@ -27,6 +31,8 @@ from opennrm.casefile.services import add_attachment
 from opennrm.cases import services as case_services
 from opennrm.cases import transfer
 from opennrm.cases.same_person import link_same_person
+from opennrm.justice import services as justice
+from opennrm.justice import victims
 from opennrm.protection import services as protection
 from opennrm.referrals.views import ACTIONS as REFERRAL_ACTIONS
 from opennrm.reminders.models import Notification
@@ -50,6 +56,7 @@ class World:
 
     owner_agency: object
     other_agency: object
+    justice_agency: object = None
     owners: dict = field(default_factory=dict)
     objects: dict = field(default_factory=dict)
 
@@ -57,6 +64,18 @@ class World:
         if role not in self.owners:
             self.owners[role] = make_user(role, self.owner_agency)
         return self.owners[role]
+
+    def justice_owner(self, role: str):
+        """A user of the police agency in charge of the world's criminal case."""
+        key = ("justice", role)
+        if key not in self.owners:
+            self.owners[key] = make_user(role, self.justice_agency)
+        return self.owners[key]
+
+    def owner_for(self, route: "Route", role: str):
+        if CRIMINAL_CASE_ID in route.parameters:
+            return self.justice_owner(role)
+        return self.owner(role)
 
 
 def build_world() -> World:
@@ -97,8 +116,34 @@ def build_world() -> World:
         "attachment": add_attachment(caseworker, case, "other", "scan.pdf",
                                      b"%PDF-1.7\n%%EOF\n"),
         **_transfers(world, shelter),
+        **_criminal_case(world),
     }
     return world
+
+
+def _criminal_case(world: World) -> dict:
+    """A criminal case of another police agency than the intruder's, with one of each of its
+    records: a person, a victim (a case of agency A), a cooperation request, a share."""
+    world.justice_agency = make_agency("police-balti", "law_enforcement")
+    investigator = world.justice_owner(Role.CASEWORKER)
+    criminal_case = justice.open_criminal_case(investigator, "2026-0417", "thb",
+                                               date(2026, 3, 1))
+    victim = make_case(world.owner(Role.CASEWORKER), given_name="Maria")
+    return {
+        "criminal_case": criminal_case,
+        "suspect": justice.record_suspect(
+            investigator, criminal_case, "male", "recruiter", date(2026, 3, 4),
+            given_name="Vasile", family_name=NAME, birth_date=date(1970, 1, 1)),
+        "victim_link": victims.link_victim(investigator, criminal_case,
+                                           world.owner_agency.code, victim.case_number,
+                                           "victim", date(2026, 3, 5)),
+        "cooperation_request": justice.record_cooperation_request(
+            investigator, criminal_case, "mla", "sent", "RO", date(2026, 3, 8),
+            note=f"Find {NAME}"),
+        "criminal_case_share": justice.share_criminal_case(
+            investigator, criminal_case,
+            make_agency("prosecutor-general", "prosecution").code),
+    }
 
 
 def _transfers(world: World, shelter) -> dict:
@@ -151,7 +196,9 @@ OWNED_IDS = {
     "action_id": lambda world: world.objects["action"].pk,
     "notification_id": lambda world: world.objects["notification"].pk,
     "token_id": lambda world: world.objects["token"].pk,
+    "criminal_case_id": lambda world: world.objects["criminal_case"].pk,
 }
+CRIMINAL_CASE_ID = "criminal_case_id"
 # The web's routes call their record `pk`: which record it is depends on the route.
 OWNED_PKS = {
     "reflection-period-extend": "period",
@@ -174,6 +221,13 @@ OWNED_PKS = {
     "attachment-download": "attachment",
     "transfer-answer": "transfer_to_answer",
     "case-former-record": "transfer_handed_on",
+    "suspect-detail": "suspect",
+    "suspect-identity": "suspect",
+    "suspect-indictment": "suspect",
+    "suspect-outcome": "suspect",
+    "victim-unlink": "victim_link",
+    "cooperation-request": "cooperation_request",
+    "criminal-case-share-withdraw": "criminal_case_share",
 }
 # Parameters that name no agency's object: national reference data and national statistics,
 # which every agency reads alike, or a word the route takes. A route that takes only these
@@ -391,8 +445,14 @@ def test_it_validates_ownership(route, db):
     intruder = make_user(role, world.other_agency)
     intruders_case = make_case(make_user(Role.CASEWORKER, world.other_agency),
                                given_name="Ana", family_name="Rusu")
-    entries = AuditEntry.objects.filter(object_ref=world.objects["case"].case_number)
+    entries = AuditEntry.objects.filter(object_ref__in=[
+        world.objects["case"].case_number,
+        justice.audit_ref(world.objects["criminal_case"])])
     audited = entries.count()
+    intruders_criminal_case = None
+    if CRIMINAL_CASE_ID in route.parameters:
+        intruders_criminal_case = justice.open_criminal_case(
+            make_user(Role.CASEWORKER, world.other_agency), "C-1", "thb", date(2026, 3, 1))
     for values in _values(route, world):
         url = _url(route, values)
         missing = None
@@ -404,13 +464,17 @@ def test_it_validates_ownership(route, db):
             # Agency A's record under a case of the intruder's own agency: still refused.
             mixed = _url(route, {**values, "case_number": intruders_case.case_number})
             _assert_refused(route, _ask(route, intruder, mixed), mixed, missing)
+        if intruders_criminal_case is not None and len(values) > 1:
+            # The police agency's record under a criminal case of the intruder's agency.
+            mixed = _url(route, {**values, CRIMINAL_CASE_ID: intruders_criminal_case.pk})
+            _assert_refused(route, _ask(route, intruder, mixed), mixed, missing)
     # Nothing was read or changed: no audit entry names the case.
     assert entries.count() == audited, url
     world.objects["notification"].refresh_from_db()
     assert world.objects["notification"].read_at is None
     # The same request by the owning agency finds the object (it may still be refused the
     # change, as a referral's sender is refused accepting it): the ids were real.
-    owner = world.owner(role)
+    owner = world.owner_for(route, role)
     for values in _values(route, world):
         url = _url(route, values)
         statuses = [answer.status_code for answer in _ask(route, owner, url)]

@@ -104,6 +104,9 @@ def _load_demo(cases: int, seed: int | None):
         console.print(f"Listed {create_demo_directory()} services in the directory.")
         console.print(f"Made {create_demo_referrals()} referrals.")
         console.print(f"Gave {create_demo_protection()} cases protection steps.")
+        from opennrm.justice.demo import create_demo_criminal_cases
+
+        console.print(f"Opened {create_demo_criminal_cases()} criminal cases on the victims.")
         from opennrm.demo_journey import follow_one_person
 
         journey = follow_one_person()

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("opennrm.reminders.urls")),
     path("", include("opennrm.statistics.urls")),
     path("", include("opennrm.transnational.urls")),
+    path("justice/", include("opennrm.justice.urls")),
 ]

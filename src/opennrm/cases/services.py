@@ -395,6 +395,8 @@ def register_cases(actor: User, registrations: list[Registration], channel: str 
             AuditEvent(Action.CREATE, "case", case.case_number, tuple(fields))
             for case, fields in cases
         ], channel)
+        signals.cases_registered.send(sender=Case, cases=[c for c, _r in cases], actor=actor,
+                                      channel=channel)
     return [case for case, _registration in cases]
 
 

@@ -18,3 +18,8 @@ case_assigned = Signal()
 # requested, accepted or declined: `reminders` tells the other side, and on acceptance
 # `referrals` hands the case's open referrals to the new owner.
 transfer_changed = Signal()
+
+# Sent by `services.register_cases` with `cases` (the new cases), `actor` and `channel`: they
+# are written with `bulk_create`, which sends no `post_save`; `justice` checks whether the new
+# victims were recorded as suspects (non-punishment).
+cases_registered = Signal()

@@ -49,6 +49,11 @@ class CriminalCase(models.Model):
         return f"criminal case {self.pk} ({self.legal_qualification})"
 
     @property
+    def audit_ref(self) -> str:
+        """How the audit trail names the case (never by its national reference)."""
+        return f"criminal-case-{self.pk}"
+
+    @property
     def iccs(self) -> str:
         return codelists.entries("offence_qualifications").get(
             self.legal_qualification, {}).get("iccs", "")

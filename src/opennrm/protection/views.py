@@ -19,6 +19,7 @@ from opennrm.core import codelists
 from opennrm.core.forms import add_service_errors
 from opennrm.protection import forms, services
 from opennrm.protection.models import PermitStatus, SupportPlan
+from opennrm.protection.services.proceedings import KEPT_STAGE_MESSAGE
 
 CHANNEL = "web"
 
@@ -210,8 +211,11 @@ def proceeding_new(request, case_number):
 @case_view
 def proceeding_stage(request, case_number, pk):
     """The proceedings as recorded (reading the encrypted fields is audited) and the form
-    for their next stage."""
+    for their next stage; proceedings kept by a criminal case take no stage from here."""
     case = _editable_case(request.user, case_number)
+    if case.proceedings.filter(pk=pk, kept_by_criminal_case=True).exists():
+        messages.info(request, KEPT_STAGE_MESSAGE)
+        return redirect(f"{reverse('case-detail', args=[case.case_number])}#stage-proceedings")
     # The page shows the file number and measures, with the form or with its errors.
     proceeding = services.read_proceeding(request.user, case, pk, channel=CHANNEL)
     if proceeding is None:

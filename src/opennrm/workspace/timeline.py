@@ -138,8 +138,12 @@ def _proceeding_entries(case: Case) -> list[TimelineEntry]:
                 "Criminal proceedings: %(stage)s (role: %(role)s)") % {
                 "stage": stage,
                 "role": codelists.label("proceeding_roles", change.proceeding.role)}
+        # Stages the police or prosecution recorded (proceedings kept by their criminal
+        # case) name their agency, never the investigator.
+        recorder = (_username(change.recorded_by)
+                    if change.recorded_by.agency_id == case.owner_agency_id else "")
         entries.append(TimelineEntry(change.decided_on, kind, label, change.decided_by,
-                                     _username(change.recorded_by)))
+                                     recorder))
     return entries
 
 

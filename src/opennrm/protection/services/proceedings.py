@@ -1,9 +1,19 @@
-"""Criminal proceedings the person takes part in, and their stages (CETS 197 art. 26-28)."""
+"""Criminal proceedings the person takes part in, and their stages (CETS 197 art. 26-28).
 
+Proceedings are recorded by the victim's caseworker, or kept by a criminal case of the
+police or prosecution (`kept_by_criminal_case`, see `justice.victims`): the three `*_kept_*`
+functions are the write path of the latter, called by `justice` after its own access check.
+Their audit entries, in the victim's case, carry nothing of the investigation.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from opennrm.accounts.models import User
+from opennrm.accounts.models import Agency, User
 from opennrm.audit.models import Action
 from opennrm.cases import access
 from opennrm.cases.models import Case
@@ -19,6 +29,11 @@ from opennrm.protection.services.common import (
     _raise,
     _text,
 )
+
+# The channel of the audit entries written in a victim's case by a criminal case.
+KEPT_CHANNEL = "justice"
+KEPT_STAGE_MESSAGE = gettext_lazy(
+    "The stage of these proceedings is kept by the police or prosecution in charge.")
 
 
 def record_proceeding(actor: User, case: Case, stage: str, role: str, opened_on,
@@ -67,6 +82,8 @@ def update_proceeding_stage(actor: User, proceeding: CriminalProceeding, stage: 
     """Record the stage the proceedings reached (and, if given, the non-punishment
     consideration); every stage stays in the history."""
     access.ensure_can_edit(actor, proceeding.case)
+    if proceeding.kept_by_criminal_case:
+        raise ValidationError({"stage": [KEPT_STAGE_MESSAGE]})
     errors: dict = {}
     _code(stage, "proceeding_stages", "stage", errors, _("Choose the stage of the proceedings."))
     decided = _date(decided_on, "decided_on", errors, required=_("Give the date of the decision."))
@@ -77,6 +94,8 @@ def update_proceeding_stage(actor: User, proceeding: CriminalProceeding, stage: 
     with transaction.atomic():
         _open_case(proceeding.case)
         proceeding = CriminalProceeding.objects.select_for_update().get(pk=proceeding.pk)
+        if proceeding.kept_by_criminal_case:
+            raise ValidationError({"stage": [KEPT_STAGE_MESSAGE]})
         latest = proceeding.stage_changes.order_by("-decided_on", "-id").first()
         if stage == proceeding.stage:
             errors["stage"] = [_("The proceedings are already at this stage.")]
@@ -102,4 +121,63 @@ def update_proceeding_stage(actor: User, proceeding: CriminalProceeding, stage: 
             fields.append("non_punishment_note")
         proceeding.save(update_fields=fields)
         _audit(actor, Action.UPDATE, "criminal_proceeding", proceeding.case, fields, channel)
+    return proceeding
+
+
+# --- proceedings kept by a criminal case (`justice.victims`) ---------------------------------
+# The caller has checked that `actor` may record in the criminal case; the victim's case may
+# belong to any agency and may be closed (the trial goes on after the assistance ends).
+
+def open_kept_proceeding(actor: User, case: Case, stage: str, role: str,
+                         opened_on: datetime.date, stage_on: datetime.date,
+                         agency: Agency) -> CriminalProceeding:
+    """Open proceedings in `case` kept by a criminal case led by `agency`, at `stage` since
+    `stage_on`. Call inside the caller's transaction."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    proceeding = CriminalProceeding.objects.create(
+        case=case, opened_on=opened_on, stage=stage, role=role, deciding_agency=agency,
+        recorded_by=actor, kept_by_criminal_case=True)
+    ProceedingStageChange.objects.create(proceeding=proceeding, stage=stage,
+                                         decided_on=stage_on, deciding_agency=agency,
+                                         recorded_by=actor)
+    _audit(actor, Action.CREATE, "criminal_proceeding", case, ("stage", "role"), KEPT_CHANNEL)
+    return proceeding
+
+
+def follow_kept_stage(actor: User, proceeding: CriminalProceeding, stage: str,
+                      decided_on: datetime.date, agency: Agency) -> bool:
+    """The criminal case keeping `proceeding` moved on: record `stage` (when it differs)
+    and the agency now leading. Return whether anything changed."""
+    proceeding = CriminalProceeding.objects.select_for_update().select_related("case").get(
+        pk=proceeding.pk)
+    fields = []
+    if stage != proceeding.stage:
+        latest = proceeding.stage_changes.order_by("-decided_on", "-id").first()
+        # A stage the police record late stays after the one the victim joined at.
+        if latest and decided_on < latest.decided_on:
+            decided_on = latest.decided_on
+        ProceedingStageChange.objects.create(proceeding=proceeding, stage=stage,
+                                             decided_on=decided_on, deciding_agency=agency,
+                                             recorded_by=actor)
+        proceeding.stage = stage
+        fields.append("stage")
+    if proceeding.deciding_agency_id != agency.pk:
+        proceeding.deciding_agency = agency
+        fields.append("deciding_agency")
+    if fields:
+        proceeding.save(update_fields=fields)
+        _audit(actor, Action.UPDATE, "criminal_proceeding", proceeding.case, fields,
+               KEPT_CHANNEL)
+    return bool(fields)
+
+
+def release_kept_proceeding(actor: User, proceeding: CriminalProceeding) -> CriminalProceeding:
+    """The criminal case no longer keeps `proceeding`: it stays in the victim's case, at its
+    last stage, and the caseworker records its next stages by hand."""
+    proceeding = CriminalProceeding.objects.select_for_update().select_related("case").get(
+        pk=proceeding.pk)
+    proceeding.kept_by_criminal_case = False
+    proceeding.save(update_fields=["kept_by_criminal_case"])
+    _audit(actor, Action.UPDATE, "criminal_proceeding", proceeding.case,
+           ("kept_by_criminal_case",), KEPT_CHANNEL)
     return proceeding

@@ -1,8 +1,10 @@
 """The main menu's entries for apps above `cases` (whose own tag library, `opennrm`, may not
-import them): the service directory, statistics and the transnational pages."""
+import them): the service directory, statistics, the transnational pages and the criminal
+cases."""
 
 from django import template
 
+from opennrm.justice.access import works_on_criminal_cases
 from opennrm.services.access import can_read_directory
 from opennrm.statistics.access import can_view_statistics
 from opennrm.transnational.access import can_manage_partners, is_focal_point
@@ -31,3 +33,9 @@ def may_manage_partners(user) -> bool:
 def may_see_transnational_referrals(user) -> bool:
     """The national focal point's inbox of offers from partner nodes."""
     return is_focal_point(user)
+
+
+@register.filter
+def may_work_on_criminal_cases(user) -> bool:
+    """An investigator, prosecutor or their supervisor, of a police or prosecution agency."""
+    return works_on_criminal_cases(user)
