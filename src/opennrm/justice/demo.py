@@ -14,18 +14,23 @@ from datetime import date, timedelta
 
 from opennrm.accounts.models import User
 from opennrm.cases.demo import name_pool
-from opennrm.cases.models import Case, CaseStatus, VictimStatus
+from opennrm.cases.models import Case, VictimStatus
 from opennrm.justice import services, victims
 from opennrm.justice.models import CriminalCase
 
-POLICE = "police"
 PROSECUTION = "prosecution"
 CRIMINAL_CASES = 12
-QUALIFICATION = {"sexual_exploitation": "thb", "forced_labour": "thb",
-                 "forced_begging": "thb", "forced_criminality": "thb"}
 ROLES = ("recruiter", "transporter", "exploiter", "controller", "harbourer", "financier")
 # The path a criminal case takes, one stage after another; where it stops is drawn.
 PATH = ("suspects_identified", "indictment", "first_instance_judgement", "final_judgement")
+
+
+def _qualification(rng: random.Random, form: str, group: list[Case]) -> str:
+    """Trafficking, of children when a victim is a child; a few forced-labour cases are
+    qualified as forced labour alone (a related offence, not counted as trafficking)."""
+    if form == "forced_labour" and rng.random() < 0.3:
+        return "forced_labour"
+    return "thb_child" if any(case.is_child for case in group) else "thb"
 
 
 def _after(rng: random.Random, day: date, low: int, high: int, today: date) -> date | None:
@@ -34,16 +39,15 @@ def _after(rng: random.Random, day: date, low: int, high: int, today: date) -> d
 
 
 def _victims_by_form(today: date) -> dict[str, list[Case]]:
-    """Open identified victims' cases with one main form, first met at least a year ago."""
-    cases = (Case.objects.filter(victim_status=VictimStatus.IDENTIFIED,
-                                 first_contact_on__lte=today - timedelta(days=365))
-             .exclude(status=CaseStatus.CLOSED).select_related("owner_agency")
-             .order_by("case_number"))
+    """Victims' cases (presumed or identified) with a main form of exploitation, first met
+    at least two months ago: most investigations start before the formal identification."""
+    cases = (Case.objects.exclude(victim_status=VictimStatus.NOT_A_VICTIM)
+             .filter(first_contact_on__lte=today - timedelta(days=60))
+             .select_related("owner_agency").order_by("case_number"))
     by_form: dict[str, list[Case]] = {}
     for case in cases:
-        form = (case.exploitation_forms or [""])[0]
-        if form in QUALIFICATION:
-            by_form.setdefault(form, []).append(case)
+        if case.exploitation_forms:
+            by_form.setdefault(case.exploitation_forms[0], []).append(case)
     return by_form
 
 
@@ -94,7 +98,8 @@ def create_demo_criminal_cases(today: date | None = None, seed: int = 18) -> int
         if start > today:
             continue
         criminal_case = services.open_criminal_case(
-            police_user, f"{2020 + number % 6}-{1000 + number}/THB", QUALIFICATION[form],
+            police_user, f"{2020 + number % 6}-{1000 + number}/THB",
+            _qualification(rng, form, group),
             start, exploitation_form=form,
             offence_from=min(case.first_contact_on for case in group) - timedelta(days=200),
             offence_to=min(case.first_contact_on for case in group), channel="cli")
@@ -108,7 +113,26 @@ def create_demo_criminal_cases(today: date | None = None, seed: int = 18) -> int
                 police_user, criminal_case, rng.choice(("mla", "eio", "jit", "europol")),
                 "sent", rng.choice(("RO", "IT", "DE", "TR", "RU")), start, channel="cli")
         _follow_path(rng, police_user, prosecutor, criminal_case, start, today)
+    _victim_recorded_as_suspect(police_user, by_form, today)
     return opened
+
+
+def _victim_recorded_as_suspect(police_user, by_form: dict[str, list[Case]],
+                                today: date) -> None:
+    """A victim who was made to recruit others, recorded as a suspect in a case under
+    investigation: the demo shows the non-punishment alert (CETS 197 art. 26)."""
+    under_investigation = CriminalCase.objects.filter(
+        stage__in=("investigation_opened", "suspects_identified")).order_by("pk").first()
+    victim = next((case for cases in by_form.values() for case in cases
+                   if case.person.birth_date), None)
+    if under_investigation is None or victim is None:
+        return
+    person = victim.person
+    services.record_suspect(
+        police_user, under_investigation, person.gender, "recruiter",
+        max(under_investigation.opened_on, victim.first_contact_on, today - timedelta(days=1)),
+        given_name=person.given_name, family_name=person.family_name,
+        birth_date=person.birth_date, citizenships=person.citizenships, channel="cli")
 
 
 def _follow_path(rng, police_user, prosecutor, criminal_case, start: date, today: date) -> None:
