@@ -5,7 +5,9 @@ What a data analyst with a database connection and pandas would write: read ever
 statistics use whole (`pandas.read_sql("SELECT * FROM …")`: cases_case, cases_person,
 accounts_agency, referrals_referral, services_service, referrals_assistance,
 screening_identificationdecision, protection_reflectionperiod, protection_residencepermit,
-protection_returnplan, transnational_transnationalreferral, transnational_partner), parse
+protection_returnplan, transnational_transnationalreferral, transnational_partner and the
+justice app's justice_criminalcase, justice_criminalcasestage, justice_suspectedperson and
+justice_victimlink), parse
 the JSON lists row by row (`json.loads`), join with `merge`,
 filter the period in pandas, then compute every table of the definitions files
 (`statistics/definitions/*.toml`, the same ones the engine reads) with plain pandas:
@@ -40,7 +42,9 @@ TABLE_SETS = ("eurostat", "glotip", "sdg", "ctdc", "nrm")
 TABLES = ("cases_case", "cases_person", "accounts_agency", "referrals_referral",
           "services_service", "referrals_assistance", "screening_identificationdecision",
           "protection_reflectionperiod", "protection_residencepermit", "protection_returnplan",
-          "transnational_transnationalreferral", "transnational_partner")
+          "transnational_transnationalreferral", "transnational_partner",
+          "justice_criminalcase", "justice_criminalcasestage", "justice_suspectedperson",
+          "justice_victimlink")
 CASE_LISTS = ("exploitation_forms", "exploitation_countries", "recruitment_countries",
               "means_of_control")
 UNIT_KEYS = {"persons": "person_key", "cases": "case_id", "referrals": "referral_id",
@@ -51,7 +55,9 @@ EU_MEMBERS = frozenset(json.loads(
     (Path(__file__).resolve().parents[1] / "src/opennrm/core/country_groups/eu.json")
     .read_text(encoding="utf-8"))["members"])
 ORDER_COLUMNS = ("first_contact_on", "sent_on", "delivered_on", "closed_on", "returned_on",
-                 "decided_on")
+                 "decided_on", "suspected_on", "prosecuted_on", "convicted_on", "identified_on")
+# A criminal case at the indictment or later in the trial.
+INDICTED_STAGES = ("indictment", "first_instance_judgement", "appeal", "final_judgement")
 
 
 def definitions_dir() -> Path:
@@ -206,9 +212,79 @@ def build_frames(t: dict[str, pd.DataFrame], start: date, end: date) -> dict:
          trm["status"].isin(["withdrawn", "erased"])],
         ["declined", "accepted", "withdrawn"], default="waiting")
 
-    return {"cases": in_year, "referrals": sent, "assistance": assistance,
-            "closures": closures, "returns": returns, "decisions": decided,
-            "transnational": trm}
+    frames = {"cases": in_year, "referrals": sent, "assistance": assistance,
+              "closures": closures, "returns": returns, "decisions": decided,
+              "transnational": trm}
+    frames.update(justice_frames(t, decisions, case_facts, first, last))
+    return frames
+
+
+def justice_frames(t: dict[str, pd.DataFrame], decisions: pd.DataFrame,
+                   case_facts: pd.DataFrame, first, last) -> dict:
+    """Offences, suspected, prosecuted and convicted persons, and the identified victims
+    with what their linked criminal cases reached."""
+    from opennrm.core import codelists
+
+    iccs = {code: entry.get("iccs", "")
+            for code, entry in codelists.entries("offence_qualifications").items()}
+    criminal = t["justice_criminalcase"].rename(columns={"id": "criminal_case_id"})
+    criminal["opened_on"] = to_day(criminal["opened_on"])
+    criminal["iccs"] = criminal["legal_qualification"].map(iccs).fillna("")
+    criminal["main_form"] = criminal["exploitation_form"]
+    offences = criminal[(criminal["opened_on"] >= first) & (criminal["opened_on"] <= last)]
+    offences = offences.rename(columns={"criminal_case_id": "case_id"})
+
+    persons = t["justice_suspectedperson"].rename(columns={"id": "suspect_id"})
+    # One offender: the same non-empty blind index, keyed by the smallest suspect id.
+    smallest = persons[persons["name_index"] != ""].groupby("name_index")["suspect_id"].min()
+    persons["person_key"] = persons["name_index"].map(smallest).fillna(
+        persons["suspect_id"]).astype("int64")
+    persons["age"] = persons["age"].astype("float64")
+    persons["majority"] = np.where(persons["age"].isna(), "",
+                                   np.where(persons["age"] < 18, "child", "adult"))
+    persons["citizenships"] = persons["citizenships"].apply(parse_list)
+    persons["citizenship"] = persons["citizenships"].apply(lambda v: v[0] if v else "")
+    persons = persons.merge(criminal[["criminal_case_id", "iccs", "main_form"]],
+                            on="criminal_case_id")
+    persons["suspected_on"] = to_day(persons["suspected_on"])
+    persons["prosecuted_on"] = to_day(persons["prosecuted_on"])
+    persons["convicted_on"] = to_day(persons["outcome_on"].where(
+        persons["outcome"] == "convicted"))
+    common = ["suspect_id", "person_key", "iccs", "main_form", "gender", "age", "majority",
+              "citizenship"]
+
+    def of_period(column: str) -> pd.DataFrame:
+        return persons[(persons[column] >= first) & (persons[column] <= last)][
+            [*common, column]]
+
+    identified = (decisions[decisions["decision"] == "identified"]
+                  .groupby("case_id")["decided_on"].min().rename("identified_on").reset_index())
+    identified = identified[(identified["identified_on"] >= first)
+                            & (identified["identified_on"] <= last)]
+    identified = identified.merge(case_facts, on="case_id")
+    links = t["justice_victimlink"][["case_id", "criminal_case_id"]]
+    stages = t["justice_criminalcasestage"].copy()
+    stages["reached_on"] = to_day(stages["reached_on"])
+    reached = links.merge(stages, on="criminal_case_id")
+    indicted = (reached[reached["stage"].isin(INDICTED_STAGES)]
+                .groupby("case_id")["reached_on"].min().rename("indicted_on"))
+    judged = reached[reached["stage"] == "first_instance_judgement"].merge(
+        identified[["case_id", "identified_on"]], on="case_id")
+    judged = (judged[judged["reached_on"] >= judged["identified_on"]]
+              .groupby("case_id")["reached_on"].min().rename("judgement_on"))
+    convicted = links.merge(persons[persons["outcome"] == "convicted"],
+                            on="criminal_case_id")
+    convicted = convicted.groupby("case_id")["person_key"].agg(
+        lambda keys: sorted({str(key) for key in keys})).rename("convicted_persons")
+    for values in (indicted, judged, convicted):
+        identified = identified.merge(values, left_on="case_id", right_index=True, how="left")
+    identified["convicted_persons"] = identified["convicted_persons"].apply(
+        lambda v: v if isinstance(v, list) else [])
+    for column in ("indicted_on", "judgement_on"):
+        identified[column] = identified.groupby("person_key")[column].transform("min")
+    return {"offences": offences, "suspects": of_period("suspected_on"),
+            "prosecutions": of_period("prosecuted_on"),
+            "convictions": of_period("convicted_on"), "identifications": identified}
 
 
 # --- dimensions --------------------------------------------------------------------------
@@ -333,7 +409,8 @@ def apply_where(frame: pd.DataFrame, where: dict, country: str, eu: frozenset) -
 
 def one_row_per_person(frame: pd.DataFrame, list_columns: list[str]) -> pd.DataFrame:
     """The person's earliest case; lists are the union over the person's cases."""
-    order = [column for column in ORDER_COLUMNS if column in frame.columns][:1] + ["case_number"]
+    tie = "case_number" if "case_number" in frame.columns else "suspect_id"
+    order = [column for column in ORDER_COLUMNS if column in frame.columns][:1] + [tie]
     first = frame.sort_values(order, kind="stable").drop_duplicates("person_key").copy()
     for column in list_columns:
         values = frame[["person_key", column]].explode(column).dropna().drop_duplicates()
@@ -359,6 +436,9 @@ def statistic(part: pd.DataFrame, name: str, table: dict, figures: dict, row: st
         return quantile(part["_days"], 0.9)
     if name == "share":
         return round(100.0 * part["_hit"].sum() / len(part), 1)
+    if name == "ratio":
+        values = part["_values"].explode().dropna()
+        return round(values[values != ""].nunique() / len(part), 2)
     if name == "rate":
         group = table.get("population", "total")
         base = (figures["total"]["total"] if group == "total" or row is None
@@ -379,6 +459,8 @@ def compute_table(table: dict, definition: dict, frames: dict, figures: dict,
     if unit == "persons" and table.get("count_persons") != "per_category":
         lists = [dim["column"] for dim in (row_dim, col_dim)
                  if dim and is_list_column(frame[dim["column"]])]
+        if "ratio" in table:
+            lists.append(table["ratio"]["column"])  # the union over the person's cases
         population = one_row_per_person(frame, lists)
     else:
         population = frame.reset_index(drop=True)
@@ -419,6 +501,8 @@ def compute_table(table: dict, definition: dict, frames: dict, figures: dict,
         else:
             population["_hit"] = population[share["column"]].isin(
                 expand(share["values"], country, eu))
+    if "ratio" in table:
+        population["_values"] = population[table["ratio"]["column"]]
     population = population.explode("_r")
     parts = {r: population[population["_r"] == r] for r in rows}
     return {"rows": rows, "columns": list(names),

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from opennrm.accounts.models import Role
 from opennrm.cases import services as case_services
+from opennrm.justice import services as justice
 from opennrm.justice.models import CriminalCase, SuspectedPerson
 from tests.e2e.browser import assert_accessible, open_page, screenshot, sign_in
 from tests.factories import make_agency, make_user, person_data
@@ -29,6 +30,15 @@ def victims_case(transactional_db, live_server):
     make_user(Role.CASEWORKER, police, "investigator")
     make_user(Role.ANALYST, make_agency("coordination", "central_government"), "analyst")
     caseworker = make_user(Role.CASEWORKER, ngo, "caseworker")
+    # An earlier case of the unit with twelve suspects: enough that the analyst's tables
+    # publish the counts rather than suppress them as small cells.
+    colleague = make_user(Role.CASEWORKER, police, "colleague")
+    earlier = justice.open_criminal_case(colleague, "2026/0101-THB", "thb", date(2026, 1, 5),
+                                         exploitation_form="forced_labour")
+    for number in range(12):
+        justice.record_suspect(colleague, earlier, ("female", "male")[number % 2], "exploiter",
+                               date(2026, 1, 20), given_name=f"Suspect{number}",
+                               family_name="Demo", age=30 + number)
     return case_services.register_case(caseworker, person_data(
         first_contact_on=date(2026, 1, 10)))
 
@@ -59,7 +69,9 @@ def test_the_investigator_records_a_case_the_caseworker_sees_its_stage(browser, 
     investigator.get_by_label(re.compile("^Investigation opened on")).fill("2026-02-01")
     investigator.get_by_role("button", name=re.compile("Open")).click()
     expect(investigator.get_by_role("heading", level=1)).to_contain_text("Criminal case")
-    criminal_case = CriminalCase.objects.get()
+    criminal_case = CriminalCase.objects.get(agency_in_charge__code="police-chisinau",
+                                             legal_qualification="thb",
+                                             exploitation_form="sexual_exploitation")
 
     record_suspect(investigator, "Vasile", "Rotari", "1979-06-02", "male", "recruiter")
     expect(investigator.get_by_role("status")).to_be_visible()
@@ -112,3 +124,22 @@ def test_the_investigator_records_a_case_the_caseworker_sees_its_stage(browser, 
     answer = caseworker.goto(f"{base}/justice/{criminal_case.pk}/")
     assert answer.status == 404
     assert caseworker.csp_violations == [] and caseworker.script_errors == []
+
+    analyst = open_page(browser)
+    sign_in(analyst, base, "analyst")
+    analyst.get_by_role("navigation", name="Main").get_by_role("link", name="Statistics").click()
+    analyst.get_by_role("textbox", name=re.compile(r"^Period")).fill("2026")
+    analyst.get_by_role("combobox", name=re.compile(r"^Table set")).select_option("eurostat")
+    analyst.get_by_role("button", name="Show tables").click()
+    suspected = analyst.get_by_role("table", name=re.compile(
+        "Suspected persons by sex and age group"))
+    # Fourteen persons suspected of trafficking in 2026: seven women, seven men, all adults.
+    rows = suspected.locator("tbody tr")
+    for sex in ("Female", "Male"):
+        header = analyst.get_by_role("rowheader", name=sex, exact=True)
+        expect(rows.filter(has=header).locator("td").last).to_have_text("7")
+    expect(rows.last.locator("td").last).to_have_text("14")
+    screenshot(analyst, "criminal-case-statistics")
+    # The analyst sees counts, never a criminal case.
+    assert analyst.get_by_role("link", name="Criminal cases").count() == 0
+    assert analyst.goto(f"{base}/justice/{criminal_case.pk}/").status == 404

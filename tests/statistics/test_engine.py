@@ -133,7 +133,9 @@ def test_every_definition_names_known_dimensions_and_units():
         for spec in definition["tables"]:
             assert spec.get("unit", "persons") in engine.UNIT_KEYS
             assert spec["frame"] in ("cases", "referrals", "assistance", "closures",
-                                     "returns", "decisions", "transnational")
+                                     "returns", "decisions", "transnational", "offences",
+                                     "suspects", "prosecutions", "convictions",
+                                     "identifications")
 
 
 def test_a_code_list_s_own_other_is_its_own_row_not_unknown(dataset):

@@ -8,7 +8,8 @@ the frames read in SQL, on SQLite and PostgreSQL alike.
 
 Counting persons: the cases of one statistical person (`person_key`) count once. Each
 person is described by their earliest case in the table's population (first contact,
-then case number: `case_order`) for single-valued dimensions (sex, age group…), and by
+then case number: `case_order`; an offender by their earliest record, by the date the
+table counts, then the record) for single-valued dimensions (sex, age group…), and by
 the union of their cases for multi-valued ones (forms of exploitation, means of
 control). A person with several values of a multi-valued dimension counts once in each of
 its rows: such a table is marked non-additive and only its total may be summed.
@@ -42,9 +43,14 @@ ENGINE_VERSION = "1"
 
 UNIT_KEYS = {"persons": "person_key", "cases": "case_id", "referrals": "referral_id",
              "decisions": "_row"}
-# The date that orders a person's cases (their earliest case describes them).
+# The date that orders a person's cases (their earliest case describes them): the first of
+# these a frame has.
 ORDER_COLUMNS = ("first_contact_on", "sent_on", "delivered_on", "closed_on", "returned_on",
-                 "decided_on")
+                 "decided_on", "suspected_on", "prosecuted_on", "convicted_on", "identified_on")
+# What breaks a tie on that date: the first of these a frame has (the rank of the case
+# number; a suspect's record, in the order recorded; the internal id of a frame from an
+# older release snapshot).
+TIE_COLUMNS = ("case_order", "suspect_id", "case_id")
 
 
 class DefinitionError(ValueError):
@@ -257,10 +263,8 @@ def _one_row_per_person(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame
     Only the columns a table needs are sorted, and only persons with several cases have
     their lists merged: most persons have one case.
     """
-    # Ties on the date: case-number order (`case_order`; a frame from an older release
-    # snapshot has only the internal id).
-    order = [c for c in ORDER_COLUMNS if c in frame.columns][:1] + [
-        "case_order" if "case_order" in frame.columns else "case_id"]
+    order = ([c for c in ORDER_COLUMNS if c in frame.columns][:1]
+             + [c for c in TIE_COLUMNS if c in frame.columns][:1])
     wanted = [c for c in dict.fromkeys(columns) if c != "person_key"]
     lists = [c for c in wanted if isinstance(frame.schema[c], pl.List)]
     people = (frame.select(list(dict.fromkeys(["person_key", *order, *wanted])))
@@ -290,7 +294,7 @@ def _columns_read(table: dict, definition: dict) -> list[str]:
     columns = [dimensions[name]["column"] for name in names]
     columns += [dimensions[name]["when_unknown"]["column"] for name in names
                 if "when_unknown" in dimensions[name]]
-    for extra in ("measure", "share"):
+    for extra in ("measure", "share", "ratio"):
         if extra in table:
             columns += [c for c in (table[extra].get("from"), table[extra].get("to"),
                                     table[extra].get("column")) if c]
@@ -305,7 +309,7 @@ def _plan_columns(keys, frames: dict[str, pl.DataFrame], cache: dict) -> None:
         for table in definition["tables"]:
             frame = frames[table["frame"]]
             plan.setdefault(_population_key(table, frame), set()).update(
-                ["case_id", "case_order", *ORDER_COLUMNS,
+                [*TIE_COLUMNS, *ORDER_COLUMNS,
                  *_columns_read(table, definition)])
 
 
@@ -425,6 +429,7 @@ STATISTIC_LABELS = {
     "p90": gettext_noop("90th percentile (days)"),
     "share": gettext_noop("Share (%)"),
     "rate": gettext_noop("Per 100,000 population"),
+    "ratio": gettext_noop("Per person"),
 }
 
 
@@ -440,6 +445,16 @@ def _statistic(frame: pl.DataFrame, statistic: str, table: dict, definition: dic
         return float(days.quantile(quantile, interpolation="nearest"))
     if statistic == "share":
         return round(100.0 * frame["_hit"].sum() / frame.height, 1)
+    if statistic == "ratio":
+        # The distinct values of the units' column (a list: of all their lists) per unit: a
+        # value found in several units counts once.
+        values = frame["_values"]
+        if isinstance(values.dtype, pl.List):
+            values = values.explode()
+        values = values.drop_nulls()
+        if values.dtype == pl.Utf8:
+            values = values.filter(values != "")
+        return round(values.n_unique() / frame.height, 2)
     if statistic == "rate":
         population = _population_figure(definition, table, row_code)
         if not population:
@@ -462,6 +477,8 @@ def _indicator_table(table: dict, definition: dict, population: pl.DataFrame,
         hit = column.is_not_null() if share.get("values") is None \
             else column.is_in(_expand_values(share["values"]))
         population = population.with_columns(hit.fill_null(False).alias("_hit"))
+    if "ratio" in table:
+        population = population.with_columns(pl.col(table["ratio"]["column"]).alias("_values"))
     population = _explode(population)
     cells, bases, row_totals = [], [], []
     for row in rows:

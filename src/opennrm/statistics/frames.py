@@ -40,6 +40,34 @@ Frames (all dates are `pl.Date`):
   after; declined; withdrawn: consent withdrawn before a decision; waiting), risk_assessed
   (the offer said the joint risk assessment was attached), offered_on, is_child.
 
+The criminal-justice frames read the `justice` app's tables by name in SQL, as the
+transnational frame does (statistics does not import that app). They hold no identity and
+no file number: the suspect's sex, age when first suspected and citizenships, and the
+criminal case's legal qualification, its ICCS code (`iccs`, from the code list
+offence_qualifications) and its form of exploitation (`main_form`, one value).
+
+* offences — one row per criminal case opened in the period: case_id (the criminal case,
+  never a victim's case), legal_qualification, iccs, main_form, opened_on.
+* suspects, prosecutions, convictions — one row per suspected person recorded in a
+  criminal case, when the person was first suspected (suspected_on), indicted
+  (prosecuted_on), or convicted (outcome "convicted", convicted_on: the outcome's date) in
+  the period: suspect_id, case_id (the criminal case), person_key, legal_qualification,
+  iccs, main_form, gender, age, majority, citizenships, citizenship, role and the date.
+  `person_key` is the offender's statistical person: suspects recorded in several criminal
+  cases with the same non-empty blind index of name and birth date (`name_index`) are one
+  person, keyed by the smallest suspect id among them; a suspect without one is a person
+  of their own (their id).
+  `majority` is "child" under 18, "adult" at 18 or over, "" with no age recorded.
+* identifications — one row per victim's case first formally identified (decision
+  "identified") in the period, with what the criminal cases linked to the person's cases
+  of this frame (`justice_victimlink`, whatever the offence) reached by the time of
+  computing: case_id, case_order, person_key, identified_on, is_child, majority,
+  indicted_on (the first day one of them reached the indictment or a later stage of the
+  trial), judgement_on (the first first-instance judgement given on or after the day
+  the case was identified) and convicted_persons (the offenders' `person_key`s, as text,
+  convicted in them). A person's cases share indicted_on and judgement_on (the earliest of
+  their cases').
+
 One age rule (`cases.age`, docs/statistics.md "Age"): `age` is the case's age at first
 contact (exact from the birth date, else the youngest the birth year allows), `is_child`
 the case's child flag, and `majority` "child" (the flag), "adult" (not the flag, and an age
@@ -57,6 +85,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
 from django.db import connection, transaction
+
+from opennrm.core import codelists
 
 READ_THREADS = 3
 SLOWEST = ("_case_firsts", "_case_details", "assistance", "referrals")
@@ -352,6 +382,141 @@ def transnational_frame(start: date, end: date) -> pl.DataFrame:
     return _read(sql, [_start_of(start), _start_of_next(end)], schema)
 
 
+# --- criminal justice (the `justice` app's tables, read by name) ---------------------------
+
+# The stages of a criminal case at the indictment or later in the trial (code list
+# criminal_case_stages); a case closed without prosecution never reached them.
+INDICTED_STAGES = ("indictment", "first_instance_judgement", "appeal", "final_judgement")
+JUDGEMENT_STAGE = "first_instance_judgement"
+
+OFFENDER_SCHEMA = {
+    "suspect_id": pl.Int64, "case_id": pl.Int64, "person_key": pl.Int64,
+    "legal_qualification": pl.Utf8,
+    "main_form": pl.Utf8, "gender": pl.Utf8, "age": pl.Int32,
+    "citizenships": pl.List(pl.Utf8), "role": pl.Utf8,
+}
+
+
+def _offender_key(alias: str) -> str:
+    """The offender's statistical person: the smallest suspect id with the same non-empty
+    blind index, else the suspect's own id."""
+    return (f"CASE WHEN {alias}.name_index <> '' THEN (SELECT MIN(o.id) FROM "
+            f"justice_suspectedperson o WHERE o.name_index = {alias}.name_index) "
+            f"ELSE {alias}.id END")
+
+
+def _with_iccs(frame: pl.DataFrame) -> pl.DataFrame:
+    """The ICCS code of each legal qualification, from the code list (a country maps its
+    criminal code there): "" for a code the list no longer has."""
+    iccs = {code: entry.get("iccs", "")
+            for code, entry in codelists.entries("offence_qualifications").items()}
+    return frame.with_columns(
+        pl.col("legal_qualification").replace_strict(iccs, default="", return_dtype=pl.Utf8)
+        .alias("iccs"))
+
+
+def _offenders(date_column: str, condition: str, start: date, end: date,
+               name: str) -> pl.DataFrame:
+    """The suspected persons whose `date_column` falls in the period and who meet
+    `condition` (code, never user input), the date named `name`."""
+    sql = f"""
+        SELECT s.id, cc.id, {_offender_key('s')}, cc.legal_qualification,
+               cc.exploitation_form,
+               s.gender, s.age, {_text('s.citizenships')}, s.role, {_text(date_column)}
+        FROM justice_suspectedperson s
+        JOIN justice_criminalcase cc ON cc.id = s.criminal_case_id
+        WHERE {condition} AND {date_column} >= %s AND {date_column} <= %s
+    """
+    frame = _read(sql, [start, end], {**OFFENDER_SCHEMA, name: pl.Date})
+    return _with_iccs(frame).with_columns(
+        pl.when(pl.col("age").is_null()).then(pl.lit(""))
+        .when(pl.col("age") < 18).then(pl.lit("child")).otherwise(pl.lit("adult"))
+        .alias("majority"),
+        pl.col("citizenships").list.first().fill_null("").alias("citizenship"),
+    )
+
+
+def suspects_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per suspected person first suspected between `start` and `end`."""
+    return _offenders("s.suspected_on", "1 = 1", start, end, "suspected_on")
+
+
+def prosecutions_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per suspected person indicted between `start` and `end`."""
+    return _offenders("s.prosecuted_on", "1 = 1", start, end, "prosecuted_on")
+
+
+def convictions_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per suspected person convicted between `start` and `end` (the outcome's
+    date)."""
+    return _offenders("s.outcome_on", "s.outcome = 'convicted'", start, end, "convicted_on")
+
+
+def offences_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per criminal case opened between `start` and `end`."""
+    sql = f"""
+        SELECT cc.id, cc.legal_qualification, cc.exploitation_form, {_text('cc.opened_on')}
+        FROM justice_criminalcase cc
+        WHERE cc.opened_on >= %s AND cc.opened_on <= %s
+    """
+    schema = {"case_id": pl.Int64, "legal_qualification": pl.Utf8, "main_form": pl.Utf8,
+              "opened_on": pl.Date}
+    return _with_iccs(_read(sql, [start, end], schema))
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+# Each victim's case with its first formal identification, whenever it was.
+_IDENTIFIED = """(SELECT d.case_id, MIN(d.decided_on) AS identified_on
+                  FROM screening_identificationdecision d
+                  WHERE d.decision = 'identified' GROUP BY d.case_id)"""
+
+
+def identifications_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per victim's case first formally identified between `start` and `end`, with
+    what the criminal cases linked to it reached."""
+    sql = f"""
+        SELECT c.id, {_person_key()}, {_text('f.identified_on')}, {_bool('c.is_child')},
+               {_majority()},
+               (SELECT {_text('MIN(st.reached_on)')} FROM justice_victimlink vl
+                  JOIN justice_criminalcasestage st ON st.criminal_case_id = vl.criminal_case_id
+                 WHERE vl.case_id = c.id AND st.stage IN ({_placeholders(INDICTED_STAGES)})),
+               (SELECT {_text('MIN(st.reached_on)')} FROM justice_victimlink vl
+                  JOIN justice_criminalcasestage st ON st.criminal_case_id = vl.criminal_case_id
+                 WHERE vl.case_id = c.id AND st.stage = %s
+                   AND st.reached_on >= f.identified_on),
+               c.case_number
+        FROM cases_case c
+        JOIN cases_person p ON p.id = c.person_id
+        JOIN {_IDENTIFIED} f ON f.case_id = c.id
+        WHERE f.identified_on >= %s AND f.identified_on <= %s
+    """
+    schema = {"case_id": pl.Int64, "person_key": pl.Int64, "identified_on": pl.Date,
+              "is_child": pl.Boolean, "majority": pl.Utf8, "indicted_on": pl.Date,
+              "judgement_on": pl.Date, "case_number": pl.Utf8}
+    cases = _with_case_order(_read(sql, [*INDICTED_STAGES, JUDGEMENT_STAGE, start, end],
+                                   schema))
+    convicted_sql = f"""
+        SELECT vl.case_id, {_text(_offender_key('s'))}
+        FROM justice_victimlink vl
+        JOIN justice_suspectedperson s ON s.criminal_case_id = vl.criminal_case_id
+        JOIN {_IDENTIFIED} f ON f.case_id = vl.case_id
+        WHERE s.outcome = 'convicted' AND f.identified_on >= %s AND f.identified_on <= %s
+    """
+    convicted = (_read(convicted_sql, [start, end], {"case_id": pl.Int64, "offender": pl.Utf8})
+                 .group_by("case_id")
+                 .agg(pl.col("offender").unique().sort().alias("convicted_persons")))
+    # A person's cases together: the first indictment and judgement of any of them.
+    return cases.join(convicted, on="case_id", how="left").with_columns(
+        pl.col("convicted_persons").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        pl.col("indicted_on").min().over("person_key"),
+        pl.col("judgement_on").min().over("person_key"),
+    ).select(["case_id", "case_order", "person_key", "identified_on", "is_child", "majority",
+              "indicted_on", "judgement_on", "convicted_persons"])
+
+
 FRAMES = {
     "cases": cases_frame,
     "referrals": referrals_frame,
@@ -360,6 +525,11 @@ FRAMES = {
     "returns": returns_frame,
     "decisions": decisions_frame,
     "transnational": transnational_frame,
+    "offences": offences_frame,
+    "suspects": suspects_frame,
+    "prosecutions": prosecutions_frame,
+    "convictions": convictions_frame,
+    "identifications": identifications_frame,
 }
 
 

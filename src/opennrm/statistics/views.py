@@ -69,7 +69,10 @@ def _frame_label(name: str) -> str:
     labels = {"cases": _("Cases"), "referrals": _("Referrals"), "assistance": _("Assistance"),
               "closures": _("Case closures"), "returns": _("Returns"),
               "decisions": _("Identification decisions"),
-              "transnational": _("Transnational referrals")}
+              "transnational": _("Transnational referrals"),
+              "offences": _("Criminal cases"), "suspects": _("Suspected persons"),
+              "prosecutions": _("Prosecuted persons"), "convictions": _("Convicted persons"),
+              "identifications": _("Formal identifications")}
     return labels.get(name, name)
 
 
