@@ -17,7 +17,7 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_noop
 
@@ -121,7 +121,4 @@ def prosecutors_in_charge(criminal_case: CriminalCase):
 
 
 def _criminal_case_link(criminal_case: CriminalCase) -> str:
-    try:
-        return reverse("criminal-case", kwargs={"criminal_case_id": criminal_case.pk})
-    except NoReverseMatch:  # the criminal case pages are not routed on this node yet
-        return f"/justice/{criminal_case.pk}/"
+    return reverse("criminal-case", kwargs={"criminal_case_id": criminal_case.pk})
