@@ -1228,6 +1228,127 @@ def persons_reindex() -> None:
     console.print(f"Index rebuilt: {count} persons.")
 
 
+# --- linkage (deduplicating and linking registers in CSV files, docs/linkage.md) -----------
+
+linkage_app = typer.Typer(help="Record linkage: count every person once across registers "
+                               "(CSV files; no database needed).", no_args_is_help=True)
+app.add_typer(linkage_app, name="linkage")
+
+LinkageIdColumn = Annotated[str, typer.Option("--id-column", help="The column of record ids.")]
+LinkageMap = Annotated[str, typer.Option(
+    "--map", help="FIELD=COLUMN, comma-separated; fields: given_name, family_name, "
+                  "birth_date, sex, citizenship, place_of_birth, phone, document_number.")]
+LinkageThreshold = Annotated[float | None, typer.Option(
+    help="Match probability at which two records are one person (default: the model's).")]
+LinkagePairs = Annotated[str | None, typer.Option(
+    help="Also write the scored pairs (match probability and weight) to this CSV file.")]
+LinkageTruth = Annotated[str | None, typer.Option(
+    help="A column whose equal values mark the same person: print precision, recall and F1 "
+         "of pairs.")]
+LinkageOutput = Annotated[str | None, typer.Option(
+    help="Write the clusters to this CSV file (default: standard output).")]
+
+
+def _linkage_report(result, truth_column: str | None) -> None:
+    report = Console(stderr=True, soft_wrap=True)
+    for item in result.unreadable:
+        where = f"{item.source}: " if item.source else ""
+        record = f" (record {item.record_id})" if item.record_id else ""
+        report.print(f"[yellow]{where}line {item.line}{record}:[/yellow] {item.reason}",
+                     markup=True, highlight=False)
+    clusters = len(set(result.clusters.values()))
+    report.print(f"{len(result.clusters)} records read, {len(result.unreadable)} unreadable "
+                 f"(left out); {clusters} persons at threshold {result.threshold} "
+                 f"(model version {result.model_version}, "
+                 f"{'trained on this data' if result.trained else 'parameters of the model file'}"
+                 ").", highlight=False)
+    if truth_column:
+        quality = result.quality()
+        if quality is None:
+            report.print(f"No record has a value in {truth_column!r}: no figures.")
+        else:
+            report.print(f"Pairs against {truth_column!r}: precision {quality.precision:.4f}, "
+                         f"recall {quality.recall:.4f}, F1 {quality.f1:.4f} "
+                         f"({quality.true_positives} found, {quality.false_positives} wrong, "
+                         f"{quality.false_negatives} missed).", highlight=False)
+
+
+def _linkage_write(path: str | None, header: list[str], rows) -> None:
+    import csv
+
+    handle = open(path, "w", encoding="utf-8", newline="") if path else sys.stdout
+    try:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    finally:
+        if path:
+            handle.close()
+
+
+def _linkage_pairs(path: str | None, result, with_sources: bool) -> None:
+    if not path:
+        return
+    header = ["record_id_1", "record_id_2", "match_probability", "match_weight"]
+    if with_sources:
+        header = ["source_1", "record_id_1", "source_2", "record_id_2", *header[2:]]
+    rows = ([p.source_1, p.record_id_1, p.source_2, p.record_id_2] if with_sources
+            else [p.record_id_1, p.record_id_2] for p in result.pairs)
+    _linkage_write(path, header, (
+        [*ids, f"{pair.match_probability:.6f}", f"{pair.match_weight:.3f}"]
+        for ids, pair in zip(rows, result.pairs, strict=True)))
+
+
+@linkage_app.command("dedupe")
+def linkage_dedupe(input_csv: Annotated[str, typer.Argument(metavar="INPUT.csv")],
+                   id_column: LinkageIdColumn, map_: LinkageMap,
+                   threshold: LinkageThreshold = None, pairs: LinkagePairs = None,
+                   truth_column: LinkageTruth = None, output: LinkageOutput = None) -> None:
+    """Find the records of one register that are the same person: writes
+    record_id,cluster_id for every readable record."""
+    from opennrm.linkage import register
+
+    try:
+        mapping = register.parse_mapping(map_)
+        records = register.read_register(input_csv, id_column, mapping, truth_column)
+        result = register.dedupe(records, threshold)
+    except register.RegisterError as error:
+        _fail(str(error))
+    _linkage_write(output, ["record_id", "cluster_id"],
+                   ([record_id, cluster] for (_, record_id), cluster in result.clusters.items()))
+    _linkage_pairs(pairs, result, with_sources=False)
+    _linkage_report(result, truth_column)
+
+
+@linkage_app.command("link")
+def linkage_link(left_csv: Annotated[str, typer.Argument(metavar="LEFT.csv")],
+                 right_csv: Annotated[str, typer.Argument(metavar="RIGHT.csv")],
+                 id_column: LinkageIdColumn, map_: LinkageMap,
+                 threshold: LinkageThreshold = None, pairs: LinkagePairs = None,
+                 truth_column: LinkageTruth = None, output: LinkageOutput = None) -> None:
+    """Find the records of two registers (same columns) that are the same person: writes
+    source,record_id,cluster_id for every readable record, cluster ids shared by both."""
+    from pathlib import Path
+
+    from opennrm.linkage import register
+
+    sources = (Path(left_csv).name, Path(right_csv).name)
+    if sources[0] == sources[1]:
+        sources = (left_csv, right_csv) if left_csv != right_csv else ("left", "right")
+    try:
+        mapping = register.parse_mapping(map_)
+        left = register.read_register(left_csv, id_column, mapping, truth_column)
+        right = register.read_register(right_csv, id_column, mapping, truth_column)
+        result = register.link(left, right, threshold, sources=sources)
+    except register.RegisterError as error:
+        _fail(str(error))
+    _linkage_write(output, ["source", "record_id", "cluster_id"],
+                   ([source, record_id, cluster]
+                    for (source, record_id), cluster in result.clusters.items()))
+    _linkage_pairs(pairs, result, with_sources=True)
+    _linkage_report(result, truth_column)
+
+
 def main() -> None:
     app(prog_name="opennrm")
 

@@ -1,0 +1,358 @@
+"""Deduplicating one register, or linking two, with a probabilistic model (Splink, DuckDB).
+
+The model is the data file `model.json` (comparisons, blocking rules, prior m and u
+probabilities, training plan, default threshold) with a version; docs/linkage.md explains
+it. A run:
+
+1. normalises every record (`normalise.normalise_identity`); a record that cannot be read
+   is reported with its line and the reason, never dropped silently;
+2. estimates the prior probability that two records match from pairs that agree on every
+   name spelling and the full birth date (divided by the recall the file states);
+3. on registers of `train_from_records` or more, estimates u by random sampling (seeded)
+   and m by expectation maximisation, as Splink recommends; smaller registers keep the
+   file's parameters, which EM cannot estimate from a handful of pairs;
+4. scores the pairs the blocking rules generate and joins records into clusters (connected
+   components) at a match-probability threshold.
+
+Quality against a known truth (`pair_quality`) counts pairs of records: a pair is
+predicted when both records are in one cluster, true when both have one truth value.
+"""
+
+import csv
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from opennrm.linkage.normalise import FIELDS, UnreadableRecord, normalise_identity
+
+MODEL_PATH = Path(__file__).with_name("model.json")
+
+_NAME_LIST = pa.list_(pa.string())
+_SCHEMA = pa.schema([
+    ("unique_id", pa.int64()),
+    ("given_forms", _NAME_LIST), ("given_keys", _NAME_LIST), ("given_key", pa.string()),
+    ("family_forms", _NAME_LIST), ("family_keys", _NAME_LIST), ("family_key", pa.string()),
+    ("birth_text", pa.string()), ("birth_year", pa.int32()), ("birth_month", pa.int32()),
+    ("birth_day", pa.int32()), ("sex", pa.string()), ("citizenship", pa.string()),
+    ("place_forms", _NAME_LIST), ("place_keys", _NAME_LIST), ("place_key", pa.string()),
+    ("phone", pa.string()), ("document_number", pa.string()),
+])
+
+
+class RegisterError(ValueError):
+    """A register or an argument that cannot be used at all (not one bad record)."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record left out of the linkage, and why."""
+
+    source: str
+    line: int
+    record_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    source_1: str
+    record_id_1: str
+    source_2: str
+    record_id_2: str
+    match_probability: float
+    match_weight: float
+
+
+@dataclass(frozen=True)
+class PairQuality:
+    """Pairs of records: true positives, false positives, false negatives."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        predicted = self.true_positives + self.false_positives
+        return self.true_positives / predicted if predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        true = self.true_positives + self.false_negatives
+        return self.true_positives / true if true else 1.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+@dataclass
+class LinkageResult:
+    """Every readable record's cluster (keyed by source and record id), the scored pairs
+    from `pairs_written_from` up, the unreadable records, and the model used."""
+
+    clusters: dict[tuple[str, str], str]
+    pairs: list[ScoredPair]
+    unreadable: list[Unreadable]
+    threshold: float
+    model_version: int
+    trained: bool
+    link: bool = False
+    truth: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def quality(self) -> PairQuality | None:
+        """Precision, recall and F1 of pairs against the truth the records carried; None
+        when no record had a truth value. In a link only pairs across the two registers
+        count."""
+        if not self.truth:
+            return None
+        return pair_quality(self.clusters, self.truth, across_sources=self.link)
+
+
+# --- the model ---------------------------------------------------------------------------
+
+def load_model(path: Path | str | None = None) -> dict:
+    """The model file: `settings` for Splink, `training`, `threshold`, `version`."""
+    return json.loads(Path(path or MODEL_PATH).read_text(encoding="utf-8"))
+
+
+# --- reading registers -------------------------------------------------------------------
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """`given_name=FIRST,family_name=LAST,…` as {field: column}; unknown fields are an
+    error."""
+    mapping: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, column = item.partition("=")
+        name, column = name.strip(), column.strip()
+        if not sep or not column:
+            raise RegisterError(f"{item.strip()!r}: give FIELD=COLUMN")
+        if name not in FIELDS:
+            raise RegisterError(f"{name!r} is not a field (known: {', '.join(FIELDS)})")
+        mapping[name] = column
+    if not {"given_name", "family_name"} & mapping.keys():
+        raise RegisterError("map at least given_name or family_name to a column")
+    return mapping
+
+
+def read_register(path: Path | str, id_column: str, mapping: Mapping[str, str],
+                  truth_column: str | None = None) -> list[dict]:
+    """The records of a CSV file (UTF-8, a header line, comma, semicolon or tab
+    separated) as dicts of `record_id`, `line`, the mapped fields and `truth`. A missing
+    file, or a column named that the header lacks, is a `RegisterError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RegisterError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise RegisterError(f"{path}: not UTF-8 text") from None
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(text.splitlines(keepends=True), dialect=dialect)
+    header = reader.fieldnames or []
+    wanted = [id_column, *mapping.values(), *([truth_column] if truth_column else [])]
+    missing = [column for column in wanted if column not in header]
+    if missing:
+        raise RegisterError(f"{path}: no column {', '.join(map(repr, missing))} "
+                            f"(the header has {', '.join(header) or 'nothing'})")
+    records = []
+    next_line = 2
+    for row in reader:
+        records.append({
+            "record_id": (row.get(id_column) or "").strip(),
+            "line": next_line,
+            **{name: row.get(column) or "" for name, column in mapping.items()},
+            "truth": (row.get(truth_column) or "").strip() if truth_column else "",
+        })
+        next_line = reader.line_num + 1
+    return records
+
+
+def _prepare(records: Iterable[Mapping], source: str, first_id: int, today: date | None):
+    """Normalised rows with internal ids, the (source, record id) of each, the truth of
+    each and the unreadable records."""
+    rows, keys, truth, unreadable = [], [], {}, []
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        line = record.get("line") or index + 1
+        record_id = str(record.get("record_id") or "").strip()
+        if not record_id:
+            unreadable.append(Unreadable(source, line, "", "no record id"))
+            continue
+        if record_id in seen:
+            unreadable.append(Unreadable(source, line, record_id,
+                                         "the record id is used by an earlier record"))
+            continue
+        seen.add(record_id)
+        try:
+            row = normalise_identity(record, today=today)
+        except UnreadableRecord as error:
+            unreadable.append(Unreadable(source, line, record_id, str(error)))
+            continue
+        row["unique_id"] = first_id + len(rows)
+        rows.append(row)
+        keys.append((source, record_id))
+        if record.get("truth") or record.get("person_id"):
+            truth[(source, record_id)] = str(record.get("truth") or record.get("person_id"))
+    return rows, keys, truth, unreadable
+
+
+# --- running the model -------------------------------------------------------------------
+
+def _splink_settings(model: dict, link_type: str, prior: float) -> dict:
+    return {**model["splink"], "link_type": link_type,
+            "probability_two_random_records_match": prior}
+
+
+def _prior(db_api, tables, model: dict, link_type: str, pairs: int) -> float:
+    """The probability that two records match, from the pairs the deterministic rules find
+    and the recall the model states for them; at least one match in all the pairs."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    training = model["training"]
+    counts = count_comparisons_from_blocking_rules(
+        tables, blocking_rules=training["deterministic_rules"], link_type=link_type,
+        record_sample_proportion=1.0)
+    found = counts[-1]["cumulative_comparison_count"] if counts else 0
+    expected = max(found / training["deterministic_recall"], 1.0)
+    return min(expected / pairs, 0.5)
+
+
+def _run(tables_rows: Sequence[list[dict]], link_type: str, model: dict, threshold: float):
+    from splink import DuckDBAPI, Linker
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    db_api = DuckDBAPI()
+    tables = [db_api.register(pa.Table.from_pylist(rows, schema=_SCHEMA),
+                              table_name=f"register_{number}")
+              for number, rows in enumerate(tables_rows)]
+    sizes = [len(rows) for rows in tables_rows]
+    pairs = sizes[0] * (sizes[0] - 1) // 2 if link_type == "dedupe_only" else sizes[0] * sizes[1]
+    prior = _prior(db_api, tables if len(tables) > 1 else tables[0], model, link_type, pairs)
+    linker = Linker(tables if len(tables) > 1 else tables[0],
+                    _splink_settings(model, link_type, prior), log_level=logging.ERROR)
+    training = model["training"]
+    trained = sum(sizes) >= training["train_from_records"]
+    if trained:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=training["u_max_pairs"], seed=training["u_seed"])
+        for rule in training["em_blocking_rules"]:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    floor = min(threshold, model["pairs_written_from"])
+    predictions = linker.inference.predict(threshold_match_probability=floor)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold)
+    scored = [(row["unique_id_l"], row["unique_id_r"], row["match_probability"],
+               row["match_weight"])
+              for row in predictions.as_record_list()]
+    cluster_of = {row["unique_id"]: row["cluster_id"] for row in clusters.as_record_list()}
+    return scored, cluster_of, trained
+
+
+def _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained, link):
+    numbers: dict[object, str] = {}
+    clusters = {}
+    for unique_id, key in enumerate(keys):
+        found = cluster_of.get(unique_id, ("alone", unique_id))
+        if found not in numbers:
+            numbers[found] = f"C{len(numbers) + 1:06d}"
+        clusters[key] = numbers[found]
+    pairs = sorted(
+        (ScoredPair(*keys[left], *keys[right], float(probability), float(weight))
+         for left, right, probability, weight in scored
+         if probability >= model["pairs_written_from"]),
+        key=lambda pair: (-pair.match_probability, pair.record_id_1, pair.record_id_2))
+    return LinkageResult(clusters=clusters, pairs=pairs, unreadable=unreadable,
+                         threshold=threshold, model_version=model["version"], trained=trained,
+                         link=link, truth=truth)
+
+
+def _threshold(model: dict, threshold: float | None) -> float:
+    value = model["threshold"] if threshold is None else threshold
+    if not 0 < value < 1:
+        raise RegisterError(f"the threshold {value} is not a probability between 0 and 1")
+    return value
+
+
+def dedupe(records: Iterable[Mapping], threshold: float | None = None, *,
+           model: dict | None = None, source: str = "", today: date | None = None
+           ) -> LinkageResult:
+    """Cluster the records of one register that are the same person. Each record is a
+    mapping with `record_id`, any of `normalise.FIELDS`, and optionally `line` (for the
+    report) and `truth` or `person_id` (for `LinkageResult.quality`)."""
+    model = model or load_model()
+    threshold = _threshold(model, threshold)
+    rows, keys, truth, unreadable = _prepare(records, source, 0, today)
+    if len(rows) < 2:
+        return _result(keys, truth, unreadable, [], {}, model, threshold, False, False)
+    scored, cluster_of, trained = _run([rows], "dedupe_only", model, threshold)
+    return _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained,
+                   False)
+
+
+def link(left: Iterable[Mapping], right: Iterable[Mapping], threshold: float | None = None,
+         *, model: dict | None = None, sources: tuple[str, str] = ("left", "right"),
+         today: date | None = None) -> LinkageResult:
+    """Cluster the records of two registers that are the same person: only pairs across
+    the registers are compared; the cluster ids are shared by both."""
+    model = model or load_model()
+    threshold = _threshold(model, threshold)
+    if sources[0] == sources[1]:
+        raise RegisterError("the two registers need different names")
+    left_rows, left_keys, left_truth, left_unreadable = _prepare(left, sources[0], 0, today)
+    right_rows, right_keys, right_truth, right_unreadable = _prepare(
+        right, sources[1], len(left_rows), today)
+    keys = left_keys + right_keys
+    truth = {**left_truth, **right_truth}
+    unreadable = left_unreadable + right_unreadable
+    if not left_rows or not right_rows:
+        return _result(keys, truth, unreadable, [], {}, model, threshold, False, True)
+    scored, cluster_of, trained = _run([left_rows, right_rows], "link_only", model, threshold)
+    return _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained,
+                   True)
+
+
+# --- quality -----------------------------------------------------------------------------
+
+def _pairs_within(groups: Mapping[object, Counter], across_sources: bool) -> int:
+    total = 0
+    for by_source in groups.values():
+        if across_sources:
+            sizes = list(by_source.values())
+            everyone = sum(sizes)
+            total += (everyone * everyone - sum(size * size for size in sizes)) // 2
+        else:
+            size = sum(by_source.values())
+            total += size * (size - 1) // 2
+    return total
+
+
+def pair_quality(clusters: Mapping[tuple[str, str], str], truth: Mapping[tuple[str, str], str],
+                 across_sources: bool = False) -> PairQuality:
+    """Pairs in one cluster against pairs with one truth value, over the records that have
+    a cluster (a record without truth is a person of its own). With `across_sources`, only
+    pairs of records from different sources count (a link)."""
+    predicted: dict[object, Counter] = defaultdict(Counter)
+    true: dict[object, Counter] = defaultdict(Counter)
+    both: dict[object, Counter] = defaultdict(Counter)
+    for key, cluster in clusters.items():
+        person = truth.get(key) or ("unknown", key)
+        predicted[cluster][key[0]] += 1
+        true[person][key[0]] += 1
+        both[(cluster, person)][key[0]] += 1
+    hits = _pairs_within(both, across_sources)
+    return PairQuality(true_positives=hits,
+                       false_positives=_pairs_within(predicted, across_sources) - hits,
+                       false_negatives=_pairs_within(true, across_sources) - hits)

@@ -1,0 +1,1 @@
+"""Record linkage of registers: normalisation, the model, the command."""
