@@ -145,3 +145,28 @@ def test_a_generated_register_is_deduplicated_with_f1_of_at_least_0_95():
     result = dedupe(rows)
     assert result.trained and not result.unreadable
     assert result.quality().f1 >= 0.95
+
+
+def test_twins_stay_apart_and_a_day_off_is_the_same_person():
+    # Twins share the family name, birth date and place of birth: only the given name
+    # differs. A day off (across a month's end) is the same person.
+    common = {"family_name": "Popescu", "sex": "M", "citizenship": "MD",
+              "place_of_birth": "Chișinău"}
+    records = [
+        {"record_id": "t1", "given_name": "Andrei", "birth_date": "1995-04-30", **common,
+         "truth": "andrei"},
+        {"record_id": "t2", "given_name": "Victor", "birth_date": "30.04.1995", **common,
+         "truth": "victor"},
+        {"record_id": "t3", "given_name": "Andrei", "birth_date": "1995-05-01", **common,
+         "truth": "andrei"},
+        {"record_id": "n1", "given_name": "Ion", "family_name": "Rusu", "birth_date": "1988-03-14",
+         "place_of_birth": "Bălți", "citizenship": "MD", "truth": "ion"},
+        {"record_id": "n2", "given_name": "Ion", "family_name": "Rusu", "birth_date": "14.03.1988",
+         "place_of_birth": "Balti", "citizenship": "MD", "truth": "ion"},
+        {"record_id": "n3", "given_name": "Maria", "family_name": "Ciobanu",
+         "birth_date": "1990-07-02", "citizenship": "MD", "truth": "maria"},
+    ]
+    result = dedupe(records)
+    assert _together(result, "t1", "t3")
+    assert not _together(result, "t1", "t2")
+    assert _together(result, "n1", "n2")

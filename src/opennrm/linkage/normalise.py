@@ -369,44 +369,80 @@ FIELDS = ("given_name", "family_name", "birth_date", "sex", "citizenship", "plac
 def _name_columns(prefix: str, forms: NameForms | None) -> dict:
     if forms is None:
         return {f"{prefix}_forms": None, f"{prefix}_keys": None, f"{prefix}_key": None}
-    return {f"{prefix}_forms": list(forms.forms), f"{prefix}_keys": list(forms.keys),
+    return {f"{prefix}_forms": forms.forms, f"{prefix}_keys": forms.keys,
             f"{prefix}_key": forms.key}
+
+
+class IdentityNormaliser:
+    """`normalise_identity` for the many records of one register: each distinct value (a
+    name, a date, a code, a phone number with its country) is read once and the result
+    reused, so a register of a million records reads a few hundred thousand values. The
+    caches live as long as the normaliser (one run), never longer. Name spellings and
+    keys come back as tuples shared by every record with that name; treat them as read-only.
+    """
+
+    def __init__(self, today: date | None = None):
+        self.today = today or date.today()
+        self._names: dict[str, NameForms | None] = {}
+        self._values: dict[tuple, tuple[object, str | None]] = {}
+
+    def _name(self, text: str) -> NameForms | None:
+        try:
+            return self._names[text]
+        except KeyError:
+            forms = self._names[text] = name_forms(text)
+            return forms
+
+    def _read(self, reasons: dict, field: str, parser, text: str, *args):
+        key = (field, text, *args)
+        try:
+            value, reason = self._values[key]
+        except KeyError:
+            try:
+                value, reason = parser(text, *args), None
+            except UnreadableValue as error:
+                value, reason = None, str(error)
+            self._values[key] = (value, reason)
+        if reason is not None:
+            reasons[field] = reason
+        return value
+
+    def __call__(self, fields: Mapping[str, str]) -> dict:
+        """The comparison columns of one person's identifiers (`FIELDS`, any may be
+        missing). Raises `UnreadableRecord` naming every value that cannot be read, or
+        when the record has no name at all."""
+        reasons: dict[str, str] = {}
+        given = self._name(fields.get("given_name") or "")
+        family = self._name(fields.get("family_name") or "")
+        if given is None and family is None:
+            reasons["family_name"] = "the record has no name (neither given nor family name)"
+        born = self._read(reasons, "birth_date", parse_birth_date,
+                          fields.get("birth_date") or "", self.today)
+        sex = self._read(reasons, "sex", parse_sex, fields.get("sex") or "")
+        citizenship = self._read(reasons, "citizenship", parse_country,
+                                 fields.get("citizenship") or "")
+        phone = self._read(reasons, "phone", parse_phone, fields.get("phone") or "",
+                           citizenship)
+        place = self._name(fields.get("place_of_birth") or "")
+        if reasons:
+            raise UnreadableRecord(reasons)
+        return {
+            **_name_columns("given", given),
+            **_name_columns("family", family),
+            "birth_text": born.isoformat() if born else None,
+            "birth_year": born.year if born else None,
+            "birth_month": born.month if born else None,
+            "birth_day": born.day if born else None,
+            "sex": sex,
+            "citizenship": citizenship,
+            **_name_columns("place", place),
+            "phone": phone,
+            "document_number": parse_document_number(fields.get("document_number") or ""),
+        }
 
 
 def normalise_identity(fields: Mapping[str, str], today: date | None = None) -> dict:
     """The comparison columns of one person's identifiers (`FIELDS`, any may be missing).
     Raises `UnreadableRecord` naming every value that cannot be read, or when the record has
-    no name at all."""
-    reasons: dict[str, str] = {}
-
-    def read(field, parser, *args):
-        try:
-            return parser(fields.get(field) or "", *args)
-        except UnreadableValue as error:
-            reasons[field] = str(error)
-            return None
-
-    given = name_forms(fields.get("given_name") or "")
-    family = name_forms(fields.get("family_name") or "")
-    if given is None and family is None:
-        reasons["family_name"] = "the record has no name (neither given nor family name)"
-    born = read("birth_date", parse_birth_date, today)
-    sex = read("sex", parse_sex)
-    citizenship = read("citizenship", parse_country)
-    phone = read("phone", parse_phone, citizenship)
-    place = name_forms(fields.get("place_of_birth") or "")
-    if reasons:
-        raise UnreadableRecord(reasons)
-    return {
-        **_name_columns("given", given),
-        **_name_columns("family", family),
-        "birth_text": born.isoformat() if born else None,
-        "birth_year": born.year if born else None,
-        "birth_month": born.month if born else None,
-        "birth_day": born.day if born else None,
-        "sex": sex,
-        "citizenship": citizenship,
-        **_name_columns("place", place),
-        "phone": phone,
-        "document_number": parse_document_number(fields.get("document_number") or ""),
-    }
+    no name at all. For many records use one `IdentityNormaliser`."""
+    return IdentityNormaliser(today)(fields)

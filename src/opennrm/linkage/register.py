@@ -21,6 +21,7 @@ predicted when both records are in one cluster, true when both have one truth va
 import csv
 import json
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from opennrm.linkage.normalise import FIELDS, UnreadableRecord, normalise_identity
+from opennrm.linkage.normalise import FIELDS, IdentityNormaliser, UnreadableRecord
 
+_log = logging.getLogger("opennrm.linkage")
 MODEL_PATH = Path(__file__).with_name("model.json")
 
 _NAME_LIST = pa.list_(pa.string())
@@ -181,10 +183,13 @@ def read_register(path: Path | str, id_column: str, mapping: Mapping[str, str],
 
 
 def _prepare(records: Iterable[Mapping], source: str, first_id: int, today: date | None):
-    """Normalised rows with internal ids, the (source, record id) of each, the truth of
-    each and the unreadable records."""
-    rows, keys, truth, unreadable = [], [], {}, []
+    """The normalised register as an Arrow table with internal ids, the (source, record id)
+    of each row, the truth of each and the unreadable records. Each distinct value is read
+    once (`IdentityNormaliser`)."""
+    columns: dict[str, list] = {name: [] for name in _SCHEMA.names}
+    keys, truth, unreadable = [], {}, []
     seen: set[str] = set()
+    normalise = IdentityNormaliser(today)
     for index, record in enumerate(records):
         line = record.get("line") or index + 1
         record_id = str(record.get("record_id") or "").strip()
@@ -197,16 +202,18 @@ def _prepare(records: Iterable[Mapping], source: str, first_id: int, today: date
             continue
         seen.add(record_id)
         try:
-            row = normalise_identity(record, today=today)
+            row = normalise(record)
         except UnreadableRecord as error:
             unreadable.append(Unreadable(source, line, record_id, str(error)))
             continue
-        row["unique_id"] = first_id + len(rows)
-        rows.append(row)
+        row["unique_id"] = first_id + len(keys)
+        for name, values in columns.items():
+            values.append(row[name])
         keys.append((source, record_id))
         if record.get("truth") or record.get("person_id"):
             truth[(source, record_id)] = str(record.get("truth") or record.get("person_id"))
-    return rows, keys, truth, unreadable
+    table = pa.Table.from_pydict(columns, schema=_SCHEMA)
+    return table, keys, truth, unreadable
 
 
 # --- running the model -------------------------------------------------------------------
@@ -230,35 +237,58 @@ def _prior(db_api, tables, model: dict, link_type: str, pairs: int) -> float:
     return min(expected / pairs, 0.5)
 
 
-def _run(tables_rows: Sequence[list[dict]], link_type: str, model: dict, threshold: float):
+def _run(arrow_tables: Sequence[pa.Table], link_type: str, model: dict, threshold: float):
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     db_api = DuckDBAPI()
-    tables = [db_api.register(pa.Table.from_pylist(rows, schema=_SCHEMA),
-                              table_name=f"register_{number}")
-              for number, rows in enumerate(tables_rows)]
-    sizes = [len(rows) for rows in tables_rows]
+    tables = [db_api.register(table, table_name=f"register_{number}")
+              for number, table in enumerate(arrow_tables)]
+    sizes = [table.num_rows for table in arrow_tables]
     pairs = sizes[0] * (sizes[0] - 1) // 2 if link_type == "dedupe_only" else sizes[0] * sizes[1]
+    clock = _Clock()
     prior = _prior(db_api, tables if len(tables) > 1 else tables[0], model, link_type, pairs)
     linker = Linker(tables if len(tables) > 1 else tables[0],
                     _splink_settings(model, link_type, prior), log_level=logging.ERROR)
     training = model["training"]
     trained = sum(sizes) >= training["train_from_records"]
+    clock("prior")
     if trained:
         linker.training.estimate_u_using_random_sampling(
             max_pairs=training["u_max_pairs"], seed=training["u_seed"])
+        clock("u by random sampling")
         for rule in training["em_blocking_rules"]:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            clock(f"EM blocked on {rule}")
     floor = min(threshold, model["pairs_written_from"])
     predictions = linker.inference.predict(threshold_match_probability=floor)
+    clock("scoring")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=threshold)
-    scored = [(row["unique_id_l"], row["unique_id_r"], row["match_probability"],
-               row["match_weight"])
-              for row in predictions.as_record_list()]
-    cluster_of = {row["unique_id"]: row["cluster_id"] for row in clusters.as_record_list()}
+    clock("clustering")
+    written = predictions.as_duckdbpyrelation().filter(
+        f"match_probability >= {model['pairs_written_from']}").select(
+        "unique_id_l, unique_id_r, match_probability, match_weight").fetchnumpy()
+    scored = list(zip(written["unique_id_l"].tolist(), written["unique_id_r"].tolist(),
+                      written["match_probability"].tolist(), written["match_weight"].tolist(),
+                      strict=True))
+    found = clusters.as_duckdbpyrelation().select("unique_id, cluster_id").fetchnumpy()
+    cluster_of = dict(zip(found["unique_id"].tolist(), found["cluster_id"].tolist(),
+                          strict=True))
+    clock("reading the results")
     return scored, cluster_of, trained
+
+
+class _Clock:
+    """Logs (at DEBUG, logger `opennrm.linkage`) the seconds each stage of a run took."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        _log.debug("%s: %.1f s", stage, now - self.last)
+        self.last = now
 
 
 def _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained, link):
@@ -295,7 +325,7 @@ def dedupe(records: Iterable[Mapping], threshold: float | None = None, *,
     model = model or load_model()
     threshold = _threshold(model, threshold)
     rows, keys, truth, unreadable = _prepare(records, source, 0, today)
-    if len(rows) < 2:
+    if rows.num_rows < 2:
         return _result(keys, truth, unreadable, [], {}, model, threshold, False, False)
     scored, cluster_of, trained = _run([rows], "dedupe_only", model, threshold)
     return _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained,
@@ -313,11 +343,11 @@ def link(left: Iterable[Mapping], right: Iterable[Mapping], threshold: float | N
         raise RegisterError("the two registers need different names")
     left_rows, left_keys, left_truth, left_unreadable = _prepare(left, sources[0], 0, today)
     right_rows, right_keys, right_truth, right_unreadable = _prepare(
-        right, sources[1], len(left_rows), today)
+        right, sources[1], left_rows.num_rows, today)
     keys = left_keys + right_keys
     truth = {**left_truth, **right_truth}
     unreadable = left_unreadable + right_unreadable
-    if not left_rows or not right_rows:
+    if not left_rows.num_rows or not right_rows.num_rows:
         return _result(keys, truth, unreadable, [], {}, model, threshold, False, True)
     scored, cluster_of, trained = _run([left_rows, right_rows], "link_only", model, threshold)
     return _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained,
