@@ -107,11 +107,13 @@ def _proceedings(rng, actor, case: Case, today: date) -> None:
                 indicted, "MDL", rng.choice((20000, 50000, 120000)), channel="cli")
 
 
-def _return(rng, actor, case: Case, today: date) -> None:
+def _return(rng, actor, case: Case, today: date) -> bool:
+    """Plan (and, if its day has come, record) the return of a foreign person; False for a
+    national, who has no country to return to."""
     citizenships = [code for code in case.person.citizenships
                     if code != settings.OPENNRM_COUNTRY]
     if not citizenships:
-        return
+        return False
     decided = _day(rng, case.first_contact_on, today)
     assessed = case.is_child or rng.random() < 0.7
     plan = services.plan_return(
@@ -130,6 +132,7 @@ def _return(rng, actor, case: Case, today: date) -> None:
         services.record_return(actor, plan, returned,
                                "Partner NGO in the country of return follows up monthly.",
                                returned + timedelta(days=30), channel="cli")
+    return True
 
 
 def _support_plan(rng, actor, case: Case, agreed: date, today: date) -> SupportPlan:
@@ -196,7 +199,7 @@ def create_demo_protection(seed: int = 2026) -> int:
     full_path_done = Case.objects.filter(owner_agency__code=FULL_PATH_AGENCY,
                                          reflection_periods__isnull=False,
                                          status=CaseStatus.CLOSED).exists()
-    protected = 0
+    protected, returns, foreigners = 0, 0, []
     for case in cases:
         # A draw of its own per case: a second run skips the same cases again.
         rng = random.Random(f"{seed}:{case.global_id}")
@@ -216,9 +219,14 @@ def create_demo_protection(seed: int = 2026) -> int:
         if rng.random() < 0.3:
             _proceedings(rng, actor, case, today)
         if rng.random() < 0.15:
-            _return(rng, actor, case, today)
+            returns += _return(rng, actor, case, today)
+        else:
+            foreigners.append((rng, actor, case))
         if rng.random() < 0.7:
             _support_plan(rng, actor, case, min(period.starts_on + timedelta(days=2), today),
                           today)
         protected += 1
+    # The draws are per case (random case ids): make sure the demo shows one return.
+    while not returns and foreigners:
+        returns += _return(*foreigners.pop(0), today)
     return protected
