@@ -34,16 +34,6 @@ def ngo_supervisor(ngo):
 
 
 @pytest.fixture
-def prosecution(db):
-    return make_agency("prosecutor-general", "prosecution")
-
-
-@pytest.fixture
-def prosecutor(prosecution):
-    return make_user(Role.CASEWORKER, prosecution, "prosecutor")
-
-
-@pytest.fixture
 def chief_prosecutor(prosecution):
     return make_user(Role.SUPERVISOR, prosecution, "chief-prosecutor")
 
