@@ -69,6 +69,31 @@ class ScoredPair:
     record_id_2: str
     match_probability: float
     match_weight: float
+    # With `explain=True`: for each comparison of the model, the level the pair reached and
+    # its match weight (log2 of the Bayes factor), the reason shown to a reviewer.
+    fields: tuple["FieldComparison", ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    comparison: str
+    level: str
+    match_weight: float | None  # None when a value is missing (the comparison is neutral)
+
+
+def _level_labels(model: dict) -> dict[str, dict[int, str]]:
+    """Splink's comparison vector value of each level: -1 for the null level, then the
+    other levels counted from the last (0) up to the first."""
+    labels = {}
+    for comparison in model["splink"]["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"]
+                  if not level.get("is_null_level")]
+        named = {len(levels) - 1 - number: level["label_for_charts"]
+                 for number, level in enumerate(levels)}
+        named[-1] = next((level["label_for_charts"] for level in comparison["comparison_levels"]
+                          if level.get("is_null_level")), "missing")
+        labels[comparison["output_column_name"]] = named
+    return labels
 
 
 @dataclass(frozen=True)
@@ -218,9 +243,13 @@ def _prepare(records: Iterable[Mapping], source: str, first_id: int, today: date
 
 # --- running the model -------------------------------------------------------------------
 
-def _splink_settings(model: dict, link_type: str, prior: float) -> dict:
-    return {**model["splink"], "link_type": link_type,
-            "probability_two_random_records_match": prior}
+def _splink_settings(model: dict, link_type: str, prior: float, explain: bool = False) -> dict:
+    settings = {**model["splink"], "link_type": link_type,
+                "probability_two_random_records_match": prior}
+    if explain:  # Splink keeps the comparison levels (gamma_) only with the matching columns
+        settings["retain_intermediate_calculation_columns"] = True
+        settings["retain_matching_columns"] = True
+    return settings
 
 
 def _prior(db_api, tables, model: dict, link_type: str, pairs: int) -> float:
@@ -237,11 +266,13 @@ def _prior(db_api, tables, model: dict, link_type: str, pairs: int) -> float:
     return min(expected / pairs, 0.5)
 
 
-def _run(arrow_tables: Sequence[pa.Table], link_type: str, model: dict, threshold: float):
+def _run(arrow_tables: Sequence[pa.Table], link_type: str, model: dict, threshold: float,
+         explain: bool = False, db_api=None):
+    """Score and cluster on Splink's `db_api` (DuckDB unless another backend is given)."""
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    db_api = DuckDBAPI()
+    db_api = db_api or DuckDBAPI()
     tables = [db_api.register(table, table_name=f"register_{number}")
               for number, table in enumerate(arrow_tables)]
     sizes = [table.num_rows for table in arrow_tables]
@@ -249,7 +280,7 @@ def _run(arrow_tables: Sequence[pa.Table], link_type: str, model: dict, threshol
     clock = _Clock()
     prior = _prior(db_api, tables if len(tables) > 1 else tables[0], model, link_type, pairs)
     linker = Linker(tables if len(tables) > 1 else tables[0],
-                    _splink_settings(model, link_type, prior), log_level=logging.ERROR)
+                    _splink_settings(model, link_type, prior, explain), log_level=logging.ERROR)
     training = model["training"]
     trained = sum(sizes) >= training["train_from_records"]
     clock("prior")
@@ -266,17 +297,35 @@ def _run(arrow_tables: Sequence[pa.Table], link_type: str, model: dict, threshol
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=threshold)
     clock("clustering")
+    names = [comparison["output_column_name"] for comparison in model["splink"]["comparisons"]]
+    columns = "unique_id_l, unique_id_r, match_probability, match_weight"
+    if explain:
+        columns += "".join(f", gamma_{name}, mw_{name}" for name in names)
     written = predictions.as_duckdbpyrelation().filter(
-        f"match_probability >= {model['pairs_written_from']}").select(
-        "unique_id_l, unique_id_r, match_probability, match_weight").fetchnumpy()
+        f"match_probability >= {model['pairs_written_from']}").select(columns).fetchnumpy()
     scored = list(zip(written["unique_id_l"].tolist(), written["unique_id_r"].tolist(),
                       written["match_probability"].tolist(), written["match_weight"].tolist(),
+                      _explanations(written, names, model) if explain
+                      else [()] * len(written["unique_id_l"]),
                       strict=True))
     found = clusters.as_duckdbpyrelation().select("unique_id, cluster_id").fetchnumpy()
     cluster_of = dict(zip(found["unique_id"].tolist(), found["cluster_id"].tolist(),
                           strict=True))
     clock("reading the results")
     return scored, cluster_of, trained
+
+
+def _explanations(written, names: list[str], model: dict) -> list[tuple]:
+    labels = _level_labels(model)
+    rows = []
+    for number in range(len(written["unique_id_l"])):
+        fields = []
+        for name in names:
+            gamma = int(written[f"gamma_{name}"][number])
+            weight = None if gamma == -1 else float(written[f"mw_{name}"][number])
+            fields.append(FieldComparison(name, labels[name].get(gamma, str(gamma)), weight))
+        rows.append(tuple(fields))
+    return rows
 
 
 class _Clock:
@@ -300,8 +349,8 @@ def _result(keys, truth, unreadable, scored, cluster_of, model, threshold, train
             numbers[found] = f"C{len(numbers) + 1:06d}"
         clusters[key] = numbers[found]
     pairs = sorted(
-        (ScoredPair(*keys[left], *keys[right], float(probability), float(weight))
-         for left, right, probability, weight in scored
+        (ScoredPair(*keys[left], *keys[right], float(probability), float(weight), fields)
+         for left, right, probability, weight, fields in scored
          if probability >= model["pairs_written_from"]),
         key=lambda pair: (-pair.match_probability, pair.record_id_1, pair.record_id_2))
     return LinkageResult(clusters=clusters, pairs=pairs, unreadable=unreadable,
@@ -317,24 +366,27 @@ def _threshold(model: dict, threshold: float | None) -> float:
 
 
 def dedupe(records: Iterable[Mapping], threshold: float | None = None, *,
-           model: dict | None = None, source: str = "", today: date | None = None
-           ) -> LinkageResult:
+           model: dict | None = None, source: str = "", today: date | None = None,
+           explain: bool = False, db_api=None) -> LinkageResult:
     """Cluster the records of one register that are the same person. Each record is a
     mapping with `record_id`, any of `normalise.FIELDS`, and optionally `line` (for the
-    report) and `truth` or `person_id` (for `LinkageResult.quality`)."""
+    report) and `truth` or `person_id` (for `LinkageResult.quality`). `explain`: each
+    scored pair carries the level and weight of every comparison. `db_api`: a Splink
+    backend other than DuckDB (`linkage.spark`)."""
     model = model or load_model()
     threshold = _threshold(model, threshold)
     rows, keys, truth, unreadable = _prepare(records, source, 0, today)
     if rows.num_rows < 2:
         return _result(keys, truth, unreadable, [], {}, model, threshold, False, False)
-    scored, cluster_of, trained = _run([rows], "dedupe_only", model, threshold)
+    scored, cluster_of, trained = _run([rows], "dedupe_only", model, threshold, explain,
+                                       db_api)
     return _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained,
                    False)
 
 
 def link(left: Iterable[Mapping], right: Iterable[Mapping], threshold: float | None = None,
          *, model: dict | None = None, sources: tuple[str, str] = ("left", "right"),
-         today: date | None = None) -> LinkageResult:
+         today: date | None = None, explain: bool = False, db_api=None) -> LinkageResult:
     """Cluster the records of two registers that are the same person: only pairs across
     the registers are compared; the cluster ids are shared by both."""
     model = model or load_model()
@@ -349,7 +401,8 @@ def link(left: Iterable[Mapping], right: Iterable[Mapping], threshold: float | N
     unreadable = left_unreadable + right_unreadable
     if not left_rows.num_rows or not right_rows.num_rows:
         return _result(keys, truth, unreadable, [], {}, model, threshold, False, True)
-    scored, cluster_of, trained = _run([left_rows, right_rows], "link_only", model, threshold)
+    scored, cluster_of, trained = _run([left_rows, right_rows], "link_only", model, threshold,
+                                       explain, db_api)
     return _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained,
                    True)
 
