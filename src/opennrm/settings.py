@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "opennrm.reminders",
     "opennrm.statistics",
     "opennrm.transnational",
+    "opennrm.linkage",
     "opennrm.reports",
     "opennrm.workspace",
     "opennrm.api",

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("opennrm.statistics.urls")),
     path("", include("opennrm.transnational.urls")),
     path("justice/", include("opennrm.justice.urls")),
+    path("linkage/", include("opennrm.linkage.urls")),
 ]
