@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "opennrm.statistics",
     "opennrm.transnational",
     "opennrm.linkage",
+    "opennrm.linkage.crossborder",
     "opennrm.reports",
     "opennrm.workspace",
     "opennrm.api",

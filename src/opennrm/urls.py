@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("opennrm.transnational.urls")),
     path("justice/", include("opennrm.justice.urls")),
     path("linkage/", include("opennrm.linkage.urls")),
+    path("linkage/across-borders/", include("opennrm.linkage.crossborder.urls")),
 ]
