@@ -23,6 +23,13 @@ if ! command -v xgettext >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext >/dev/null
 fi
 
+if ! command -v java >/dev/null 2>&1; then
+  echo "== installing Debian's OpenJDK for the Spark linkage tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
 scripts/pdf-libraries.sh
 
 echo "== axe-core for the accessibility tests (npm, pinned in package-lock.json)"
@@ -48,8 +55,13 @@ echo "== lint"
 
 # Tests marked `nodes` and `bench` start server processes on databases of their own (one
 # SQLite, one PostgreSQL), whatever DATABASE_URL says: they run once, in the PostgreSQL pass.
+# Tests marked `spark` use no database and share one JVM: they run once, in this process.
 echo "== tests on SQLite"
-env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" -m "not nodes and not bench" "$@"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" \
+  -m "not nodes and not bench and not spark" "$@"
+
+echo "== Splink on Spark in local mode"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -p no:xdist -m spark "$@"
 
 echo "== tests on PostgreSQL ($PG_URL)"
-DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -n "$WORKERS" "$@"
+DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -n "$WORKERS" -m "not spark" "$@"

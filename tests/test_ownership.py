@@ -115,10 +115,20 @@ def build_world() -> World:
         "trm_referral": _trm_referral(case),
         "attachment": add_attachment(caseworker, case, "other", "scan.pdf",
                                      b"%PDF-1.7\n%%EOF\n"),
+        "candidate_pair": _candidate_pair(case, other_case),
         **_transfers(world, shelter),
         **_criminal_case(world),
     }
     return world
+
+
+def _candidate_pair(case, other_case):
+    """Two persons of agency A's cases that the linkage job proposes as one person."""
+    from opennrm.linkage.models import CandidatePair
+
+    first, second = sorted((case.person_id, other_case.person_id))
+    return CandidatePair.objects.create(person_id=first, other_person_id=second, origin="run",
+                                        match_probability=0.97, match_weight=5.0)
 
 
 def _criminal_case(world: World) -> dict:
@@ -228,6 +238,7 @@ OWNED_PKS = {
     "victim-unlink": "victim_link",
     "cooperation-request": "cooperation_request",
     "criminal-case-share-withdraw": "criminal_case_share",
+    "candidate-pair": "candidate_pair",
 }
 # Parameters that name no agency's object: national reference data and national statistics,
 # which every agency reads alike, or a word the route takes. A route that takes only these
@@ -262,6 +273,7 @@ ROLES = {
     "case-assign": Role.SUPERVISOR,
     "case-transfer": Role.SUPERVISOR,
     "transfer-answer": Role.SUPERVISOR,
+    "candidate-pair": Role.SUPERVISOR,
     "identification-new": Role.NATIONAL_COORDINATOR,
     "GET /api/cases/{case_number}/identification-decisions": Role.NATIONAL_COORDINATOR,
     "POST /api/cases/{case_number}/identification-decisions": Role.NATIONAL_COORDINATOR,

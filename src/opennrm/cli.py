@@ -107,6 +107,10 @@ def _load_demo(cases: int, seed: int | None):
         from opennrm.justice.demo import create_demo_criminal_cases
 
         console.print(f"Opened {create_demo_criminal_cases()} criminal cases on the victims.")
+        from opennrm.linkage.demo import create_demo_linkage
+
+        console.print(f"Found {create_demo_linkage()} possible duplicates to review (log in as "
+                      "coordinator or ngo-supervisor).")
         from opennrm.demo_journey import follow_one_person
 
         journey = follow_one_person()
@@ -185,16 +189,19 @@ def run(
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between looks at an empty queue.")] = 1,
 ) -> None:
-    """Run the background worker: deadline reminders (hourly), e-mail notifications and
-    signed audit checkpoints (hourly)."""
+    """Run the background worker: deadline reminders (hourly), e-mail notifications, signed
+    audit checkpoints (hourly) and the nightly linkage job (when the coordinator turned it
+    on)."""
     _setup(serves_requests=True)
     from django.core.management import call_command
 
     from opennrm.audit.tasks import schedule_checkpoints
+    from opennrm.linkage.tasks import schedule_nightly_linkage
     from opennrm.reminders.tasks import schedule_sweep
 
     schedule_sweep()
     schedule_checkpoints()
+    schedule_nightly_linkage()
     call_command("db_worker", interval=interval, reload=False)
 
 

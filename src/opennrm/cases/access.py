@@ -96,10 +96,12 @@ def can_register_for_other_agencies(user: "User | None") -> bool:
 
 
 def ensure_can_change_same_person_links(user: "User | None", case: Case) -> None:
-    """The national coordinator may link any case it can see; others must be allowed to edit
-    the case. CaseNotFound if the user cannot see it, CaseAccessDenied if only read it."""
+    """The national coordinator may link any case it can see, or one a registered grant
+    opens to it (a pair of possible duplicates waiting for its review); others must be
+    allowed to edit the case. CaseNotFound if the user cannot see it, CaseAccessDenied if
+    only read it."""
     if has_role(user, Role.NATIONAL_COORDINATOR):
-        get_visible_case(user, case.case_number)
+        get_case_for_same_person_link(user, case.case_number)
     else:
         ensure_can_edit(user, case)
 

@@ -18,6 +18,7 @@ from opennrm.cases import (
     labels,
     listing,
     person_search,
+    registration_checks,
     same_person,
     sections,
     services,
@@ -190,7 +191,7 @@ def case_register(request):
     if not access.can_register_cases(request.user):
         raise access.CaseAccessDenied(_("Your role cannot register cases."))
     form = CaseForm(request.POST or None)
-    duplicates = None
+    duplicates = matches = None
     if request.method == "POST" and form.is_valid():
         # The buttons of "this person may already be known" (one click each).
         choice = {name: request.POST.get(name, "")
@@ -198,15 +199,30 @@ def case_register(request):
         try:
             if not any(choice.values()) and not request.POST.get("new_person"):
                 duplicates = _possible_duplicates(request.user, form.service_data())
-            if not duplicates:
+            # A new person is scored against the register (registered checks) first.
+            check = (None if choice["person_of_case"]
+                     else _registration_check(request.user, form.service_data()))
+            # "Register a new person" (a button, or the box of the model's panel) answers both.
+            if check and not any(choice.values()) and not request.POST.get("new_person"):
+                matches = check.matches
+            if not duplicates and not matches:
                 case = services.register_case(request.user, form.service_data(),
                                               channel=CHANNEL, **choice)
+                if check:
+                    check.record(case)
                 messages.success(request, _register_message(case, **choice))
                 return redirect("case-detail", case_number=case.case_number)
         except ValidationError as error:
             add_service_errors(form, error)
-    return render(request, "cases/case_form.html", {"form": form, "case": None,
-                                                     "duplicates": duplicates})
+    return render(request, "cases/case_form.html", {
+        "form": form, "case": None, "duplicates": duplicates, "matches": matches,
+        "matches_unconfirmed": matches and request.POST.get("matches_shown")})
+
+
+def _registration_check(user, data: dict) -> registration_checks.RegistrationCheck:
+    """What the registered checks find for the new person; the form's errors come first."""
+    services.clean_fields(data, partial=False, region=user.agency.country)
+    return registration_checks.check_registration(user, data)
 
 
 def _possible_duplicates(user, data: dict) -> list:

@@ -7,5 +7,13 @@
   partner's list) with a probabilistic Fellegi-Sunter model (Splink on DuckDB) whose
   settings are the versioned data file `model.json`; quality figures against a truth column.
 
-Nothing here touches the database: the `opennrm linkage` commands run on files alone.
+* `spark`: the same model on Splink's Spark backend, for registers of tens of millions of
+  records (docs/linkage-spark.md).
+* `pprl`, `pprl_kernel`: keyed, hardened Bloom-filter encodings and their Dice comparison,
+  for linkage across nodes without names (docs/pprl.md).
+* The Django app: the node's linkage job (`node`), the review queue (`review`), the check
+  at registration (`registration`); `crossborder` is the app linking across nodes.
+
+`normalise`, `register`, `spark` and `pprl` touch no database: the `opennrm linkage`
+commands run on files alone.
 """

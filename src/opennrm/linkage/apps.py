@@ -11,4 +11,12 @@ class LinkageConfig(AppConfig):
     verbose_name = "Record linkage"
 
     def ready(self) -> None:
-        pass
+        from opennrm.cases import access as case_access
+        from opennrm.cases import registration_checks
+        from opennrm.linkage import access, registration
+
+        # A new registration is scored against the register before it is saved.
+        registration_checks.register_registration_check(registration.check_registration)
+        # The coordinator links the cases of a waiting pair through the ordinary
+        # same-person link, whichever agencies hold them.
+        case_access.register_same_person_link_grant(access.case_open_for_pair_link)

@@ -1,10 +1,11 @@
 """The main menu's entries for apps above `cases` (whose own tag library, `opennrm`, may not
-import them): the service directory, statistics, the transnational pages and the criminal
-cases."""
+import them): the service directory, statistics, the transnational pages, the criminal
+cases and the review of possible duplicates."""
 
 from django import template
 
 from opennrm.justice.access import works_on_criminal_cases
+from opennrm.linkage.access import may_review_linkage as _may_review_linkage
 from opennrm.services.access import can_read_directory
 from opennrm.statistics.access import can_view_statistics
 from opennrm.transnational.access import can_manage_partners, is_focal_point
@@ -39,3 +40,9 @@ def may_see_transnational_referrals(user) -> bool:
 def may_work_on_criminal_cases(user) -> bool:
     """An investigator, prosecutor or their supervisor, of a police or prosecution agency."""
     return works_on_criminal_cases(user)
+
+
+@register.filter
+def may_review_linkage(user) -> bool:
+    """The national coordinator and supervisors review the possible duplicates."""
+    return _may_review_linkage(user)
