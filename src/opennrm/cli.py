@@ -1254,6 +1254,33 @@ LinkageTruth = Annotated[str | None, typer.Option(
          "of pairs.")]
 LinkageOutput = Annotated[str | None, typer.Option(
     help="Write the clusters to this CSV file (default: standard output).")]
+LinkageSparkMaster = Annotated[str | None, typer.Option(
+    help="Run on Splink's Spark backend at this Spark master URL (local[2], spark://host:7077, "
+         "yarn, k8s://...) instead of DuckDB; needs the 'spark' extra and Java "
+         "(docs/linkage-spark.md).")]
+LinkageCheckpoints = Annotated[str | None, typer.Option(
+    help="Spark's checkpoint directory, on storage every executor reaches (required for a "
+         "cluster master).")]
+
+
+def _linkage_run(method: str, spark_master: str | None, checkpoint_dir: str | None,
+                 *args, **kwargs):
+    """`register.<method>` on DuckDB, or its Spark twin when a Spark master is given."""
+    from opennrm.linkage import register
+
+    if not spark_master:
+        return getattr(register, method)(*args, **kwargs)
+    try:
+        from opennrm.linkage import spark
+    except ImportError as error:
+        _fail(f"the Spark backend needs the 'spark' extra (pip install 'opennrm[spark]'): "
+              f"{error}")
+    session = spark.spark_session(spark_master, checkpoint_dir=checkpoint_dir)
+    try:
+        run = spark.dedupe_on_spark if method == "dedupe" else spark.link_on_spark
+        return run(*args, spark=session, **kwargs)
+    finally:
+        session.stop()
 
 
 def _linkage_report(result, truth_column: str | None) -> None:
@@ -1310,7 +1337,9 @@ def _linkage_pairs(path: str | None, result, with_sources: bool) -> None:
 def linkage_dedupe(input_csv: Annotated[str, typer.Argument(metavar="INPUT.csv")],
                    id_column: LinkageIdColumn, map_: LinkageMap,
                    threshold: LinkageThreshold = None, pairs: LinkagePairs = None,
-                   truth_column: LinkageTruth = None, output: LinkageOutput = None) -> None:
+                   truth_column: LinkageTruth = None, output: LinkageOutput = None,
+                   spark_master: LinkageSparkMaster = None,
+                   checkpoint_dir: LinkageCheckpoints = None) -> None:
     """Find the records of one register that are the same person: writes
     record_id,cluster_id for every readable record."""
     from opennrm.linkage import register
@@ -1318,7 +1347,7 @@ def linkage_dedupe(input_csv: Annotated[str, typer.Argument(metavar="INPUT.csv")
     try:
         mapping = register.parse_mapping(map_)
         records = register.read_register(input_csv, id_column, mapping, truth_column)
-        result = register.dedupe(records, threshold)
+        result = _linkage_run("dedupe", spark_master, checkpoint_dir, records, threshold)
     except register.RegisterError as error:
         _fail(str(error))
     _linkage_write(output, ["record_id", "cluster_id"],
@@ -1332,7 +1361,9 @@ def linkage_link(left_csv: Annotated[str, typer.Argument(metavar="LEFT.csv")],
                  right_csv: Annotated[str, typer.Argument(metavar="RIGHT.csv")],
                  id_column: LinkageIdColumn, map_: LinkageMap,
                  threshold: LinkageThreshold = None, pairs: LinkagePairs = None,
-                 truth_column: LinkageTruth = None, output: LinkageOutput = None) -> None:
+                 truth_column: LinkageTruth = None, output: LinkageOutput = None,
+                 spark_master: LinkageSparkMaster = None,
+                 checkpoint_dir: LinkageCheckpoints = None) -> None:
     """Find the records of two registers (same columns) that are the same person: writes
     source,record_id,cluster_id for every readable record, cluster ids shared by both."""
     from pathlib import Path
@@ -1346,7 +1377,8 @@ def linkage_link(left_csv: Annotated[str, typer.Argument(metavar="LEFT.csv")],
         mapping = register.parse_mapping(map_)
         left = register.read_register(left_csv, id_column, mapping, truth_column)
         right = register.read_register(right_csv, id_column, mapping, truth_column)
-        result = register.link(left, right, threshold, sources=sources)
+        result = _linkage_run("link", spark_master, checkpoint_dir, left, right, threshold,
+                              sources=sources)
     except register.RegisterError as error:
         _fail(str(error))
     _linkage_write(output, ["source", "record_id", "cluster_id"],

@@ -103,3 +103,45 @@ def test_the_model_s_duckdb_functions_are_spelt_as_spark_knows_them():
         "ARRAYS_OVERLAP(given_forms_l, given_forms_r)"
     assert to_spark_sql("jaro_winkler_similarity(given_key_l, given_key_r) >= 0.92") == \
         "JARO_WINKLER(given_key_l, given_key_r) >= 0.92"
+
+
+def test_the_command_runs_on_spark_when_given_a_master(tmp_path):
+    """`opennrm linkage link --spark-master local[1]`, as a user types it (its own process
+    and JVM): the Ukrainian and the police spelling of one man get one cluster."""
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    header = "ID;First;Last;Born;Sex;Country\n"
+    hotline, police = tmp_path / "hotline.csv", tmp_path / "police.csv"
+    hotline.write_text(header + "h1;Олександр;Шевченко;03.05.1990;ч;UA\n"
+                       "h2;Ірина;Коваль;1993-11-20;F;UA\n", encoding="utf-8")
+    police.write_text(header + "p1;Oleksandr;Shevchenko;1990-05-03;M;UKR\n"
+                      "p2;Maria;Popescu;1988-02-01;F;MD\n", encoding="utf-8")
+    output = tmp_path / "clusters.csv"
+    opennrm = Path(sys.executable).parent / "opennrm"
+    done = subprocess.run(
+        [str(opennrm), "linkage", "link", str(hotline), str(police), "--id-column", "ID",
+         "--map", "given_name=First,family_name=Last,birth_date=Born,sex=Sex,"
+                  "citizenship=Country", "--spark-master", "local[1]", "--output", str(output)],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(output, encoding="utf-8", newline="") as handle:
+        cluster = {row["record_id"]: row["cluster_id"] for row in csv.DictReader(handle)}
+    assert cluster["h1"] == cluster["p1"]
+    assert len({cluster["h2"], cluster["p2"], cluster["h1"]}) == 3
+
+
+def test_the_command_refuses_a_cluster_without_a_checkpoint_directory(tmp_path):
+    from typer.testing import CliRunner
+
+    from opennrm.cli import app
+
+    register = tmp_path / "register.csv"
+    register.write_text("ID;First\nr1;Ana\n", encoding="utf-8")
+    result = CliRunner().invoke(app, [
+        "linkage", "dedupe", str(register), "--id-column", "ID", "--map", "given_name=First",
+        "--spark-master", "spark://hub.example:7077"])
+    assert result.exit_code == 1
+    assert "checkpoint directory" in result.output
