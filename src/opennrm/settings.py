@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "opennrm.transnational",
     "opennrm.linkage",
     "opennrm.linkage.crossborder",
+    "opennrm.regional",
     "opennrm.reports",
     "opennrm.workspace",
     "opennrm.api",

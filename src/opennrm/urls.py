@@ -21,4 +21,5 @@ urlpatterns = [
     path("justice/", include("opennrm.justice.urls")),
     path("linkage/", include("opennrm.linkage.urls")),
     path("linkage/across-borders/", include("opennrm.linkage.crossborder.urls")),
+    path("regional/", include("opennrm.regional.urls")),
 ]
