@@ -64,6 +64,23 @@ def test_it_keeps_twins_apart():
     assert dice(*encodings.filters) < pprl.DEFAULT_PARAMETERS.threshold
 
 
+def test_a_swapped_birth_date_outscores_a_namesake_born_on_another_day():
+    """The whole birth date is a feature of its own: a namesake born on another day loses
+    it, a record with day and month swapped keeps the year and the day-month."""
+    parties = {"md": encoded([person("m1", "Angelina", "Iraklieva", born="2003-03-09",
+                                     citizenship="RU")]),
+               "ro": encoded([person("r1", "Ангелина", "Ираклиева", born="1987-11-21",
+                                     citizenship="RU"),
+                              person("r2", "Ангелина", "Ираклиева", born="2003-09-03",
+                                     citizenship="RU")])}
+    namesake, swapped = (dice(parties["md"].filters[0], other)
+                         for other in parties["ro"].filters)
+    assert namesake < swapped
+    assert swapped >= pprl.DEFAULT_PARAMETERS.threshold
+    result = pprl.link_encodings(parties)
+    assert result.groups["md"]["m1"] == result.groups["ro"]["r2"] != result.groups["ro"]["r1"]
+
+
 def test_the_payload_holds_only_ids_bits_and_the_version():
     records = [person("rec-1", "Анастасія", "Шевченко", citizenship="UA", place_of_birth="Київ",
                       document_number="FA123456"),

@@ -65,7 +65,7 @@ def test_it_reidentifies_an_unhardened_family_name_filter_and_not_the_nodes_enco
     chance = success([population.most_common(1)[0][0]] * len(target), target)
 
     field_only = pprl.EncodingParameters(version="family-name-only",
-                                         bits_per_feature={"family_name": 14})
+                                         bits_per_feature={"family_name": 28})
     unhardened = pprl.inner_filters(rows, SECRET, field_only)
     baseline = success(frequency_alignment(np.packbits(unhardened, axis=1), population), target)
 

@@ -12,7 +12,7 @@ linear diffusion layer (Armknecht, Heng, Schnell, PoPETs 2023):
 1. every identifier is normalised as the clear-text linkage does it (`IdentityNormaliser`:
    each name transliterated by the scheme of its language, its sound keys kept), so that
    Олександр and Oleksandr give the same features;
-2. the features (bigrams of the names' sound keys, the parts of the birth date, sex,
+2. the features (bigrams of the names' sound keys, the birth date whole and by its parts, sex,
    citizenship, place of birth, document number) are hashed with keyed BLAKE2b, each into
    `bits_per_feature` positions of a filter of `filter_bits` bits (random hashing: double
    hashing has a linear structure that has been attacked, Niedermeyer et al. 2014);
@@ -60,19 +60,30 @@ class EncodingParameters:
     the encodings of two partners no longer meet. Never secret: it travels with the
     encodings' version."""
 
-    version: str = "opennrm-pprl-1"
-    filter_bits: int = 1024  # the inner Bloom filter
-    output_bits: int = 1024  # the diffused filter sent (a multiple of 64)
+    version: str = "opennrm-pprl-2"
+    # The inner Bloom filter, and the diffused filter sent (a multiple of 64), of one width:
+    # a wider filter sent than the inner one would be a redundant linear code, whose parity
+    # checks an attacker could read off the encodings and work back towards the taps. 2,048
+    # bits rather than 1,024: the Dice coefficient of random pairs scatters less around one
+    # half (its spread falls with the square root of the width), so the threshold can sit
+    # lower and keep the persons whose records differ in a name or a missing field.
+    filter_bits: int = 2048
+    output_bits: int = 2048
     diffusion_taps: int = 6  # inner bits XORed into each bit sent
     qgram: int = 2
     # How many positions each feature of a field sets: the weight of the field in the Dice
     # coefficient. The given name (its q-grams and, whole, its sound keys) weighs more than
-    # the family name: it is what tells twins and siblings apart.
+    # the family name: it is what tells twins and siblings apart. The birth date counts
+    # whole as well as by its parts: namesakes born on other days share the name's bits,
+    # and only a date that disagrees as a whole keeps them apart.
     bits_per_feature: Mapping[str, int] = field(default_factory=lambda: {
-        "given_name": 16, "given_name_key": 24, "family_name": 14, "birth_year": 24,
-        "birth_month": 14, "birth_day": 14, "birth_day_month": 14, "sex": 10, "citizenship": 6,
-        "place_of_birth": 10, "document_number": 24})
-    threshold: float = 0.62  # the Dice coefficient from which two records are one person
+        "given_name": 32, "given_name_key": 48, "family_name": 28, "birth_date": 64,
+        "birth_year": 64, "birth_month": 28, "birth_day": 28, "birth_day_month": 28, "sex": 20,
+        "citizenship": 12, "place_of_birth": 20, "document_number": 48})
+    # The Dice coefficient from which two records are one person: the best F1 at 20,000
+    # records a side (docs/pprl.md). Fewer records leave fewer random pairs above it, and a
+    # lower one would do there; a higher one, for registers of millions.
+    threshold: float = 0.59
 
     def __post_init__(self):
         problems = []
@@ -89,8 +100,8 @@ class EncodingParameters:
         unknown = set(self.bits_per_feature) - set(FEATURES)
         if unknown:
             problems.append(f"unknown features in bits_per_feature: {', '.join(sorted(unknown))}")
-        if any(not 0 <= bits <= 32 for bits in self.bits_per_feature.values()):
-            problems.append("bits_per_feature values must be between 0 and 32")
+        if any(not 0 <= bits <= 64 for bits in self.bits_per_feature.values()):
+            problems.append("bits_per_feature values must be between 0 and 64")
         if not 0 < self.threshold < 1:
             problems.append("threshold must be between 0 and 1")
         if problems:
@@ -118,8 +129,9 @@ class EncodingParameters:
         return json.dumps(self.as_dict(), sort_keys=True)
 
 
-FEATURES = ("given_name", "given_name_key", "family_name", "birth_year", "birth_month", "birth_day",
-            "birth_day_month", "sex", "citizenship", "place_of_birth", "document_number")
+FEATURES = ("given_name", "given_name_key", "family_name", "birth_date", "birth_year",
+            "birth_month", "birth_day", "birth_day_month", "sex", "citizenship", "place_of_birth",
+            "document_number")
 DEFAULT_PARAMETERS = EncodingParameters()
 
 
@@ -248,6 +260,9 @@ def features(row: Mapping, q: int = 2) -> list[tuple[str, str]]:
         found.append(("birth_day", str(row["birth_day"])))
         low, high = sorted((row["birth_month"], row["birth_day"]))
         found.append(("birth_day_month", f"{low}-{high}"))
+        # The whole date: two dates that differ as a whole lose these positions too, so that
+        # a namesake born on another day scores below a record with a typo in one part.
+        found.append(("birth_date", f"{row['birth_year']}-{row['birth_month']}-{row['birth_day']}"))
     for name in ("sex", "citizenship", "document_number"):
         if row[name]:
             found.append((name, row[name]))
