@@ -547,10 +547,15 @@ def services_export(path: str, as_user: AsUser) -> None:
 def stats_report(
     period: Annotated[str, typer.Option(help="2025, 2025-Q3, 2025-03 or "
                                              "2025-01-01..2025-06-30.")],
-    file_format: Annotated[str, typer.Option("--format", help="pdf, xlsx or csv.")] = "pdf",
+    file_format: Annotated[str, typer.Option(
+        "--format", help="pdf, xlsx or csv; sdmx-csv: the Eurostat set as SDMX-CSV 2.0 "
+                         "(a year, quarter or month); glotip-xlsx: the GLOTIP set in the "
+                         "layout of the UNODC questionnaire (docs/international-reporting.md)."
+    )] = "pdf",
     table_set: Annotated[str, typer.Option(help="all, or a table set's key: eurostat, "
                                                 "glotip, sdg, ctdc, nrm or a country's own "
-                                                "(xlsx and csv: one set).")] = "all",
+                                                "(xlsx and csv: one set; sdmx-csv and "
+                                                "glotip-xlsx: their own).")] = "all",
     output: Annotated[str, typer.Option(help="File to write (default: a name from the "
                                              "period).")] = "",
     language: Annotated[str, typer.Option(help="en, ro, uk or ru.")] = "en",
@@ -565,37 +570,64 @@ def stats_report(
     from django.conf import settings
 
     from opennrm.core import codelists
-    from opennrm.statistics import engine, releases
+    from opennrm.core.datafiles import DataFileError
+    from opennrm.statistics import engine, glotip_questionnaire, releases, sdmx
     from opennrm.statistics.periods import PeriodError, format_period, parse_period
 
-    if file_format not in ("pdf", "xlsx", "csv"):
-        _fail("--format must be pdf, xlsx or csv")
+    if file_format not in ("pdf", "xlsx", "csv", "sdmx-csv", "glotip-xlsx"):
+        _fail("--format must be pdf, xlsx, csv, sdmx-csv or glotip-xlsx")
     if language not in ("en", "ro", "uk", "ru"):
         _fail("--language must be en, ro, uk or ru")
-    keys = list(engine.table_set_keys()) if table_set == "all" else [table_set]
+    # The international formats carry the table set their data file names.
+    own_set = None
+    try:
+        if file_format == "sdmx-csv":
+            own_set = sdmx.load_structure()["table_set"]
+        elif file_format == "glotip-xlsx":
+            own_set = glotip_questionnaire.load_layout()["table_set"]
+    except DataFileError as error:
+        _fail(str(error))
+    if own_set and table_set not in ("all", own_set):
+        _fail(f"--format {file_format} writes the table set {own_set}")
+    keys = [own_set] if own_set else (
+        list(engine.table_set_keys()) if table_set == "all" else [table_set])
     if any(key not in engine.table_set_keys() for key in keys):
         _fail(f"unknown table set {table_set!r}")
-    if file_format != "pdf" and len(keys) != 1:
+    if file_format in ("xlsx", "csv") and len(keys) != 1:
         _fail(f"--format {file_format} writes one table set: add --table-set")
     try:
         start, end = parse_period(period)
+        if file_format == "sdmx-csv":
+            sdmx.time_period(start, end)
         results = releases.report(keys, start, end,
                                   releases.policy_controls(threshold, rounding),
                                   language=language)
-    except (PeriodError, releases.ReleaseError) as error:
+    except (PeriodError, releases.ReleaseError, sdmx.SdmxError) as error:
         _fail(str(error))
     from django.utils import translation
     from django.utils.translation import gettext as _
 
-
     with translation.override(language):
         title = _("Trafficking in human beings: national statistics")
     country = codelists.label("countries", settings.OPENNRM_COUNTRY, language)
-    body = releases.export_tables(
-        None, results, file_format, title=title, country_name=country, language=language,
-        object_type="statistics", object_ref=f"{table_set} {period}",
-        reason=f"report {file_format}", channel="cli")
-    output = output or f"opennrm-{table_set}-{format_period(start, end)}.{file_format}"
+    reference = f"{keys[0] if own_set else table_set} {period}"
+    suffix = file_format
+    if file_format == "sdmx-csv":
+        body = sdmx.export_sdmx_csv(None, results[0], country=settings.OPENNRM_COUNTRY,
+                                    object_ref=reference, channel="cli")
+        suffix = "csv"
+    elif file_format == "glotip-xlsx":
+        with translation.override(language):
+            body = glotip_questionnaire.export_questionnaire(
+                None, results[0], country_name=country, object_ref=reference, channel="cli")
+        suffix = "questionnaire.xlsx"
+    else:
+        body = releases.export_tables(
+            None, results, file_format, title=title, country_name=country,
+            language=language, object_type="statistics", object_ref=reference,
+            reason=f"report {file_format}", channel="cli")
+    name = keys[0] if own_set else table_set
+    output = output or f"opennrm-{name}-{format_period(start, end)}.{suffix}"
     with open(output, "wb") as handle:
         handle.write(body)
     console.print(f"Wrote {output} ({len(body):,} bytes): {', '.join(keys)}, {start} – {end}.")

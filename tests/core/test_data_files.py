@@ -180,9 +180,12 @@ def test_every_registered_data_file_matches_its_schema():
     import opennrm.screening.indicator_sets  # noqa: F401 — they register their kinds
     import opennrm.statistics.engine  # noqa: F401
     import opennrm.statistics.extracts  # noqa: F401
+    import opennrm.statistics.glotip_questionnaire  # noqa: F401
+    import opennrm.statistics.sdmx  # noqa: F401
 
     assert {"code list", "country group", "indicator list", "table set", "population figures",
-            "CTDC mapping"} <= set(datafiles.registered())
+            "CTDC mapping", "SDMX data structure", "questionnaire layout"
+            } <= set(datafiles.registered())
     datafiles.check_all()
 
 
@@ -190,6 +193,8 @@ def test_every_schema_is_a_valid_draft_2020_12_schema():
     import opennrm.screening.indicator_sets  # noqa: F401
     import opennrm.statistics.engine  # noqa: F401
     import opennrm.statistics.extracts  # noqa: F401
+    import opennrm.statistics.glotip_questionnaire  # noqa: F401
+    import opennrm.statistics.sdmx  # noqa: F401
 
     for kind in datafiles.registered().values():
         schema = json.loads(kind.schema.read_text(encoding="utf-8"))
@@ -201,6 +206,8 @@ def test_every_data_file_and_schema_is_shipped_in_the_package():
     import opennrm.screening.indicator_sets  # noqa: F401
     import opennrm.statistics.engine  # noqa: F401
     import opennrm.statistics.extracts  # noqa: F401
+    import opennrm.statistics.glotip_questionnaire  # noqa: F401
+    import opennrm.statistics.sdmx  # noqa: F401
 
     root = Path(codelists.__file__).parents[1]
     pyproject = tomllib.loads((root.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))

@@ -10,8 +10,11 @@ class StatisticsConfig(AppConfig):
     def ready(self) -> None:
         # A bad table definition, population file or CTDC mapping stops start-up with its
         # path, line and reason (core.datafiles.DataFileError). Importing `extracts` reads
-        # the CTDC mapping.
-        from opennrm.statistics import engine, extracts  # noqa: F401
+        # the CTDC mapping; the SDMX structure and the GLOTIP questionnaire's layout are
+        # checked against the table sets they cut.
+        from opennrm.statistics import engine, extracts, glotip_questionnaire, sdmx  # noqa: F401
 
         engine.table_sets()
         engine.population_figures()
+        sdmx.load_structure()
+        glotip_questionnaire.load_layout()
