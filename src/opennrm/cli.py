@@ -190,18 +190,20 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between looks at an empty queue.")] = 1,
 ) -> None:
     """Run the background worker: deadline reminders (hourly), e-mail notifications, signed
-    audit checkpoints (hourly) and the nightly linkage job (when the coordinator turned it
-    on)."""
+    audit checkpoints (hourly), the nightly linkage job and the scheduled statistics
+    releases to partners (when the coordinator turned them on)."""
     _setup(serves_requests=True)
     from django.core.management import call_command
 
     from opennrm.audit.tasks import schedule_checkpoints
     from opennrm.linkage.tasks import schedule_nightly_linkage
+    from opennrm.regional.tasks import schedule_regional_releases
     from opennrm.reminders.tasks import schedule_sweep
 
     schedule_sweep()
     schedule_checkpoints()
     schedule_nightly_linkage()
+    schedule_regional_releases()
     call_command("db_worker", interval=interval, reload=False)
 
 

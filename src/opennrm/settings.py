@@ -246,6 +246,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OPENNRM_MAX_FORM_BYTES",
 # Statistics: the most differential-privacy budget (ε) one dataset may spend on one period,
 # and the resident population for SDG 16.2.2 rates (see docs/statistics.md).
 OPENNRM_DP_BUDGET = float(os.environ.get("OPENNRM_DP_BUDGET", "1.0"))
+# The budget each partner may receive of one table set and period (docs/regional-statistics.md).
+OPENNRM_REGIONAL_DP_BUDGET = float(os.environ.get("OPENNRM_REGIONAL_DP_BUDGET",
+                                                  OPENNRM_DP_BUDGET))
 OPENNRM_POPULATION_FILE = os.environ.get("OPENNRM_POPULATION_FILE", "")
 # What a case list shows of the person to those who may see identities, for their own
 # agency's cases: "initials" (M. S.), "given_name" (Maria S.), or "" (the case number only).

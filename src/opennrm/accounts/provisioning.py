@@ -17,7 +17,7 @@ from opennrm.audit.models import Action
 from opennrm.audit.services import AuditEvent, record_event, record_events
 from opennrm.core.validation import clean_code
 
-ROLES_WITHOUT_AGENCY = {Role.AUDITOR, Role.ADMINISTRATOR, Role.ANALYST}
+ROLES_WITHOUT_AGENCY = {Role.AUDITOR, Role.ADMINISTRATOR, Role.ANALYST, Role.REGIONAL_ANALYST}
 MAX_TOKEN_DAYS = 365
 
 

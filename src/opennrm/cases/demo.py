@@ -83,6 +83,7 @@ DEMO_PASSWORDS = {
     Role.SUPERVISOR: "demo-supervisor-2026!",
     Role.NATIONAL_COORDINATOR: "demo-coordinator-2026!",
     Role.ANALYST: "demo-analyst-2026!",
+    Role.REGIONAL_ANALYST: "demo-hub-figures-2026!",
     Role.AUDITOR: "demo-auditor-2026!",
     Role.ADMINISTRATOR: "demo-administrator-2026!",
 }
@@ -134,6 +135,7 @@ COORDINATION_AGENCY = "coordination"
 OTHER_USERS = (  # username, role, agency code ("" for none)
     ("coordinator", Role.NATIONAL_COORDINATOR, COORDINATION_AGENCY),
     ("analyst", Role.ANALYST, COORDINATION_AGENCY),
+    ("regional-analyst", Role.REGIONAL_ANALYST, ""),
     ("auditor", Role.AUDITOR, ""),
     ("admin", Role.ADMINISTRATOR, ""),
 )

@@ -12,5 +12,8 @@ class Role(models.TextChoices):
     # Translators: NRM = National Referral Mechanism for trafficked persons.
     NATIONAL_COORDINATOR = "national_coordinator", _("National coordinator (NRM focal point)")
     ANALYST = "analyst", _("Analyst (aggregates only)")
+    # Reads the partners' statistics releases side by side (aggregates only), on a node or on
+    # a regional hub.
+    REGIONAL_ANALYST = "regional_analyst", _("Regional analyst (partners' aggregates only)")
     AUDITOR = "auditor", _("Auditor (audit trail only)")
     ADMINISTRATOR = "administrator", _("Administrator (users and agencies)")

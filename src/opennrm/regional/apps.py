@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 
 
@@ -10,4 +12,10 @@ class RegionalConfig(AppConfig):
     verbose_name = "Regional statistics"
 
     def ready(self) -> None:
-        pass
+        # The `statistics_release` message type on the transnational channel: its schema
+        # (served at /trm/v1/schemas) and the handler that keeps a partner's release.
+        from opennrm.regional import services
+        from opennrm.transnational.schemas import register_schema_dir
+
+        register_schema_dir(Path(__file__).resolve().parent / "schemas")
+        services.register()

@@ -6,6 +6,7 @@ from django import template
 
 from opennrm.justice.access import works_on_criminal_cases
 from opennrm.linkage.access import may_review_linkage as _may_review_linkage
+from opennrm.regional.access import can_view_regional
 from opennrm.services.access import can_read_directory
 from opennrm.statistics.access import can_view_statistics
 from opennrm.transnational.access import can_manage_partners, is_focal_point
@@ -46,3 +47,9 @@ def may_work_on_criminal_cases(user) -> bool:
 def may_review_linkage(user) -> bool:
     """The national coordinator and supervisors review the possible duplicates."""
     return _may_review_linkage(user)
+
+
+@register.filter
+def may_view_regional(user) -> bool:
+    """The regional analyst and the national coordinator: partners' releases side by side."""
+    return can_view_regional(user)
