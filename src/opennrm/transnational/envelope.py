@@ -102,7 +102,7 @@ def decrypt(token: bytes, private_key_for) -> str:
                         f"This node has no encryption key {kid!r}.")
     try:
         plain = jwe.decrypt_compact(text, OKPKey.import_key(private_key),
-                                    algorithms=JWE_ALGORITHMS).plaintext
+                                    registry=_jwe_registry(len(text))).plaintext
         return plain.decode("ascii")
     except (JoseError, ValueError, UnicodeDecodeError):
         raise Rejection("decryption_failed",
@@ -127,7 +127,7 @@ def verify(signed: str, public_key, typ: str = MESSAGE_TYP) -> dict:
         raise Rejection("bad_signature", f"Not a {typ} signed with {SIGNING_ALGORITHM}.")
     try:
         verified = jws.deserialize_compact(signed, OKPKey.import_key(public_key),
-                                           algorithms=[SIGNING_ALGORITHM])
+                                           registry=_jws_registry(len(signed)))
         content = json.loads(verified.payload)
     except (JoseError, ValueError):
         raise Rejection("bad_signature",
@@ -135,6 +135,22 @@ def verify(signed: str, public_key, typ: str = MESSAGE_TYP) -> dict:
     if not isinstance(content, dict):
         raise Rejection("malformed", "The signed content is not a JSON object.")
     return content
+
+
+# joserfc bounds what it opens (a JWE ciphertext of 64 KiB, a JWS payload of 128,000 bytes)
+# against oversized input. The channel bounds a message itself, before reading it
+# (OPENNRM_TRM_MAX_MESSAGE_BYTES, 512 KiB), so the library's bound is the size of the text
+# that got that far: without this, any message over 64 KiB failed to decrypt.
+def _jwe_registry(size: int) -> jwe.JWERegistry:
+    registry = jwe.JWERegistry(algorithms=JWE_ALGORITHMS)
+    registry.max_ciphertext_length = max(registry.max_ciphertext_length, size)
+    return registry
+
+
+def _jws_registry(size: int) -> jws.JWSRegistry:
+    registry = jws.JWSRegistry(algorithms=[SIGNING_ALGORITHM])
+    registry.max_payload_length = max(registry.max_payload_length, size)
+    return registry
 
 
 def _b64decode(text: str) -> bytes:
