@@ -249,6 +249,9 @@ NOT_OWNED = {
     "version": "an indicator list's version (reference data)",
     "table_set": "a statistics table set (national)",
     "release_id": "a statistics release: published, national aggregates",
+    "agreement_id": "a linkage agreement is the node's (administrators and national "
+                    "coordinators)",
+    "round_id": "a linkage round is the node's (national coordinators only)",
     "fmt": "a file format",
     "service_id": "the service directory is national reference data",
     "provider_id": "the service directory is national reference data",

@@ -247,6 +247,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OPENNRM_MAX_FORM_BYTES",
 # and the resident population for SDG 16.2.2 rates (see docs/statistics.md).
 OPENNRM_DP_BUDGET = float(os.environ.get("OPENNRM_DP_BUDGET", "1.0"))
 # The budget each partner may receive of one table set and period (docs/regional-statistics.md).
+# Linkage across borders (docs/cross-border-linkage.md): the roles that see "also known in
+# country X" on a case they may see, and whether an invitation to a round of a known
+# agreement is joined without a coordinator's answer.
+OPENNRM_CROSS_BORDER_PRESENCE_ROLES = env_list("OPENNRM_CROSS_BORDER_PRESENCE_ROLES",
+                                               "national_coordinator,supervisor")
+OPENNRM_CROSS_BORDER_AUTO_JOIN = env_flag("OPENNRM_CROSS_BORDER_AUTO_JOIN", False)
 OPENNRM_REGIONAL_DP_BUDGET = float(os.environ.get("OPENNRM_REGIONAL_DP_BUDGET",
                                                   OPENNRM_DP_BUDGET))
 OPENNRM_POPULATION_FILE = os.environ.get("OPENNRM_POPULATION_FILE", "")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 
 
@@ -12,4 +14,16 @@ class CrossBorderLinkageConfig(AppConfig):
     verbose_name = "Cross-border linkage"
 
     def ready(self) -> None:
-        pass
+        # The linkage message types (schemas and handlers) on the transnational channel, the
+        # case page's "also known in" section, and the deadline sweep's step that closes
+        # overdue rounds and takes up work a dead process left.
+        from opennrm.cases.sections import register_case_section
+        from opennrm.linkage.crossborder import handlers, services
+        from opennrm.linkage.crossborder.views import presence_context
+        from opennrm.reminders.tasks import register_sweep_step
+        from opennrm.transnational.schemas import register_schema_dir
+
+        register_schema_dir(Path(__file__).resolve().parent / "schemas")
+        handlers.register()
+        register_case_section("presence_abroad", presence_context, 46)
+        register_sweep_step("linkage_rounds", services.sweep_rounds)

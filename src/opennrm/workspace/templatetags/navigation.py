@@ -6,6 +6,7 @@ from django import template
 
 from opennrm.justice.access import works_on_criminal_cases
 from opennrm.linkage.access import may_review_linkage as _may_review_linkage
+from opennrm.linkage.crossborder.access import can_manage_agreements, can_run_rounds
 from opennrm.regional.access import can_view_regional
 from opennrm.services.access import can_read_directory
 from opennrm.statistics.access import can_view_statistics
@@ -53,3 +54,10 @@ def may_review_linkage(user) -> bool:
 def may_view_regional(user) -> bool:
     """The regional analyst and the national coordinator: partners' releases side by side."""
     return can_view_regional(user)
+
+
+@register.filter
+def may_use_cross_border_linkage(user) -> bool:
+    """Linkage agreements (administrators, national coordinators) and rounds (national
+    coordinators)."""
+    return can_manage_agreements(user) or can_run_rounds(user)
