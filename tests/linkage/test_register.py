@@ -170,3 +170,33 @@ def test_twins_stay_apart_and_a_day_off_is_the_same_person():
     assert _together(result, "t1", "t3")
     assert not _together(result, "t1", "t2")
     assert _together(result, "n1", "n2")
+
+
+def test_unreadable_records_are_listed_in_file_order_with_every_reason():
+    records = [
+        {"record_id": "a", "line": 2, "given_name": "Ana", "birth_date": "1990", "sex": "q",
+         "citizenship": "Atlantis"},
+        {"record_id": "b", "line": 3, "given_name": "Ion", "family_name": "Rusu"},
+        {"record_id": "", "line": 4, "given_name": "Ion"},
+        {"record_id": "c", "line": 5, "family_name": "Rusu", "phone": "12-34"},
+    ]
+    result = dedupe(records)
+    assert [item.line for item in result.unreadable] == [2, 4, 5]
+    first = result.unreadable[0].reason
+    assert first.index("sex:") < first.index("citizenship:") and "birth_date" not in first
+    assert result.unreadable[2].reason.startswith("phone:")
+
+
+def test_a_phone_number_without_its_prefix_is_read_in_the_persons_country():
+    person = {"given_name": "Olena", "family_name": "Bondar", "birth_date": "1991-02-03",
+              "sex": "F"}
+    records = [
+        {"record_id": "ua", **person, "citizenship": "UA", "phone": "067 123 45 67"},
+        {"record_id": "intl", **person, "phone": "+380 67 123 4567"},
+        {"record_id": "md", **person, "citizenship": "MD", "phone": "067 123 45 67"},
+    ]
+    levels = {frozenset((pair.record_id_1, pair.record_id_2)):
+              {field.comparison: field.level for field in pair.fields}["phone"]
+              for pair in dedupe(records, explain=True).pairs}
+    assert levels[frozenset(("ua", "intl"))] == "same number"
+    assert levels[frozenset(("ua", "md"))] == "same last seven digits"

@@ -373,12 +373,18 @@ def _name_columns(prefix: str, forms: NameForms | None) -> dict:
             f"{prefix}_key": forms.key}
 
 
+NO_NAME = "the record has no name (neither given nor family name)"
+# The fields that can make a record unreadable, in the order a report names them.
+CHECKED_FIELDS = ("birth_date", "sex", "citizenship", "phone")
+
+
 class IdentityNormaliser:
     """`normalise_identity` for the many records of one register: each distinct value (a
     name, a date, a code, a phone number with its country) is read once and the result
     reused, so a register of a million records reads a few hundred thousand values. The
     caches live as long as the normaliser (one run), never longer. Name spellings and
     keys come back as tuples shared by every record with that name; treat them as read-only.
+    `name` and `read` serve a caller that reads a register column by column.
     """
 
     def __init__(self, today: date | None = None):
@@ -386,46 +392,62 @@ class IdentityNormaliser:
         self._names: dict[str, NameForms | None] = {}
         self._values: dict[tuple, tuple[object, str | None]] = {}
 
-    def _name(self, text: str) -> NameForms | None:
+    def name(self, text: str) -> NameForms | None:
+        """The spellings and sound keys of a name part (`name_forms`), None without
+        letters."""
         try:
             return self._names[text]
         except KeyError:
             forms = self._names[text] = name_forms(text)
             return forms
 
-    def _read(self, reasons: dict, field: str, parser, text: str, *args):
-        key = (field, text, *args)
+    def read(self, field: str, text: str, country: str | None = None
+             ) -> tuple[object, str | None]:
+        """The value of a field other than a name (`country`: the person's citizenship,
+        for a phone number typed without its international prefix) and the reason it cannot
+        be read, None when it can."""
+        key = (field, text, country)
         try:
-            value, reason = self._values[key]
+            return self._values[key]
         except KeyError:
-            try:
-                value, reason = parser(text, *args), None
-            except UnreadableValue as error:
-                value, reason = None, str(error)
-            self._values[key] = (value, reason)
-        if reason is not None:
-            reasons[field] = reason
-        return value
+            pass
+        try:
+            if field == "birth_date":
+                found = parse_birth_date(text, self.today), None
+            elif field == "sex":
+                found = parse_sex(text), None
+            elif field == "citizenship":
+                found = parse_country(text), None
+            elif field == "phone":
+                found = parse_phone(text, country), None
+            elif field == "document_number":
+                found = parse_document_number(text), None
+            else:
+                raise ValueError(f"{field!r} is not a field read as a code or a date")
+        except UnreadableValue as error:
+            found = None, str(error)
+        self._values[key] = found
+        return found
 
     def __call__(self, fields: Mapping[str, str]) -> dict:
         """The comparison columns of one person's identifiers (`FIELDS`, any may be
         missing). Raises `UnreadableRecord` naming every value that cannot be read, or
         when the record has no name at all."""
         reasons: dict[str, str] = {}
-        given = self._name(fields.get("given_name") or "")
-        family = self._name(fields.get("family_name") or "")
+        given = self.name(fields.get("given_name") or "")
+        family = self.name(fields.get("family_name") or "")
         if given is None and family is None:
-            reasons["family_name"] = "the record has no name (neither given nor family name)"
-        born = self._read(reasons, "birth_date", parse_birth_date,
-                          fields.get("birth_date") or "", self.today)
-        sex = self._read(reasons, "sex", parse_sex, fields.get("sex") or "")
-        citizenship = self._read(reasons, "citizenship", parse_country,
-                                 fields.get("citizenship") or "")
-        phone = self._read(reasons, "phone", parse_phone, fields.get("phone") or "",
-                           citizenship)
-        place = self._name(fields.get("place_of_birth") or "")
+            reasons["family_name"] = NO_NAME
+        values = {}
+        for field in CHECKED_FIELDS:
+            values[field], reason = self.read(field, fields.get(field) or "",
+                                              values.get("citizenship"))
+            if reason is not None:
+                reasons[field] = reason
+        place = self.name(fields.get("place_of_birth") or "")
         if reasons:
             raise UnreadableRecord(reasons)
+        born = values["birth_date"]
         return {
             **_name_columns("given", given),
             **_name_columns("family", family),
@@ -433,11 +455,12 @@ class IdentityNormaliser:
             "birth_year": born.year if born else None,
             "birth_month": born.month if born else None,
             "birth_day": born.day if born else None,
-            "sex": sex,
-            "citizenship": citizenship,
+            "sex": values["sex"],
+            "citizenship": values["citizenship"],
             **_name_columns("place", place),
-            "phone": phone,
-            "document_number": parse_document_number(fields.get("document_number") or ""),
+            "phone": values["phone"],
+            "document_number": self.read("document_number",
+                                         fields.get("document_number") or "")[0],
         }
 
 

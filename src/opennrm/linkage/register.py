@@ -4,13 +4,15 @@ The model is the data file `model.json` (comparisons, blocking rules, prior m an
 probabilities, training plan, default threshold) with a version; docs/linkage.md explains
 it. A run:
 
-1. normalises every record (`normalise.normalise_identity`); a record that cannot be read
-   is reported with its line and the reason, never dropped silently;
+1. normalises the register column by column, each distinct value once
+   (`normalise.IdentityNormaliser`); a record that cannot be read is reported with its line
+   and the reason, never dropped silently;
 2. estimates the prior probability that two records match from pairs that agree on every
    name spelling and the full birth date (divided by the recall the file states);
 3. on registers of `train_from_records` or more, estimates u by random sampling (seeded)
-   and m by expectation maximisation, as Splink recommends; smaller registers keep the
-   file's parameters, which EM cannot estimate from a handful of pairs;
+   and m by expectation maximisation on at most `em_max_pairs` pairs, as Splink recommends;
+   smaller registers keep the file's parameters, which EM cannot estimate from a handful of
+   pairs;
 4. scores the pairs the blocking rules generate and joins records into clusters (connected
    components) at a match-probability threshold.
 
@@ -28,14 +30,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
-from opennrm.linkage.normalise import FIELDS, IdentityNormaliser, UnreadableRecord
+from opennrm.linkage.normalise import (
+    CHECKED_FIELDS,
+    FIELDS,
+    NO_NAME,
+    IdentityNormaliser,
+    UnreadableRecord,
+)
 
 _log = logging.getLogger("opennrm.linkage")
 MODEL_PATH = Path(__file__).with_name("model.json")
 
-_NAME_LIST = pa.list_(pa.string())
+# The spellings and sound keys of a name, each as the number of the spelling in the run (one
+# numbering for given names, family names and places, so that swapped names still meet):
+# DuckDB gathers and intersects lists of integers several times faster than lists of text,
+# and the comparisons only ask whether two lists share an element. The primary key of each
+# name stays text, for Jaro-Winkler.
+_NAME_LIST = pa.list_(pa.int32())
 _SCHEMA = pa.schema([
     ("unique_id", pa.int64()),
     ("given_forms", _NAME_LIST), ("given_keys", _NAME_LIST), ("given_key", pa.string()),
@@ -209,36 +223,129 @@ def read_register(path: Path | str, id_column: str, mapping: Mapping[str, str],
 
 def _prepare(records: Iterable[Mapping], source: str, first_id: int, today: date | None):
     """The normalised register as an Arrow table with internal ids, the (source, record id)
-    of each row, the truth of each and the unreadable records. Each distinct value is read
-    once (`IdentityNormaliser`)."""
-    columns: dict[str, list] = {name: [] for name in _SCHEMA.names}
-    keys, truth, unreadable = [], {}, []
+    of each row, the truth of each and the unreadable records (in the order of the
+    records). The register is read column by column and each distinct value once
+    (`IdentityNormaliser`): at a million records, reading each record on its own cost more
+    than the whole of the linkage's SQL."""
+    records = list(records)
+    problems: list[tuple[int, Unreadable]] = []
+    identified: list[int] = []
+    record_ids: list[str] = []
     seen: set[str] = set()
-    normalise = IdentityNormaliser(today)
     for index, record in enumerate(records):
-        line = record.get("line") or index + 1
         record_id = str(record.get("record_id") or "").strip()
-        if not record_id:
-            unreadable.append(Unreadable(source, line, "", "no record id"))
-            continue
-        if record_id in seen:
-            unreadable.append(Unreadable(source, line, record_id,
-                                         "the record id is used by an earlier record"))
+        if not record_id or record_id in seen:
+            reason = ("the record id is used by an earlier record" if record_id
+                      else "no record id")
+            problems.append((index, Unreadable(source, record.get("line") or index + 1,
+                                               record_id, reason)))
             continue
         seen.add(record_id)
-        try:
-            row = normalise(record)
-        except UnreadableRecord as error:
-            unreadable.append(Unreadable(source, line, record_id, str(error)))
-            continue
-        row["unique_id"] = first_id + len(keys)
-        for name, values in columns.items():
-            values.append(row[name])
-        keys.append((source, record_id))
-        if record.get("truth") or record.get("person_id"):
-            truth[(source, record_id)] = str(record.get("truth") or record.get("person_id"))
-    table = pa.Table.from_pydict(columns, schema=_SCHEMA)
+        identified.append(index)
+        record_ids.append(record_id)
+    rows = [records[index] for index in identified]
+    columns, reasons = _normalised_columns(rows, IdentityNormaliser(today))
+    readable = np.ones(len(rows), dtype=bool)
+    for found in reasons.values():
+        readable &= ~found.unreadable
+    for position in np.flatnonzero(~readable).tolist():
+        why = {field: found.reason(position) for field, found in reasons.items()
+               if found.unreadable[position]}
+        index = identified[position]
+        problems.append((index, Unreadable(source, rows[position].get("line") or index + 1,
+                                           record_ids[position], str(UnreadableRecord(why)))))
+    kept = np.flatnonzero(readable)
+    columns["unique_id"] = pa.array(np.arange(first_id, first_id + len(kept), dtype=np.int64))
+    table = pa.Table.from_arrays(
+        [columns[name] if name == "unique_id" else columns[name].take(kept)
+         for name in _SCHEMA.names], schema=_SCHEMA)
+    keys = [(source, record_ids[position]) for position in kept.tolist()]
+    truth = {}
+    for position in kept.tolist():
+        record = rows[position]
+        value = record.get("truth") or record.get("person_id")
+        if value:
+            truth[(source, record_ids[position])] = str(value)
+    unreadable = [item for _, item in sorted(problems, key=lambda problem: problem[0])]
     return table, keys, truth, unreadable
+
+
+@dataclass(frozen=True)
+class _Reasons:
+    """Which rows of a column cannot be read, and why (the reason of each distinct value)."""
+
+    unreadable: np.ndarray  # one bool a row
+    reasons: list  # the reason of each distinct value, None when it can be read
+    rows: np.ndarray  # the distinct value of each row
+
+    def reason(self, position: int) -> str:
+        return self.reasons[self.rows[position]]
+
+
+def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values of a column and, for each row, the number of its value."""
+    encoded = pa.array(texts, pa.string()).dictionary_encode()
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+
+
+def _normalised_columns(rows: list[Mapping], normalise: IdentityNormaliser):
+    """The comparison columns of the rows (Arrow arrays, `_SCHEMA`'s names but
+    `unique_id`) and, for each field that can make a record unreadable, a `_Reasons`."""
+    texts = {name: [row.get(name) or "" for row in rows] for name in FIELDS}
+    columns: dict[str, pa.Array] = {}
+    missing_name = np.ones(len(rows), dtype=bool)
+    spelling_numbers: dict[str, int] = {}
+
+    def numbered(spellings: tuple[str, ...]) -> list[int]:
+        return [spelling_numbers.setdefault(spelling, len(spelling_numbers))
+                for spelling in spellings]
+
+    for prefix, name in (("given", "given_name"), ("family", "family_name"),
+                         ("place", "place_of_birth")):
+        distinct, numbers = _distinct(texts[name])
+        forms = [normalise.name(text) for text in distinct]
+        columns[f"{prefix}_forms"] = pa.array(
+            [numbered(each.forms) if each else None for each in forms], _NAME_LIST
+        ).take(numbers)
+        columns[f"{prefix}_keys"] = pa.array(
+            [numbered(each.keys) if each else None for each in forms], _NAME_LIST
+        ).take(numbers)
+        columns[f"{prefix}_key"] = pa.array(
+            [each.key if each else None for each in forms], pa.string()).take(numbers)
+        if prefix != "place":
+            missing_name &= np.array([each is None for each in forms], dtype=bool)[numbers]
+    reasons = {"family_name": _Reasons(missing_name, [NO_NAME], np.zeros(len(rows), np.int64))}
+    codes: dict[str, tuple[list, np.ndarray]] = {}
+    for name in CHECKED_FIELDS:
+        distinct, numbers = _distinct(texts[name])
+        if name == "phone":  # read in the person's country: distinct (number, country)
+            countries, of_country = codes["citizenship"]
+            pairs, numbers = np.unique(numbers.astype(np.int64) * (len(countries) + 1)
+                                       + of_country, return_inverse=True)
+            read = [normalise.read(name, distinct[pair // (len(countries) + 1)],
+                                   countries[pair % (len(countries) + 1)])
+                    for pair in pairs.tolist()]
+        else:
+            read = [normalise.read(name, text) for text in distinct]
+        values = [value for value, _ in read]
+        codes[name] = (values, numbers)
+        reasons[name] = _Reasons(np.array([why is not None for _, why in read],
+                                          dtype=bool)[numbers],
+                                 [why for _, why in read], numbers)
+    born, numbers = codes["birth_date"]
+    columns["birth_text"] = pa.array([each.isoformat() if each else None for each in born],
+                                     pa.string()).take(numbers)
+    for part in ("year", "month", "day"):
+        columns[f"birth_{part}"] = pa.array([getattr(each, part) if each else None
+                                             for each in born], pa.int32()).take(numbers)
+    for name in ("sex", "citizenship", "phone"):
+        values, numbers = codes[name]
+        columns[name] = pa.array(values, pa.string()).take(numbers)
+    distinct, numbers = _distinct(texts["document_number"])
+    columns["document_number"] = pa.array(
+        [normalise.read("document_number", text)[0] for text in distinct],
+        pa.string()).take(numbers)
+    return columns, reasons
 
 
 # --- running the model -------------------------------------------------------------------
@@ -289,7 +396,13 @@ def _run(arrow_tables: Sequence[pa.Table], link_type: str, model: dict, threshol
             max_pairs=training["u_max_pairs"], seed=training["u_seed"])
         clock("u by random sampling")
         for rule in training["em_blocking_rules"]:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            # The model has no term-frequency adjustments, so EM can iterate on the counts
+            # of each pattern of levels instead of on every pair: the same estimates. Pairs
+            # beyond `em_max_pairs` (a million records born on 30,000 days make 28 million)
+            # are left out by a hash of the record ids, the same on every run.
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True,
+                max_pairs=training["em_max_pairs"])
             clock(f"EM blocked on {rule}")
     floor = min(threshold, model["pairs_written_from"])
     predictions = linker.inference.predict(threshold_match_probability=floor)
@@ -329,15 +442,18 @@ def _explanations(written, names: list[str], model: dict) -> list[tuple]:
 
 
 class _Clock:
-    """Logs (at DEBUG, logger `opennrm.linkage`) the seconds each stage of a run took."""
+    """Logs (at DEBUG, logger `opennrm.linkage`) the seconds each stage of a run took, and
+    the processor seconds of the process (all threads): on a shared machine the wall time
+    alone says more about the neighbours than about the stage."""
 
     def __init__(self):
         self.last = time.perf_counter()
+        self.last_cpu = time.process_time()
 
     def __call__(self, stage: str) -> None:
-        now = time.perf_counter()
-        _log.debug("%s: %.1f s", stage, now - self.last)
-        self.last = now
+        now, cpu = time.perf_counter(), time.process_time()
+        _log.debug("%s: %.1f s (processor %.1f s)", stage, now - self.last, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
 
 
 def _result(keys, truth, unreadable, scored, cluster_of, model, threshold, trained, link):
