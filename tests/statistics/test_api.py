@@ -54,6 +54,30 @@ def test_publish_read_and_verify_a_release(analyst_api):
                                      object_ref=str(release["id"])).exists()
 
 
+def test_a_release_does_not_keep_the_bases_of_its_indicator_figures(analyst_api):
+    """The bases of an indicator table (how many persons a median rests on) are exact
+    counts, often below the threshold: they decide which figures are hidden, and are
+    neither answered nor kept in the published release (the API's schema never showed
+    them; a release stored with them before still verifies)."""
+    from opennrm.statistics import releases
+    from opennrm.statistics.models import Release
+
+    release = analyst_api.post("/api/releases", {"table_set": "nrm", "period": "2025"}).json()
+    indicators = [t for t in release["result"]["tables"] if t["kind"] == "indicator"]
+    assert indicators and all(table.get("bases") is None for table in indicators)
+    stored = Release.objects.get(pk=release["id"])
+    assert all(table["bases"] is None for table in stored.result["tables"])
+    # A release published before: its result kept the bases.
+    with_bases = {**stored.result, "tables": [
+        {**table, "bases": [[1] * len(table["columns"]) for _ in table["rows"]]}
+        if table["kind"] == "indicator" else table for table in stored.result["tables"]]}
+    Release.objects.filter(pk=stored.pk).update(result=with_bases)
+    stored.refresh_from_db()
+    assert all(table.bases is None for table in releases.release_result(stored).tables)
+    check = analyst_api.get(f"/api/releases/{release['id']}/verification").json()
+    assert check["published_match"] is True
+
+
 def test_a_release_beyond_the_budget_is_refused(analyst_api, settings):
     settings.OPENNRM_DP_BUDGET = 1.0
     body = {"table_set": "eurostat", "period": "2025", "epsilon": 0.8}

@@ -233,7 +233,8 @@ def publish(request: HttpRequest, release: ReleaseIn):
         return _invalid(error)
     except releases.ReleaseError as error:
         return _refused(error)
-    return Status(201, {**_release_out(published), "result": published.result})
+    return Status(201, {**_release_out(published),
+                        "result": releases.as_published(published.result)})
 
 
 def _get_release(user, release_id: int) -> Release:
@@ -252,7 +253,7 @@ ReleaseId = Path[int, {"ge": 1, "le": 2**63 - 1}]
             operation_id="getRelease", summary="A release as published")
 def get_release(request: HttpRequest, release_id: ReleaseId):
     release = _get_release(request.auth, release_id)
-    return {**_release_out(release), "result": release.result}
+    return {**_release_out(release), "result": releases.as_published(release.result)}
 
 
 @router.get("/releases/{release_id}/verification",

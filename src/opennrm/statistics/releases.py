@@ -157,7 +157,7 @@ def protect_together(results: list[TableSetResult], controls: Controls,
             if controls.rounding > 1:
                 table = disclosure.round_counts(table, controls.rounding)
             disclosure.assert_no_small_cells(table, controls.threshold)
-            tables.append(table)
+            tables.append(_without_bases(table))
         published.append(replace(result, tables=tables))
     intervals = protection.intervals
     if controls.rounding > 1:
@@ -211,8 +211,22 @@ def _controlled_alone(result: TableSetResult, controls: Controls) -> TableSetRes
         if controls.rounding > 1:
             table = disclosure.round_counts(table, controls.rounding)
         disclosure.assert_no_small_cells(table, controls.threshold)
-        published.append(table)
+        published.append(_without_bases(table))
     return replace(result, tables=published, controls=controls.to_dict(), notes=notes)
+
+
+def _without_bases(table: Table) -> Table:
+    """A table as it may be shown. An indicator table's bases (how many units each figure
+    rests on: exact counts, often below the threshold) decide which figures are hidden;
+    they are never shown themselves."""
+    return replace(table, bases=None) if table.bases is not None else table
+
+
+def as_published(result: dict) -> dict:
+    """A stored release's tables without bases: releases published before bases were
+    dropped kept them in `Release.result`; nothing reads them from there again."""
+    return {**result, "tables": [{**table, "bases": None} if table.get("bases") else table
+                                 for table in result.get("tables", [])]}
 
 
 def _linked_keys(keys) -> list[str]:
@@ -367,12 +381,12 @@ def verify_release(release: Release) -> Verification:
             try:
                 exacts = _compute(together, release.period_start, release.period_end, frames)
                 again = controlled_together(exacts, controls)[together.index(release.table_set)]
-                published_match = again.to_dict() == release.result
+                published_match = again.to_dict() == as_published(release.result)
             except (KeyError, ReleaseError):
                 published_match = False
         elif controls.epsilon is None:  # a release from before linked protection
             again = _controlled_alone(exact, controls)
-            published_match = again.to_dict() == release.result
+            published_match = again.to_dict() == as_published(release.result)
     return Verification(inputs_match=digest == release.input_digest,
                         tables_match=_digest(exact) == release.exact_digest,
                         published_match=published_match)
@@ -454,7 +468,7 @@ def _audit_figures(protection: linked.Protection, controls: Controls) -> dict:
 
 
 def release_result(release: Release) -> TableSetResult:
-    return TableSetResult.from_dict(release.result)
+    return TableSetResult.from_dict(as_published(release.result))
 
 
 def release_title(release: Release) -> str:
