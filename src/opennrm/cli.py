@@ -551,8 +551,9 @@ def stats_report(
                                              "2025-01-01..2025-06-30.")],
     file_format: Annotated[str, typer.Option(
         "--format", help="pdf, xlsx or csv; sdmx-csv: the Eurostat set as SDMX-CSV 2.0 "
-                         "(a year, quarter or month); glotip-xlsx: the GLOTIP set in the "
-                         "layout of the UNODC questionnaire (docs/international-reporting.md)."
+                         "(a year, quarter or month), with the GLOTIP questionnaire written "
+                         "next to it; glotip-xlsx: the GLOTIP set alone in the layout of the "
+                         "UNODC questionnaire (docs/international-reporting.md)."
     )] = "pdf",
     table_set: Annotated[str, typer.Option(help="all, or a table set's key: eurostat, "
                                                 "glotip, sdg, ctdc, nrm or a country's own "
@@ -593,6 +594,11 @@ def stats_report(
         _fail(f"--format {file_format} writes the table set {own_set}")
     keys = [own_set] if own_set else (
         list(engine.table_set_keys()) if table_set == "all" else [table_set])
+    if file_format == "sdmx-csv":  # the GLOTIP questionnaire goes next to it
+        try:
+            keys.append(glotip_questionnaire.load_layout()["table_set"])
+        except DataFileError as error:
+            _fail(str(error))
     if any(key not in engine.table_set_keys() for key in keys):
         _fail(f"unknown table set {table_set!r}")
     if file_format in ("xlsx", "csv") and len(keys) != 1:
@@ -632,7 +638,19 @@ def stats_report(
     output = output or f"opennrm-{name}-{format_period(start, end)}.{suffix}"
     with open(output, "wb") as handle:
         handle.write(body)
-    console.print(f"Wrote {output} ({len(body):,} bytes): {', '.join(keys)}, {start} – {end}.")
+    written = keys[0] if own_set else ", ".join(keys)
+    console.print(f"Wrote {output} ({len(body):,} bytes): {written}, {start} – {end}.")
+    if file_format == "sdmx-csv":
+        from pathlib import Path
+
+        beside = Path(output).with_name(f"{Path(output).stem}-glotip-questionnaire.xlsx")
+        with translation.override(language):
+            questionnaire = glotip_questionnaire.export_questionnaire(
+                None, results[1], country_name=country, object_ref=f"{keys[1]} {period}",
+                channel="cli")
+        beside.write_bytes(questionnaire)
+        console.print(f"Wrote {beside} ({len(questionnaire):,} bytes): {keys[1]}, {start} – "
+                      f"{end}.")
 
 
 @stats_app.command("policy")

@@ -202,6 +202,14 @@ def test_the_command_line_writes_the_sdmx_csv(dataset, tmp_path):
     assert "Rusu" not in text and "Kovalenko" not in text
     assert AuditEntry.objects.filter(object_type="statistics", channel="cli",
                                      reason="report sdmx-csv").exists()
+    # The GLOTIP questionnaire is written next to it, from the same controlled tables.
+    beside = tmp_path / "md-2025-glotip-questionnaire.xlsx"
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(beside)
+    assert len(workbook.sheetnames) >= 4
+    assert "Rusu" not in "".join(str(cell.value) for sheet in workbook for row in sheet.iter_rows()
+                                 for cell in row if cell.value is not None)
 
 
 def test_the_command_line_refuses_a_period_sdmx_cannot_name(db, tmp_path):
