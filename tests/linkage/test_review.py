@@ -200,3 +200,29 @@ def test_an_analyst_sees_no_pair(client, ngo, own_pair):
     as_user(client, analyst)
     assert client.get(QUEUE).status_code == 403
     assert client.get(f"/linkage/pairs/{own_pair[0].pk}/").status_code == 404
+
+
+def test_the_coordinator_splits_a_pair_of_two_other_agencies_it_linked(
+        client, coordinator, mixed_pair):
+    """A link made from the queue is reversible by whoever made it, even between two
+    agencies the coordinator does not belong to: the persons are counted apart again, the
+    removal is audited with its reason, and the pair is never linked again."""
+    pair, case, other = mixed_pair
+    before = persons_counted()
+    review.confirm_pair(coordinator, pair)
+    assert persons_counted() == before - 1
+    as_user(client, coordinator)
+    response = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "split",
+                                                          "decision_note": ""})
+    assert response.status_code == 200  # the reason is required
+    assert "reason" in response.content.decode().lower()
+    response = client.post(f"/linkage/pairs/{pair.pk}/", {
+        "decision": "split", "decision_note": "Different mothers' names in the files"})
+    assert response.status_code == 302
+    pair.refresh_from_db()
+    assert pair.current_state == PairState.SPLIT
+    assert persons_counted() == before
+    assert AuditEntry.objects.filter(object_type="candidate_pair", object_ref=str(pair.pk),
+                                     reason=PairState.SPLIT).exists()
+    with pytest.raises(ValidationError):
+        review.confirm_pair(coordinator, pair)

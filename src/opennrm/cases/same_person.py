@@ -180,7 +180,9 @@ def remove_same_person_link(user: User, link: SamePersonLink, reason: str,
                   .values_list("pk", flat=True))
     for side in cases:
         if side.pk not in visible:
-            raise access.CaseNotFound(side.case_number)
+            # Another agency's case a registered grant opens to `user` for such links (the
+            # coordinator splitting a pair of possible duplicates it linked): as if seen.
+            access.get_case_for_same_person_link(user, side.case_number)
     if not any(may_change_links(user, side) for side in cases):
         raise access.CaseAccessDenied(_("You may read this case but not change it."))
     errors: dict = {}

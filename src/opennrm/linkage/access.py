@@ -18,7 +18,7 @@ from opennrm.cases.access import cases_visible_to
 from opennrm.cases.models import Case
 from opennrm.core.access import has_agency, has_role
 from opennrm.core.roles import Role
-from opennrm.linkage.models import UNDECIDED, CandidatePair
+from opennrm.linkage.models import LINKED, UNDECIDED, CandidatePair
 
 if TYPE_CHECKING:
     from opennrm.accounts.models import User
@@ -89,10 +89,12 @@ def case_open_for_pair_link(user: "User | None", case_number: str) -> Case | Non
     """Registered with `cases.access` (`register_same_person_link_grant`): the national
     coordinator may link another agency's case whose person waits in a candidate pair, so
     that confirming the pair (or the run's automatic link) goes through the ordinary
-    same-person link."""
+    same-person link; and remove the link a pair made (a split), the same way."""
     if not is_coordinator(user) or "\x00" in case_number:
         return None
-    waiting = CandidatePair.objects.filter(state__in=UNDECIDED)
+    waiting = CandidatePair.objects.filter(
+        Q(state__in=UNDECIDED)
+        | Q(state__in=LINKED, link__isnull=False, link__removed_at__isnull=True))
     return (Case.objects.select_related("person", "owner_agency")
             .filter(case_number=case_number)
             .filter(Q(person_id__in=waiting.values("person_id"))

@@ -33,7 +33,8 @@ class DecisionForm(forms.Form):
     DECISIONS = [("confirm", _("Confirm: the same person")),
                  ("reject", _("Reject: different persons")),
                  ("defer", _("Defer")),
-                 ("reopen", _("Reopen"))]
+                 ("reopen", _("Reopen")),
+                 ("split", _("Split: not the same person"))]
 
     # Set by the button pressed (each decision is a submit button of the form).
     decision = forms.ChoiceField(choices=DECISIONS,
@@ -41,4 +42,4 @@ class DecisionForm(forms.Form):
     decision_note = forms.CharField(
         label=_("Note"), required=False, max_length=TextLimit.REASON, strip=True,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Why you decided so. Needed to reject a pair; kept encrypted."))
+        help_text=_("Why you decided so. Needed to reject or split a pair; kept encrypted."))

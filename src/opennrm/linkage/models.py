@@ -110,6 +110,8 @@ class PairState(models.TextChoices):
 
 
 UNDECIDED = (PairState.PENDING, PairState.DEFERRED)
+# Decided as one person, by a reviewer or by the run: the pair's link may be split.
+LINKED = (PairState.CONFIRMED, PairState.LINKED_AUTOMATICALLY)
 
 
 class CandidatePair(models.Model):

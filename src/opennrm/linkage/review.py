@@ -24,7 +24,7 @@ from opennrm.cases import access as case_access
 from opennrm.cases.models import Case, Person
 from opennrm.core.validation import TextLimit, check_length, is_storable_text
 from opennrm.linkage import access, node
-from opennrm.linkage.models import UNDECIDED, CandidatePair, PairState
+from opennrm.linkage.models import LINKED, UNDECIDED, CandidatePair, PairState
 
 PAIRS_PER_PAGE = 25
 IDENTITY_FIELDS = ("given_name", "family_name", "birth_date", "phone", "identity_documents")
@@ -203,3 +203,26 @@ def reopen_pair(user: User, pair: CandidatePair, channel: str = "web") -> Candid
         pair = _locked(user, pair, (PairState.REJECTED,),
                        _("Only a rejected pair can be reopened."))
         return _decided(user, pair, PairState.PENDING, "", channel)
+
+
+def split_pair(user: User, pair: CandidatePair, note: str,
+               channel: str = "web") -> CandidatePair:
+    """Not one person after all: remove the link the pair made (an ordinary removal of a
+    same-person link, with its reason, audited); the two are counted apart again and the
+    pair is never linked again."""
+    from opennrm.cases.same_person import remove_same_person_link
+
+    with transaction.atomic():
+        pair = _locked(user, pair, LINKED, _("Only a linked pair can be split."))
+        if pair.link is None or pair.link.removed_at is not None:
+            raise ValidationError(_("Only a linked pair can be split."))
+        try:
+            remove_same_person_link(user, pair.link, note, channel)
+        except ValidationError as error:
+            raise ValidationError({"decision_note": error.messages}) from None
+        except (case_access.CaseNotFound, case_access.CaseAccessDenied):
+            raise ValidationError(_("You may not remove this link: ask the national "
+                                    "coordinator.")) from None
+        record_events(user, [AuditEvent(Action.UPDATE, "candidate_pair", str(pair.pk),
+                                        ("state",), PairState.SPLIT)], channel)
+    return pair

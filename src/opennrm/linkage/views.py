@@ -14,7 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from opennrm.core.forms import add_service_errors
 from opennrm.linkage import access, forms, node, review
-from opennrm.linkage.models import UNDECIDED, LinkagePolicy, PairState, RunStatus, Trigger
+from opennrm.linkage.models import (
+    LINKED,
+    UNDECIDED,
+    LinkagePolicy,
+    PairState,
+    RunStatus,
+    Trigger,
+)
 
 CHANNEL = "web"
 
@@ -102,6 +109,7 @@ DECISIONS = {
     "defer": (review.defer_pair, _("Pair deferred.")),
     "reopen": (lambda user, pair, note, channel: review.reopen_pair(user, pair, channel),
                _("Pair reopened: it waits for review again.")),
+    "split": (review.split_pair, _("Link removed: the two persons are counted apart again.")),
 }
 
 
@@ -124,4 +132,5 @@ def candidate_pair(request, pk):
     return render(request, "linkage/pair.html", {
         "review": review.pair_for_review(request.user, pair, channel=CHANNEL),
         "form": form, "undecided": pair.current_state in UNDECIDED,
-        "may_reopen": pair.current_state == PairState.REJECTED})
+        "may_reopen": pair.current_state == PairState.REJECTED,
+        "may_split": pair.current_state in LINKED})
