@@ -140,7 +140,9 @@ def _clean_note(note, errors: dict, *, required: bool) -> str:
 def _locked(user: User, pair: CandidatePair, states, message: str) -> CandidatePair:
     """The pair, locked, if `user` may review it and it is in one of `states`."""
     access.ensure_reviewable(user, pair)
-    locked = CandidatePair.objects.select_for_update().select_related("link").get(pk=pair.pk)
+    # Only the pair's row: PostgreSQL cannot lock the nullable side of the join to its link.
+    locked = (CandidatePair.objects.select_for_update(of=("self",)).select_related("link")
+              .get(pk=pair.pk))
     if locked.current_state not in states:
         raise ValidationError(message)
     return locked
