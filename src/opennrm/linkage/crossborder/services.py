@@ -54,6 +54,7 @@ from opennrm.linkage.crossborder.models import (
     RoundRecord,
     RoundState,
 )
+from opennrm.linkage.identities import linkage_record
 from opennrm.transnational import services as channel
 from opennrm.transnational.identity import this_node
 from opennrm.transnational.models import Partner
@@ -68,8 +69,6 @@ ENCODING_KEY_LABEL = b"opennrm linkage round encoding key v1"
 DEFAULT_DEADLINE_DAYS = 7
 # Work handed to a thread that has not finished after this long is taken up by the sweep.
 STUCK_AFTER = timedelta(minutes=15)
-# Person.gender codes as the encoding reads them; "unknown" is missing.
-SEX = {"female": "F", "male": "M", "transgender_or_other": "X"}
 
 
 class LinkageError(ValidationError):
@@ -326,22 +325,18 @@ def _decline(actor, linkage_round: LinkageRound, reason: str) -> None:
 
 def person_records() -> tuple[list[dict], dict[str, int]]:
     """Every person of the node as a record to encode, under a fresh random token, decrypted
-    in memory only; and which person each token stands for."""
+    in memory only; and which person each token stands for. The record is the node's
+    linkage record (`linkage.identities.linkage_record`, one mapping of a person's fields
+    for both linkages), of the identity fields the encodings read only."""
     records, persons = [], {}
-    rows = Person.objects.only("pk", "given_name", "family_name", "birth_date", "birth_year",
-                               "gender", "citizenships").order_by("pk")
+    fields = ("given_name", "family_name", "birth_date", "birth_year", "gender",
+              "citizenships")
+    rows = Person.objects.only("pk", *fields).order_by("pk")
     for person in rows.iterator(chunk_size=2000):
         token = secrets.token_urlsafe(16)
         persons[token] = person.pk
-        citizenships = person.citizenships or []
-        records.append({
-            "record_id": token, "given_name": person.given_name or "",
-            "family_name": person.family_name or "",
-            "birth_date": person.birth_date or (str(person.birth_year)
-                                                if person.birth_year else ""),
-            "sex": SEX.get(person.gender or "", ""),
-            "citizenship": citizenships[0] if citizenships else "",
-        })
+        records.append(linkage_record(token, {name: getattr(person, name)
+                                              for name in fields}))
     return records, persons
 
 
