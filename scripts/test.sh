@@ -49,6 +49,11 @@ then
   exit 1
 fi
 
+# Every test process and every node, worker and CLI process the tests start loads OpenNRM's
+# modules: compile them once here, as pip compiled the libraries, instead of in each process
+# (an environment with PYTHONDONTWRITEBYTECODE set would otherwise compile them every time).
+"$VENV/bin/python" -m compileall -q src
+
 echo "== lint"
 "$VENV/bin/ruff" check .
 "$VENV/bin/lint-imports"

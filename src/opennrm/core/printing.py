@@ -1,24 +1,31 @@
 """Printing personal data to PDF (the case summary, the referral letter): WeasyPrint on a
 self-contained HTML document that may fetch nothing, tagged for screen readers, and who
-printed it, as each printed page says."""
+printed it, as each printed page says.
 
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
+WeasyPrint is imported when a document is printed, not with this module: the services that
+print are loaded by every process at start-up (each CLI command, each server worker), and
+WeasyPrint's import was a third of that start-up."""
 
 
-class NothingFetcher(URLFetcher):
-    """Refuses every URL: a printed document of a person is self-contained and must not
-    reach anywhere while it is rendered."""
+def nothing_fetcher():
+    """A URL fetcher that refuses every URL: a printed document of a person is
+    self-contained and must not reach anywhere while it is rendered."""
+    from weasyprint.urls import URLFetcher
 
-    def __init__(self):
-        super().__init__(allowed_protocols=[], fail_on_errors=False)
+    class NothingFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols=[], fail_on_errors=False)
 
-    def fetch(self, url, headers=None):
-        raise ValueError(f"a printed document may not fetch {url!r}")
+        def fetch(self, url, headers=None):
+            raise ValueError(f"a printed document may not fetch {url!r}")
+
+    return NothingFetcher()
 
 
 def render_pdf(html: str) -> bytes:
-    document = HTML(string=html, base_url="data:,", url_fetcher=NothingFetcher())
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url="data:,", url_fetcher=nothing_fetcher())
     # Tagged, so that screen readers can follow headings and tables.
     return document.write_pdf(pdf_tags=True)
 
