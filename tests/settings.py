@@ -27,4 +27,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.path.join(tempfile.mkdtemp(), "opennrm-test.sqlite3")
     }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # PostgreSQL's backend, emptied faster between transactional tests (see its docstring).
+    DATABASES["default"]["ENGINE"] = "tests.postgresql_backend"  # noqa: F405
+    # A test's commit need not wait for the disk: a lost test database is made again.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+
 STATIC_ROOT = tempfile.mkdtemp()  # noqa: F405 - WhiteNoise warns about a missing folder
