@@ -315,14 +315,19 @@ class Interval:
 
 def audit(system: System, threshold: int, rounding: int = 0) -> list[Interval]:
     """For every key hidden as too small, the smallest and largest value consistent with
-    every published count of the system (`scipy.optimize.linprog`).
+    every published count of the system (`scipy.optimize.linprog`)."""
+    return [interval for _key, interval in _solve(system, threshold, rounding)]
+
+
+def _solve(system: System, threshold: int, rounding: int = 0,
+           skip: frozenset = frozenset()):
+    """`audit`'s intervals one by one, as (key, interval), leaving out the keys in `skip`.
 
     A published count is a constant, not an unknown: each relation is reduced to its
     unknowns (the hidden counts, and the rounded ones within their rounding range), and the
     unknowns fall apart into groups that share no relation. A hidden count's interval
     depends only on its group, so each is solved on its group's few relations rather than
-    on the whole system (the same bounds; a preview of every table set went from hundreds
-    of solves over the whole system to as many small ones)."""
+    on the whole system (the same bounds, far smaller problems)."""
     import numpy as np
     from scipy.optimize import linprog
 
@@ -343,8 +348,9 @@ def audit(system: System, threshold: int, rounding: int = 0) -> list[Interval]:
             range_of[count.key] = (low, value - rounding // 2 + rounding - 1)
         else:
             value_of[count.key] = value
+    primary = [key for key in primary if key not in skip]
     if not primary:
-        return []
+        return
     hidden = {key for key in system.keys() if key not in value_of and key not in range_of}
 
     # Each relation as (its unknowns with their coefficients, what they must add up to).
@@ -358,11 +364,10 @@ def audit(system: System, threshold: int, rounding: int = 0) -> list[Interval]:
             raise RuntimeError("the release audit found published counts that do not add up")
 
     group_of = _groups(reduced)
-    intervals = []
     for key in primary:
         group = group_of.get(key)
         if group is None:  # in no relation: nothing bounds it from above
-            intervals.append(Interval(names[key], 0.0, float("inf"), threshold))
+            yield key, Interval(names[key], 0.0, float("inf"), threshold)
             continue
         unknowns, relations = group
         column = {other: n for n, other in enumerate(unknowns)}
@@ -387,8 +392,7 @@ def audit(system: System, threshold: int, rounding: int = 0) -> list[Interval]:
                                    f"{solved.message}")
             else:
                 ends.append(sign * solved.fun)
-        intervals.append(Interval(names[key], ends[0], ends[1], threshold))
-    return intervals
+        yield key, Interval(names[key], ends[0], ends[1], threshold)
 
 
 def _groups(relations: list[tuple[dict[Key, float], float]]) -> dict[Key, tuple]:
@@ -462,11 +466,23 @@ def protect(results: list[TableSetResult], exact: list[TableSetResult],
     system = build(results, exact)
     consistent = make_consistent(system)
     repaired = 0
-    intervals = audit(system, threshold)
+    # Hiding a count only widens every interval (a constant becomes an unknown), so a
+    # hidden count that passed stays passed: after a repair only the others are solved
+    # again, and the whole audit once, at the end, for the record.
+    passed: set[Key] = set()
     for _attempt in range(len(system.counts)):
-        failing = [interval for interval in intervals if not interval.ok]
-        if not failing or not _repair(system, failing[0]):
+        failing = _first_failing(system, threshold, passed)
+        if failing is None or not _repair(system, failing):
             break
         repaired += 1 + make_consistent(system)
-        intervals = audit(system, threshold)
-    return Protection(consistent, repaired, intervals)
+    return Protection(consistent, repaired, audit(system, threshold))
+
+
+def _first_failing(system: System, threshold: int, passed: set[Key]) -> Interval | None:
+    """The first hidden count, of those not in `passed`, whose interval is too narrow;
+    the ones found wide enough on the way are added to `passed`."""
+    for key, interval in _solve(system, threshold, skip=frozenset(passed)):
+        if not interval.ok:
+            return interval
+        passed.add(key)
+    return None
