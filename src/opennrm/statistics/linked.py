@@ -180,6 +180,8 @@ class System:
     counts: list[Count] = field(default_factory=list)
     # Each relation: {key: coefficient}, the sum of coefficient × count being 0.
     relations: list[dict] = field(default_factory=list)
+    # Each relation once, as sorted (key, coefficient) pairs: one table repeats another's.
+    relations_seen: set[tuple] = field(default_factory=set)
 
     def cell(self, count: Count) -> Cell:
         table = self.results[count.result].tables[count.table]
@@ -243,7 +245,7 @@ def _add_relations(system: System, table: Table, exact: Table, keys: dict) -> No
         lines += [[(i, j) for i in range(height + 1)] for j in range(width + 1)]
     else:
         lines.append([(i, width) for i in range(height + 1)])
-    seen = {tuple(sorted(relation.items(), key=repr)) for relation in system.relations}
+    seen = system.relations_seen
     for line in lines:
         relation: dict = {}
         for position in line[:-1]:
