@@ -60,13 +60,19 @@ echo "== lint"
 
 # Tests marked `nodes` and `bench` start server processes on databases of their own (one
 # SQLite, one PostgreSQL), whatever DATABASE_URL says: they run once, in the PostgreSQL pass.
+# Tests marked `browser` (Chromium on the web pages) and `fuzz` (schemathesis on the API's
+# schema) test the pages and the API, not the database under them: they run once too, on
+# PostgreSQL, the production database.
 # Tests marked `spark` use no database and share one JVM: they run once, in this process.
+# `--dist loadscope`: the tests of one module run on one worker, so that a module's nodes
+# (a module-scoped fixture, a minute or more to set up) are set up once, not on each worker.
 echo "== tests on SQLite"
-env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" \
-  -m "not nodes and not bench and not spark" "$@"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadscope \
+  -m "not nodes and not bench and not spark and not browser and not fuzz" "$@"
 
 echo "== Splink on Spark in local mode"
 env -u DATABASE_URL "$VENV/bin/python" -m pytest -p no:xdist -m spark "$@"
 
 echo "== tests on PostgreSQL ($PG_URL)"
-DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -n "$WORKERS" -m "not spark" "$@"
+DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadscope \
+  -m "not spark" "$@"
