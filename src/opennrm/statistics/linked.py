@@ -322,8 +322,10 @@ def audit(system: System, threshold: int, rounding: int = 0) -> list[Interval]:
 
 
 def _solve(system: System, threshold: int, rounding: int = 0,
-           skip: frozenset = frozenset()):
+           skip: frozenset = frozenset(), solved_before: dict | None = None):
     """`audit`'s intervals one by one, as (key, interval), leaving out the keys in `skip`.
+    `solved_before` keeps the intervals solved, by the problem solved: a later call given
+    the same dictionary takes an interval from it when the key's group is unchanged.
 
     A published count is a constant, not an unknown: each relation is reduced to its
     unknowns (the hidden counts, and the rounded ones within their rounding range), and the
@@ -366,12 +368,24 @@ def _solve(system: System, threshold: int, rounding: int = 0,
             raise RuntimeError("the release audit found published counts that do not add up")
 
     group_of = _groups(reduced)
+    problems: dict[int, tuple] = {}  # each group's problem, as a hashable value
     for key in primary:
         group = group_of.get(key)
         if group is None:  # in no relation: nothing bounds it from above
             yield key, Interval(names[key], 0.0, float("inf"), threshold)
             continue
         unknowns, relations = group
+        bounds = [range_of.get(other, (0, None)) if other not in hidden else (0, None)
+                  for other in unknowns]
+        if solved_before is not None:
+            if id(group) not in problems:
+                problems[id(group)] = (
+                    tuple((tuple(terms.items()), total) for terms, total in relations),
+                    frozenset(zip(unknowns, bounds, strict=True)))
+            problem = (key, threshold, problems[id(group)])
+            if problem in solved_before:
+                yield key, solved_before[problem]
+                continue
         column = {other: n for n, other in enumerate(unknowns)}
         matrix = np.zeros((len(relations), len(unknowns)))
         totals = np.zeros(len(relations))
@@ -379,8 +393,6 @@ def _solve(system: System, threshold: int, rounding: int = 0,
             for other, coefficient in terms.items():
                 matrix[row, column[other]] = coefficient
             totals[row] = total
-        bounds = [range_of.get(other, (0, None)) if other not in hidden else (0, None)
-                  for other in unknowns]
         objective = np.zeros(len(unknowns))
         objective[column[key]] = 1.0
         ends = []
@@ -394,7 +406,10 @@ def _solve(system: System, threshold: int, rounding: int = 0,
                                    f"{solved.message}")
             else:
                 ends.append(sign * solved.fun)
-        yield key, Interval(names[key], ends[0], ends[1], threshold)
+        interval = Interval(names[key], ends[0], ends[1], threshold)
+        if solved_before is not None:
+            solved_before[problem] = interval
+        yield key, interval
 
 
 def _groups(relations: list[tuple[dict[Key, float], float]]) -> dict[Key, tuple]:
@@ -470,20 +485,25 @@ def protect(results: list[TableSetResult], exact: list[TableSetResult],
     repaired = 0
     # Hiding a count only widens every interval (a constant becomes an unknown), so a
     # hidden count that passed stays passed: after a repair only the others are solved
-    # again, and the whole audit once, at the end, for the record.
+    # again, and the whole audit once, at the end, for the record, taking the intervals
+    # whose group no repair changed from those already solved.
     passed: set[Key] = set()
+    solved: dict = {}
     for _attempt in range(len(system.counts)):
-        failing = _first_failing(system, threshold, passed)
+        failing = _first_failing(system, threshold, passed, solved)
         if failing is None or not _repair(system, failing):
             break
         repaired += 1 + make_consistent(system)
-    return Protection(consistent, repaired, audit(system, threshold))
+    intervals = [interval for _key, interval in _solve(system, threshold, solved_before=solved)]
+    return Protection(consistent, repaired, intervals)
 
 
-def _first_failing(system: System, threshold: int, passed: set[Key]) -> Interval | None:
+def _first_failing(system: System, threshold: int, passed: set[Key],
+                   solved: dict) -> Interval | None:
     """The first hidden count, of those not in `passed`, whose interval is too narrow;
     the ones found wide enough on the way are added to `passed`."""
-    for key, interval in _solve(system, threshold, skip=frozenset(passed)):
+    for key, interval in _solve(system, threshold, skip=frozenset(passed),
+                                solved_before=solved):
         if not interval.ok:
             return interval
         passed.add(key)
