@@ -315,10 +315,13 @@ class Interval:
                 f"{self.width:g} where at least {self.required} is required")
 
 
-def audit(system: System, threshold: int, rounding: int = 0) -> list[Interval]:
+def audit(system: System, threshold: int, rounding: int = 0,
+          solved_before: dict | None = None) -> list[Interval]:
     """For every key hidden as too small, the smallest and largest value consistent with
-    every published count of the system (`scipy.optimize.linprog`)."""
-    return [interval for _key, interval in _solve(system, threshold, rounding)]
+    every published count of the system (`scipy.optimize.linprog`). `solved_before`: see
+    `_solve`."""
+    return [interval for _key, interval in _solve(system, threshold, rounding,
+                                                  solved_before=solved_before)]
 
 
 def _solve(system: System, threshold: int, rounding: int = 0,
@@ -494,8 +497,7 @@ def protect(results: list[TableSetResult], exact: list[TableSetResult],
         if failing is None or not _repair(system, failing):
             break
         repaired += 1 + make_consistent(system)
-    intervals = [interval for _key, interval in _solve(system, threshold, solved_before=solved)]
-    return Protection(consistent, repaired, intervals)
+    return Protection(consistent, repaired, audit(system, threshold, solved_before=solved))
 
 
 def _first_failing(system: System, threshold: int, passed: set[Key],
