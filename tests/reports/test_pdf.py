@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from weasyprint import HTML
 
-from opennrm.reports.pdf import data_only_fetcher, render_pdf, render_pdf_page_png
+from opennrm.core.printing import url_fetcher
+from opennrm.reports.pdf import render_pdf, render_pdf_page_png
 
 from .conftest import eurostat_result, nrm_result
 
@@ -110,7 +111,7 @@ def test_report_in_romanian_uses_romanian_dates_numbers_and_headings():
 
 
 def test_report_does_not_fetch_anything_but_data_uris():
-    fetcher = data_only_fetcher()
+    fetcher = url_fetcher("data")
     for url in ("https://example.org/logo.png", "file:///etc/passwd", "http://10.0.0.1/x.css"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)

@@ -7,25 +7,28 @@ print are loaded by every process at start-up (each CLI command, each server wor
 WeasyPrint's import was a third of that start-up."""
 
 
-def nothing_fetcher():
-    """A URL fetcher that refuses every URL: a printed document of a person is
-    self-contained and must not reach anywhere while it is rendered."""
+def url_fetcher(*allowed_schemes: str):
+    """A WeasyPrint URL fetcher that refuses every URL but those of `allowed_schemes` (none
+    by default): a printed document is self-contained and must not reach anywhere, or leak
+    to any server, while it is rendered."""
     from weasyprint.urls import URLFetcher
 
-    class NothingFetcher(URLFetcher):
+    class RestrictedFetcher(URLFetcher):
         def __init__(self):
-            super().__init__(allowed_protocols=[], fail_on_errors=False)
+            super().__init__(allowed_protocols=list(allowed_schemes), fail_on_errors=False)
 
         def fetch(self, url, headers=None):
-            raise ValueError(f"a printed document may not fetch {url!r}")
+            if url.split(":", 1)[0].lower() not in allowed_schemes:
+                raise ValueError(f"a printed document may not fetch {url!r}")
+            return super().fetch(url, headers)
 
-    return NothingFetcher()
+    return RestrictedFetcher()
 
 
 def render_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url="data:,", url_fetcher=nothing_fetcher())
+    document = HTML(string=html, base_url="data:,", url_fetcher=url_fetcher())
     # Tagged, so that screen readers can follow headings and tables.
     return document.write_pdf(pdf_tags=True)
 

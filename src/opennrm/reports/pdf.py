@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, override
 
+from opennrm.core.printing import url_fetcher
 from opennrm.reports.charts import chart_description, chart_svg, chart_values, has_chart
 from opennrm.reports.published import (
     controls_explanations,
@@ -32,24 +33,6 @@ from opennrm.reports.published import (
     unit_label,
 )
 from opennrm.reports.tables import Table, TableSetResult
-
-
-def data_only_fetcher():
-    """A URL fetcher for data: URIs only. A report must not depend on (or leak to) any
-    server. (WeasyPrint is imported when a report is rendered: the web pages that offer
-    the report load this module at every process's start.)"""
-    from weasyprint.urls import URLFetcher
-
-    class DataOnlyFetcher(URLFetcher):
-        def __init__(self):
-            super().__init__(allowed_protocols=["data"], fail_on_errors=False)
-
-        def fetch(self, url, headers=None):
-            if not url.startswith("data:"):
-                raise ValueError(f"the report may not fetch {url!r}")
-            return super().fetch(url, headers)
-
-    return DataOnlyFetcher()
 
 
 def _svg_data_uri(svg: str) -> str:
@@ -167,7 +150,7 @@ def render_pdf(results: list[TableSetResult], *, title: str, country_name: str,
                            published_on=published_on)
         from weasyprint import HTML
 
-        document = HTML(string=html, base_url="data:,", url_fetcher=data_only_fetcher())
+        document = HTML(string=html, base_url="data:,", url_fetcher=url_fetcher("data"))
         # Tagged, so that screen readers can follow headings and tables.
         return document.write_pdf(pdf_tags=True)
 
