@@ -116,13 +116,7 @@ class Node:
         self.home.mkdir(parents=True, exist_ok=True)
         template = migrated_template(self.database)
         if self.database == "postgres":
-            import psycopg
-            from psycopg import sql
-
-            self.pg_name = f"opennrm_trm_{secrets.token_hex(6)}"
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(self.pg_name), sql.Identifier(template)))
+            self.pg_name = create_postgres_database("opennrm_trm", template=template)
         else:
             shutil.copyfile(template, self.home / "node.sqlite3")
         out = self.opennrm("node", "init", "--country", self.country, "--name", self.name,
@@ -217,6 +211,21 @@ class Node:
         return json.loads(self.card_path.read_text(encoding="utf-8"))
 
 
+def create_postgres_database(prefix: str, template: str = "") -> str:
+    """A new PostgreSQL database named `prefix` and a random suffix, copied from `template`
+    if given; its name."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)
+    return name
+
+
 _templates: dict[str, str] = {}
 
 
@@ -230,13 +239,7 @@ def migrated_template(database: str) -> str:
         home = Path(tempfile.mkdtemp(prefix="opennrm-node-template-"))
         template = Node("template", "XX", home, database)
         if database == "postgres":
-            import psycopg
-            from psycopg import sql
-
-            template.pg_name = f"opennrm_trm_template_{secrets.token_hex(6)}"
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(
-                    sql.Identifier(template.pg_name)))
+            template.pg_name = create_postgres_database("opennrm_trm_template")
             atexit.register(template.destroy)
         template.opennrm("migrate")
         atexit.register(shutil.rmtree, home, ignore_errors=True)
